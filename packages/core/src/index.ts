@@ -1,0 +1,32 @@
+/**
+ * The contracts every Portcullis package speaks: guards, verdicts, `compose`, errors, the clock,
+ * option validation and typed events. Framework adapters live in the `/express`, `/fastify` and
+ * `/hono` subpaths.
+ *
+ * @packageDocumentation
+ */
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { compose } from './compose.js';
+export type { ComposedContext } from './compose.js';
+export { hasBrand, InvalidOptionError, isInvalidOptionError, isPortcullisError, PortcullisError } from './errors.js';
+export { Emitter } from './events.js';
+export type { EventMap, Listener } from './events.js';
+export type { ContextOf, Guard } from './guard.js';
+export { reportUnhandled } from './report-error.js';
+export { createGatewayRequest, withContext } from './request.js';
+export type { GatewayRequest, GatewayRequestInit, GuardContext } from './request.js';
+export {
+  duration,
+  finiteNumber,
+  isFunctionOption,
+  nonEmptyString,
+  nonNegativeInteger,
+  oneOf,
+  positiveInteger,
+  positiveNumber,
+  ratio,
+} from './validate.js';
+export type { NumberBounds } from './validate.js';
+export { CONTINUE, respond } from './verdict.js';
+export type { ContinueVerdict, HeadersInitLike, OnComplete, Outcome, RespondVerdict, Verdict } from './verdict.js';

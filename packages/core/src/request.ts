@@ -1,0 +1,133 @@
+/** What earlier guards put in the request's context, merged in order (see `compose`). */
+export type GuardContext = Readonly<Record<string, unknown>>;
+
+/**
+ * The minimal, framework-neutral view of an incoming request that every guard receives. Adapters
+ * build it cheaply from Node's `IncomingMessage` or a Web `Request`; nothing is parsed until asked
+ * for (`query` is lazy).
+ *
+ * @example
+ * ```ts
+ * import type { Guard } from '@portcullis/core';
+ *
+ * const onlyGet: Guard = (req) =>
+ *   req.method === 'GET' ? { action: 'continue' } : { action: 'respond', status: 405 };
+ * ```
+ */
+export interface GatewayRequest {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** The path as received, without the query string, not percent-decoded. */
+  readonly path: string;
+  /** The query string parameters (parsed on first access). */
+  readonly query: URLSearchParams;
+  /**
+   * A request header by case-insensitive name; repeated headers are joined with `", "` as HTTP
+   * allows. `undefined` when absent.
+   */
+  header(name: string): string | undefined;
+  /** The client address as the framework sees it (after its own trust-proxy rules), if known. */
+  readonly ip: string | undefined;
+  /** Context added by guards that ran before this one (e.g. a verified identity). */
+  readonly context: GuardContext;
+  /** Aborted when the client goes away, where the adapter can tell. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The raw parts {@link createGatewayRequest} builds a {@link GatewayRequest} from. */
+export interface GatewayRequestInit {
+  /** HTTP method, any case. */
+  method: string;
+  /** Path plus optional query string (`/a/b?x=1`), or an absolute URL. */
+  url: string;
+  /** Header lookup by lower-case name. */
+  header: (lowerCaseName: string) => string | undefined;
+  /** Client address, if known. */
+  ip?: string | undefined;
+  /** Context from earlier guards; defaults to empty. */
+  context?: GuardContext | undefined;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal | undefined;
+}
+
+const EMPTY_CONTEXT: GuardContext = Object.freeze({});
+
+/**
+ * Builds a {@link GatewayRequest}. Adapters use it; tests and custom integrations can too.
+ *
+ * @example
+ * ```ts
+ * import { createGatewayRequest } from '@portcullis/core';
+ *
+ * const headers = new Headers({ authorization: 'Bearer abc' });
+ * const req = createGatewayRequest({
+ *   method: 'get',
+ *   url: '/users/42?fields=name',
+ *   header: (name) => headers.get(name) ?? undefined,
+ *   ip: '203.0.113.7',
+ * });
+ * req.path; // '/users/42'
+ * req.query.get('fields'); // 'name'
+ * ```
+ */
+export function createGatewayRequest(init: GatewayRequestInit): GatewayRequest {
+  const { path, search } = splitUrl(init.url);
+  const lookup = init.header;
+  let query: URLSearchParams | undefined;
+  return {
+    method: init.method.toUpperCase(),
+    path,
+    get query(): URLSearchParams {
+      query ??= new URLSearchParams(search);
+      return query;
+    },
+    header: function header(name: string): string | undefined {
+      return lookup(name.toLowerCase());
+    },
+    ip: init.ip,
+    context: init.context ?? EMPTY_CONTEXT,
+    signal: init.signal,
+  };
+}
+
+/**
+ * A copy of `req` whose context is `context` (everything else shared). Used by `compose` to show
+ * each guard what the guards before it added.
+ *
+ * @example
+ * ```ts
+ * import { createGatewayRequest, withContext } from '@portcullis/core';
+ *
+ * const req = createGatewayRequest({ method: 'GET', url: '/', header: () => undefined });
+ * withContext(req, { user: 'ada' }).context; // { user: 'ada' }
+ * ```
+ */
+export function withContext(req: GatewayRequest, context: GuardContext): GatewayRequest {
+  return {
+    method: req.method,
+    path: req.path,
+    get query(): URLSearchParams {
+      return req.query;
+    },
+    header: (name: string): string | undefined => req.header(name),
+    ip: req.ip,
+    context,
+    signal: req.signal,
+  };
+}
+
+function splitUrl(url: string): { path: string; search: string } {
+  let rest = url;
+  // Absolute-form request targets (proxies, Web Request.url) carry scheme and authority.
+  const scheme = rest.indexOf('://');
+  if (scheme !== -1 && scheme < rest.indexOf('/')) {
+    const slash = rest.indexOf('/', scheme + 3);
+    rest = slash === -1 ? '/' : rest.slice(slash);
+  }
+  const hash = rest.indexOf('#');
+  if (hash !== -1) rest = rest.slice(0, hash);
+  const q = rest.indexOf('?');
+  if (q === -1) return { path: rest === '' ? '/' : rest, search: '' };
+  const path = rest.slice(0, q);
+  return { path: path === '' ? '/' : path, search: rest.slice(q + 1) };
+}

@@ -1,0 +1,34 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig } from 'vitest/config';
+
+// Workspace packages resolve to their TypeScript sources through this export condition, so tests
+// and the example apps run without a build step.
+const conditions = ['@portcullis/source', 'node', 'import', 'module', 'default'];
+
+function projectsIn(folder: string): TestProjectInlineConfiguration[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(`${folder}/${entry.name}/package.json`))
+    .map((entry) => ({
+      extends: true,
+      test: {
+        name: `${folder}/${entry.name}`,
+        root: `${folder}/${entry.name}`,
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      },
+    }));
+}
+
+const config: ViteUserConfig = defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
+  test: {
+    projects: [...projectsIn('packages'), ...projectsIn('examples'), ...projectsIn('bench')],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    // Unhandled rejections fail the run: "nothing becomes an unhandled rejection" is a contract.
+    dangerouslyIgnoreUnhandledErrors: false,
+  },
+});
+
+export default config;
