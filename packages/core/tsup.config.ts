@@ -1,6 +1,6 @@
-import { defineConfig, type Options } from 'tsup';
+import type { Options } from 'tsup';
 
-const config: Options | Options[] = defineConfig({
+const config: Options = {
   entry: {
     index: 'src/index.ts',
   },
@@ -10,6 +10,6 @@ const config: Options | Options[] = defineConfig({
   clean: true,
   target: 'node20',
   treeshake: true,
-});
+};
 
 export default config;
