@@ -24,6 +24,8 @@ const config: ViteUserConfig = defineConfig({
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     projects: [...projectsIn('packages'), ...projectsIn('examples'), ...projectsIn('bench')],
+    reporters: ['default', new URL('./scripts/summary-reporter.ts', import.meta.url).pathname],
+    setupFiles: [new URL('./vitest.setup.ts', import.meta.url).pathname],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     // Unhandled rejections fail the run: "nothing becomes an unhandled rejection" is a contract.

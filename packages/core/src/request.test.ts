@@ -1,0 +1,53 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { createGatewayRequest, withContext } from './request.js';
+
+const noHeaders = (): undefined => undefined;
+
+describe('createGatewayRequest', () => {
+  test('splits path and query and upper-cases the method', () => {
+    const req = createGatewayRequest({ method: 'post', url: '/a/b?x=1&x=2&y=%20z#frag', header: noHeaders });
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/a/b');
+    expect(req.query.getAll('x')).toEqual(['1', '2']);
+    expect(req.query.get('y')).toBe(' z');
+  });
+
+  test('accepts absolute-form URLs', () => {
+    expect(createGatewayRequest({ method: 'GET', url: 'http://h:8080/p?q=1', header: noHeaders }).path).toBe('/p');
+    expect(createGatewayRequest({ method: 'GET', url: 'https://h', header: noHeaders }).path).toBe('/');
+    expect(createGatewayRequest({ method: 'GET', url: '?a=1', header: noHeaders }).path).toBe('/');
+  });
+
+  test('looks headers up case-insensitively', () => {
+    const headers = new Headers({ 'X-Api-Key': 'k' });
+    const req = createGatewayRequest({ method: 'GET', url: '/', header: (n) => headers.get(n) ?? undefined });
+    expect(req.header('X-API-KEY')).toBe('k');
+    expect(req.header('missing')).toBeUndefined();
+  });
+
+  test.prop([fc.webPath(), fc.webQueryParameters()])(
+    'path never contains the query, and the query round-trips',
+    (path, query) => {
+      const url = query === '' ? path : `${path}?${query}`;
+      const req = createGatewayRequest({ method: 'GET', url, header: noHeaders });
+      expect(req.path.includes('?')).toBe(false);
+      expect(req.path).toBe(path === '' ? '/' : path);
+      expect(req.query.toString()).toBe(new URLSearchParams(query).toString());
+    },
+  );
+
+  test('withContext changes only the context', () => {
+    const req = createGatewayRequest({ method: 'GET', url: '/x?a=1', header: (n) => n, ip: '::1' });
+    const next = withContext(req, { user: 'ada' });
+    expect(next.context).toEqual({ user: 'ada' });
+    expect(req.context).toEqual({});
+    expect([next.method, next.path, next.query.get('a'), next.header('h'), next.ip]).toEqual([
+      'GET',
+      '/x',
+      '1',
+      'h',
+      '::1',
+    ]);
+  });
+});

@@ -1,0 +1,14 @@
+import { fc } from '@fast-check/vitest';
+
+// Property runs are reproducible: a failure prints `{ seed, path }`; replay it with
+//   FC_SEED=<seed> FC_PATH=<path> pnpm test
+// and raise the effort for a soak with FC_NUM_RUNS=10000.
+const seed = process.env['FC_SEED'];
+const path = process.env['FC_PATH'];
+const numRuns = process.env['FC_NUM_RUNS'];
+
+fc.configureGlobal({
+  ...(seed === undefined ? {} : { seed: Number(seed) }),
+  ...(path === undefined ? {} : { path }),
+  ...(numRuns === undefined ? {} : { numRuns: Number(numRuns) }),
+});
