@@ -3,7 +3,9 @@ import { defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig 
 
 // Workspace packages resolve to their TypeScript sources through this export condition, so tests
 // and the example apps run without a build step.
-const conditions = ['@portcullis/source', 'node', 'import', 'module', 'default'];
+// (Only that condition is added: listing `import` here would make Node load the ESM build of CJS
+// dependencies through require(), which breaks Express's router.)
+const conditions = ['@portcullis/source', 'node', 'development|production'];
 
 function projectsIn(folder: string): TestProjectInlineConfiguration[] {
   if (!existsSync(folder)) return [];
@@ -20,8 +22,7 @@ function projectsIn(folder: string): TestProjectInlineConfiguration[] {
 }
 
 const config: ViteUserConfig = defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  ssr: { resolve: { conditions, externalConditions: ['@portcullis/source'] } },
   test: {
     projects: [...projectsIn('packages'), ...projectsIn('examples'), ...projectsIn('bench')],
     reporters: ['default', new URL('./scripts/summary-reporter.ts', import.meta.url).pathname],

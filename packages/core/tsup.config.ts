@@ -3,6 +3,9 @@ import type { Options } from 'tsup';
 const config: Options = {
   entry: {
     index: 'src/index.ts',
+    express: 'src/express/index.ts',
+    fastify: 'src/fastify/index.ts',
+    hono: 'src/hono/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -72,13 +72,13 @@ describe('compose', () => {
     'runs guards up to the first respond or throw, and calls every onComplete of the guards that ran exactly once',
     async (behaviours) => {
       const { guards, ran, completions } = instrument(behaviours);
-      let result: unknown;
+      let settled: { verdict?: Verdict; error?: unknown };
       try {
-        result = compose(...guards)(request);
+        settled = await settle(compose(...guards)(request));
       } catch (error) {
-        result = Promise.reject(error);
+        settled = { error }; // thrown synchronously
       }
-      const { verdict, error } = await settle(result);
+      const { verdict, error } = settled;
       // The adapter's side: report the end of the request once.
       verdict?.onComplete?.({ status: 204, durationMs: 1 });
 
@@ -202,7 +202,7 @@ describe('compose', () => {
   });
 
   test('rejects a non-function guard at composition time', () => {
-    expect(() => compose((() => ({ action: 'continue' })) as Guard, 42 as unknown as Guard)).toThrow(
+    expect(() => compose(() => ({ action: 'continue' }), 42 as unknown as Guard)).toThrow(
       'compose: guard 1 is not a function',
     );
   });

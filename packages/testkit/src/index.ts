@@ -1,0 +1,23 @@
+/**
+ * Test fixtures for Portcullis: real Redis and Redis Cluster servers with fault injection, a manual
+ * clock, local HTTP servers, a scriptable JWKS endpoint and signing keys. Framework test apps live
+ * in the `/frameworks` subpath.
+ *
+ * @packageDocumentation
+ */
+export { isTestkitError, TestkitError } from './errors.js';
+export type { TestkitErrorCode } from './errors.js';
+export { freeClusterPort, freePort, isPortFree } from './free-port.js';
+export { startHttpServer } from './http-server.js';
+export type { HttpHandler, HttpServer } from './http-server.js';
+export { serveJson } from './json-server.js';
+export type { JsonServer, JsonServerBehaviour, ServeJsonOptions } from './json-server.js';
+export { startJwksServer } from './jwks-server.js';
+export type { JwksDocument, JwksServer, StartJwksServerOptions } from './jwks-server.js';
+export { generateKeyPair } from './keys.js';
+export type { PublicJwk, TestKeyAlgorithm, TestKeyPair } from './keys.js';
+export { ManualClock } from './manual-clock.js';
+export { startRedisCluster } from './redis-cluster.js';
+export type { RedisCluster, RedisClusterNode, StartRedisClusterOptions } from './redis-cluster.js';
+export { startRedis } from './redis-server.js';
+export type { RedisServer, StartRedisOptions } from './redis-server.js';

@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { isTestkitError, startRedisCluster } from '../src/index.js';
+import type { RedisCluster } from '../src/index.js';
+import { findRedisBinary } from '../src/find-binary.js';
+import { liveProcessCount } from '../src/process-registry.js';
+import { probePort, rejectionOf, withEnv } from './connectivity.js';
+
+describe('startRedisCluster', () => {
+  let cluster: RedisCluster;
+  const direct = new Map<number, Redis>();
+  /** A plain (non-cluster) client straight to one node, which answers MOVED for slots it does not own. */
+  const nodeClient = (port: number): Redis => {
+    let client = direct.get(port);
+    if (!client) {
+      client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+      client.on('error', () => undefined);
+      direct.set(port, client);
+    }
+    return client;
+  };
+  const ownerOf = async (key: string): Promise<{ slot: number; port: number }> => {
+    const any = nodeClient(cluster.nodes[0]!.port);
+    const slot = await any.cluster('KEYSLOT', key);
+    // Rows are [start, end, [host, port, id], ...replicas]; the first node is the master.
+    const ranges = await any.cluster('SLOTS');
+    const port = ranges.find(([start, end]) => start <= slot && slot <= end)?.[2]?.[1];
+    if (port === undefined) throw new Error(`no node owns slot ${slot}`);
+    return { slot, port };
+  };
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  });
+  afterAll(async () => {
+    for (const client of direct.values()) client.disconnect();
+    await cluster.stop();
+  });
+
+  test('starts 3 masters on distinct ports that together serve all 16384 slots', async () => {
+    expect(cluster.nodes).toHaveLength(3);
+    expect(new Set(cluster.nodes.map((node) => node.port)).size).toBe(3);
+    for (const node of cluster.nodes) {
+      expect(node.host).toBe('127.0.0.1');
+      const info = await nodeClient(node.port).cluster('INFO');
+      expect(info).toContain('cluster_state:ok');
+      expect(info).toContain('cluster_slots_assigned:16384');
+      expect(info).toContain('cluster_known_nodes:3');
+    }
+  });
+
+  test('a key written through ioredis Cluster lives on the node that owns its slot', async () => {
+    const client = cluster.createClient();
+    const keys = Array.from({ length: 12 }, (_, i) => `user:${i}`);
+    const owners = new Set<number>();
+    for (const key of keys) {
+      await client.set(key, `value of ${key}`);
+      const { slot, port } = await ownerOf(key);
+      owners.add(port);
+      expect(await nodeClient(port).get(key)).toBe(`value of ${key}`);
+      for (const other of cluster.nodes.filter((node) => node.port !== port)) {
+        await expect(nodeClient(other.port).get(key)).rejects.toThrow(`MOVED ${slot} 127.0.0.1:${port}`);
+      }
+    }
+    // The keys spread over the cluster, so this checked more than one node's ownership.
+    expect(owners.size).toBeGreaterThan(1);
+  });
+
+  test('killNode() takes a node down; restartNode() brings it back on its port with its slots', async () => {
+    const key = 'fault:{restart}';
+    const { port } = await ownerOf(key);
+    const index = cluster.nodes.findIndex((node) => node.port === port);
+
+    await cluster.killNode(index);
+    expect(await probePort(port)).toBe('refused');
+
+    await cluster.restartNode(index);
+    for (const node of cluster.nodes) {
+      expect(await nodeClient(node.port).cluster('INFO')).toContain('cluster_state:ok');
+    }
+    expect((await ownerOf(key)).port).toBe(port);
+    const client = cluster.createClient();
+    await client.set(key, 'back');
+    expect(await client.get(key)).toBe('back');
+    expect(await nodeClient(port).get(key)).toBe('back');
+  });
+
+  test('flushAll() empties every node', async () => {
+    const client = cluster.createClient();
+    for (let i = 0; i < 30; i++) await client.set(`flush:${i}`, 'x');
+    await cluster.flushAll();
+    for (const node of cluster.nodes) expect(await nodeClient(node.port).dbsize()).toBe(0);
+  });
+
+  test('an out-of-range node index is a TestkitError', async () => {
+    const error = await rejectionOf(cluster.killNode(3));
+    expect(isTestkitError(error) && error.code).toBe('ERR_TESTKIT_INVALID_OPTION');
+  });
+
+  test('stop() leaves no node listening and can be called again', async () => {
+    const client = cluster.createClient();
+    await client.set('k', 'v');
+    let ended = false;
+    client.once('end', () => {
+      ended = true;
+    });
+    await cluster.stop();
+    await cluster.stop();
+    for (const node of cluster.nodes) expect(await probePort(node.port)).toBe('refused');
+    // Checked through the event: ioredis Cluster's status flips back to "close" as node sockets drain.
+    expect(ended).toBe(true);
+  });
+});
+
+describe('startRedisCluster: failures', () => {
+  test('without redis-cli on PATH it throws a TestkitError with an install hint and spawns nothing', async () => {
+    const before = liveProcessCount();
+    const onlyServer = mkdtempSync(join(tmpdir(), 'portcullis-no-cli-'));
+    symlinkSync(
+      findRedisBinary('redis-server', undefined, { mentionRedisUrl: false }),
+      join(onlyServer, 'redis-server'),
+    );
+    try {
+      const error = await withEnv('PATH', onlyServer, async () => rejectionOf(startRedisCluster()));
+      expect(isTestkitError(error) && error.code).toBe('ERR_TESTKIT_BINARY_NOT_FOUND');
+      expect((error as Error).message).toContain('redis-cli not found on PATH');
+      expect((error as Error).message).toContain('brew install redis');
+      expect(liveProcessCount()).toBe(before);
+    } finally {
+      rmSync(onlyServer, { recursive: true, force: true });
+    }
+  });
+
+  test('fewer than 3 masters is rejected (Redis Cluster needs 3)', async () => {
+    const error = await rejectionOf(startRedisCluster({ masters: 2 }));
+    expect(isTestkitError(error) && error.code).toBe('ERR_TESTKIT_INVALID_OPTION');
+    expect((error as Error).message).toContain('masters');
+  });
+});
