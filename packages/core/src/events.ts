@@ -1,10 +1,13 @@
 import { reportUnhandled } from './report-error.js';
 
-/** A map from event name to the payload its listeners receive. */
-export type EventMap = Record<string, unknown>;
+/**
+ * A map from event name to the payload its listeners receive; an interface or a type literal
+ * (`{ open: { name: string } }`).
+ */
+export type EventMap<Events> = { [K in keyof Events]: unknown };
 
 /** A listener for event `K` of `Events`. */
-export type Listener<Events extends EventMap, K extends keyof Events> = (event: Events[K]) => void;
+export type Listener<Events, K extends keyof Events> = (event: Events[K]) => void;
 
 /**
  * A tiny typed event emitter. Primitives use it for decisions, state changes, fetches and so on;
@@ -22,7 +25,7 @@ export type Listener<Events extends EventMap, K extends keyof Events> = (event: 
  * off();
  * ```
  */
-export class Emitter<Events extends EventMap> {
+export class Emitter<Events extends EventMap<Events>> {
   // Arrays are replaced, never mutated, so emit can iterate without copying.
   readonly #listeners = new Map<keyof Events, readonly Listener<Events, keyof Events>[]>();
 

@@ -1,0 +1,226 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { fixedWindow } from './fixed-window.js';
+import { gcra } from './gcra.js';
+import { slidingLog } from './sliding-log.js';
+import { slidingWindow } from './sliding-window.js';
+import { tokenBucket } from './token-bucket.js';
+import type { Algorithm, LimitState } from './types.js';
+
+/** One request of a schedule: how long after the previous one, and what it costs. */
+interface Step {
+  dt: number;
+  cost: number;
+}
+
+const schedule = (maxCost: number, maxDt: number): fc.Arbitrary<Step[]> =>
+  fc.array(fc.record({ dt: fc.nat({ max: maxDt }), cost: fc.integer({ min: 0, max: maxCost }) }), {
+    minLength: 1,
+    maxLength: 120,
+  });
+
+const T0 = 1_700_000_000_000;
+
+/** Runs a schedule through an algorithm the way a store does: commit only what is allowed. */
+function replay(algorithm: Algorithm, steps: readonly Step[]): { at: number; cost: number; allowed: boolean }[] {
+  let state: LimitState | undefined;
+  let now = T0;
+  return steps.map(({ dt, cost }) => {
+    now += dt;
+    const result = algorithm.evaluate(state, now, cost);
+    if (result.allowed) state = result.next;
+    return { at: now, cost, allowed: result.allowed };
+  });
+}
+
+/** Total cost admitted at instants in [from, to]. */
+function admittedBetween(
+  log: readonly { at: number; cost: number; allowed: boolean }[],
+  from: number,
+  to: number,
+): number {
+  return log.filter((e) => e.allowed && e.at >= from && e.at <= to).reduce((sum, e) => sum + e.cost, 0);
+}
+
+describe('token bucket', () => {
+  test.prop(
+    [fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 100 }), fc.nat({ max: 5 }), schedule(20, 400)],
+    {
+      numRuns: 300,
+    },
+  )(
+    'never admits more than capacity + overage + rate × elapsed in any interval',
+    (capacity, perSecond, overage, steps) => {
+      const log = replay(tokenBucket({ capacity, refillPerSecond: perSecond, overage }), steps);
+      for (const a of log) {
+        for (const b of log) {
+          if (b.at < a.at) continue;
+          const bound = capacity + overage + (perSecond / 1000) * (b.at - a.at);
+          expect(admittedBetween(log, a.at, b.at)).toBeLessThanOrEqual(bound + 1e-9);
+        }
+      }
+    },
+  );
+
+  test.prop(
+    [
+      fc.integer({ min: 1, max: 20 }),
+      fc.integer({ min: 1, max: 20 }),
+      fc.integer({ min: 1, max: 10 }),
+      schedule(25, 300),
+    ],
+    {
+      numRuns: 300,
+    },
+  )('decides exactly like GCRA with the same capacity and rate', (burst, limit, intervalMs, steps) => {
+    // An integer emission interval keeps both in exact arithmetic.
+    const periodMs = limit * intervalMs;
+    const bucket = replay(tokenBucket({ capacity: burst, refillPerSecond: (limit * 1000) / periodMs }), steps);
+    const cell = replay(gcra({ limit, periodMs, burst }), steps);
+    expect(cell.map((e) => e.allowed)).toEqual(bucket.map((e) => e.allowed));
+  });
+});
+
+describe('fixed window', () => {
+  test.prop(
+    [fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 2_000 }), fc.nat({ max: 5 }), schedule(10, 300)],
+    {
+      numRuns: 300,
+    },
+  )('never admits more than limit + overage in one window', (limit, windowMs, overage, steps) => {
+    const log = replay(fixedWindow({ limit, windowMs, overage }), steps);
+    const perWindow = new Map<number, number>();
+    for (const e of log) {
+      if (!e.allowed) continue;
+      const k = Math.floor(e.at / windowMs);
+      perWindow.set(k, (perWindow.get(k) ?? 0) + e.cost);
+    }
+    for (const used of perWindow.values()) expect(used).toBeLessThanOrEqual(limit + overage);
+  });
+});
+
+describe('sliding log', () => {
+  test.prop([fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 2_000 }), schedule(10, 300)], { numRuns: 300 })(
+    'never admits more than the limit in any window of its length (exact)',
+    (limit, windowMs, steps) => {
+      const log = replay(slidingLog({ limit, windowMs }), steps);
+      for (const e of log) expect(admittedBetween(log, e.at - windowMs + 1, e.at)).toBeLessThanOrEqual(limit);
+    },
+  );
+});
+
+describe('sliding window (two-bucket approximation)', () => {
+  test.prop([fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 2_000 }), schedule(10, 300)], { numRuns: 300 })(
+    'never exceeds the limit in an aligned window, nor twice the limit in any sliding window',
+    (limit, windowMs, steps) => {
+      const log = replay(slidingWindow({ limit, windowMs }), steps);
+      for (const e of log) {
+        const start = Math.floor(e.at / windowMs) * windowMs;
+        expect(admittedBetween(log, start, e.at)).toBeLessThanOrEqual(limit);
+        expect(admittedBetween(log, e.at - windowMs + 1, e.at)).toBeLessThanOrEqual(2 * limit);
+      }
+    },
+  );
+});
+
+/** Counterexamples show the factory call, not the closure's source. */
+function labelled<P extends object>(make: (p: P) => Algorithm, name: string): (p: P) => Algorithm {
+  return (p) => Object.assign(make(p), { [fc.toStringMethod]: () => `${name}(${JSON.stringify(p)})` });
+}
+
+const anyAlgorithm: fc.Arbitrary<Algorithm> = fc.oneof(
+  fc
+    .record({ c: fc.integer({ min: 1, max: 40 }), r: fc.integer({ min: 1, max: 200 }), o: fc.nat({ max: 3 }) })
+    .map(({ c, r, o }) => tokenBucket({ capacity: c, refillPerSecond: r, overage: o })),
+  fc
+    .record({
+      l: fc.integer({ min: 1, max: 40 }),
+      p: fc.integer({ min: 1, max: 5_000 }),
+      b: fc.integer({ min: 1, max: 40 }),
+    })
+    .map(({ l, p, b }) => labelled(gcra, 'gcra')({ limit: l, periodMs: p, burst: b })),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 40 }), w: fc.integer({ min: 1, max: 5_000 }), o: fc.nat({ max: 3 }) })
+    .map(({ l, w, o }) => labelled(fixedWindow, 'fixedWindow')({ limit: l, windowMs: w, overage: o })),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 40 }), w: fc.integer({ min: 1, max: 5_000 }) })
+    .map(({ l, w }) => labelled(slidingWindow, 'slidingWindow')({ limit: l, windowMs: w })),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 40 }), w: fc.integer({ min: 1, max: 5_000 }) })
+    .map(({ l, w }) => labelled(slidingLog, 'slidingLog')({ limit: l, windowMs: w })),
+);
+
+describe('every algorithm', () => {
+  test.prop([anyAlgorithm, schedule(15, 500), fc.integer({ min: 1, max: 15 })], { numRuns: 500 })(
+    'a denial’s retry-after is honest: waiting that long (with no other traffic) admits the same cost',
+    (algorithm, steps, cost) => {
+      let state: LimitState | undefined;
+      let now = T0;
+      for (const step of steps) {
+        now += step.dt;
+        const r = algorithm.evaluate(state, now, step.cost);
+        if (r.allowed) state = r.next;
+      }
+      const denied = algorithm.evaluate(state, now, cost);
+      if (denied.allowed) return;
+      if (cost > algorithm.limit + algorithm.overage) {
+        expect(denied.retryAfterMs).toBe(Infinity);
+        return;
+      }
+      expect(denied.retryAfterMs).toBeGreaterThan(0);
+      expect(algorithm.evaluate(state, now + denied.retryAfterMs, cost).allowed).toBe(true);
+    },
+  );
+
+  test.prop([anyAlgorithm, schedule(15, 500)], { numRuns: 500 })(
+    'remaining never exceeds the limit, and allowed decisions report remaining = what is left',
+    (algorithm, steps) => {
+      let state: LimitState | undefined;
+      let now = T0;
+      for (const step of steps) {
+        now += step.dt;
+        const r = algorithm.evaluate(state, now, step.cost);
+        expect(r.remaining).toBeGreaterThanOrEqual(0);
+        expect(r.remaining).toBeLessThanOrEqual(algorithm.limit);
+        expect(r.overage).toBeLessThanOrEqual(algorithm.overage);
+        expect(r.resetAt).toBeGreaterThanOrEqual(now);
+        if (r.allowed) {
+          state = r.next;
+          // Stored state always expires: the store sets a TTL from this.
+          if (r.next !== undefined) expect(r.ttlMs).toBeGreaterThan(0);
+        }
+      }
+    },
+  );
+
+  test.prop([anyAlgorithm, schedule(15, 500), fc.array(fc.nat({ max: 20 }), { minLength: 1, maxLength: 10 })], {
+    numRuns: 500,
+  })(
+    'refunds never give back more than was charged, nor lift usage above a pristine state',
+    (algorithm, steps, refunds) => {
+      let state: LimitState | undefined;
+      let now = T0;
+      const charges: { at: number; cost: number }[] = [];
+      for (const step of steps) {
+        now += step.dt;
+        const r = algorithm.evaluate(state, now, step.cost);
+        if (r.allowed) {
+          state = r.next;
+          charges.push({ at: now, cost: step.cost });
+        }
+      }
+      const pristine = algorithm.evaluate(undefined, now, 0).remaining;
+      for (const [i, amount] of refunds.entries()) {
+        const charge = charges[i % Math.max(1, charges.length)];
+        if (charge === undefined) break;
+        const before = algorithm.evaluate(state, now, 0);
+        const take = Math.min(amount, charge.cost);
+        const after = algorithm.refund(state, now, take, charge.at);
+        expect(after.remaining).toBeLessThanOrEqual(pristine);
+        // Remaining is floored, so a refund may move it by one more than the fraction it returned.
+        expect(after.remaining + after.overage * -1).toBeLessThanOrEqual(before.remaining - before.overage + take + 1);
+        state = after.next;
+      }
+    },
+  );
+});

@@ -1,0 +1,68 @@
+/**
+ * The stored state of one limit for one key: a few numbers, the same in memory and in Redis, so
+ * both stores run the same arithmetic.
+ */
+export type LimitState = readonly number[];
+
+/** The kinds of algorithm; also the tag the Redis script dispatches on. */
+export type AlgorithmKind = 'token-bucket' | 'gcra' | 'fixed-window' | 'sliding-window' | 'sliding-log';
+
+/** What one algorithm decides for one key at one instant. */
+export interface Evaluation {
+  /** Whether `cost` fits. */
+  readonly allowed: boolean;
+  /**
+   * Units still available after this decision (after consuming when allowed), against the limit
+   * without any overage allowance; never negative.
+   */
+  readonly remaining: number;
+  /** Units of the overage allowance in use after this decision (0 without overage). */
+  readonly overage: number;
+  /** When the limit is fully available again (ms, same clock as `now`). */
+  readonly resetAt: number;
+  /** How long until the same cost would fit; 0 when allowed, `Infinity` when it never can. */
+  readonly retryAfterMs: number;
+  /** The state to store if the decision commits; `undefined` means "nothing stored" (pristine). */
+  readonly next: LimitState | undefined;
+  /** How long the stored state must live; after that it is equivalent to no state at all. */
+  readonly ttlMs: number;
+}
+
+/**
+ * A rate-limit algorithm: pure arithmetic over a {@link LimitState}. Build one with
+ * `tokenBucket`, `gcra`, `fixedWindow`, `slidingWindow` or `slidingLog`.
+ */
+export interface Algorithm {
+  /** Which algorithm. */
+  readonly kind: AlgorithmKind;
+  /** The headline limit (capacity or requests per window), as advertised in `RateLimit-Policy`. */
+  readonly limit: number;
+  /** Extra units allowed beyond `limit` (soft limit); reported, not hidden. */
+  readonly overage: number;
+  /** The policy window in ms (for a bucket: the time to refill from empty). */
+  readonly windowMs: number;
+  /**
+   * Decides whether `cost` units fit at time `now`, given the stored state (`undefined` when none).
+   * Never mutates `state`.
+   */
+  evaluate(state: LimitState | undefined, now: number, cost: number): Evaluation;
+  /**
+   * Gives back `amount` units charged at `chargedAt` (a refund), never more than was charged and
+   * never beyond the limit; units charged in a window that has since ended are not refunded.
+   */
+  refund(state: LimitState | undefined, now: number, amount: number, chargedAt: number): Evaluation;
+  /** Numbers the Redis script needs to run the same algorithm at time `now`. */
+  scriptParams(now: number): readonly number[];
+}
+
+/**
+ * Splits a hard budget into what is reported as remaining and as overage in use.
+ * `available` = hard limit − used (may be below 0 only transiently; clamped).
+ */
+export function splitRemaining(available: number, overage: number): { remaining: number; overage: number } {
+  const clamped = Math.max(0, available);
+  return {
+    remaining: Math.max(0, Math.floor(clamped - overage)),
+    overage: Math.max(0, overage - clamped),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Rate limits and quotas for API gateways: token bucket, GCRA, sliding window (two-bucket
+ * approximation and exact log) and fixed (calendar) windows; several limits per key enforced
+ * atomically; tiers; pooled team quotas; refunds; memory and Redis stores with fail-open/closed.
+ *
+ * @packageDocumentation
+ */
+export { fixedWindow } from './algorithms/fixed-window.js';
+export type { FixedWindowOptions } from './algorithms/fixed-window.js';
+export { gcra } from './algorithms/gcra.js';
+export type { GcraOptions } from './algorithms/gcra.js';
+export { MAX_SLIDING_LOG_LIMIT, slidingLog } from './algorithms/sliding-log.js';
+export type { SlidingLogOptions } from './algorithms/sliding-log.js';
+export { slidingWindow } from './algorithms/sliding-window.js';
+export type { SlidingWindowOptions } from './algorithms/sliding-window.js';
+export { tokenBucket } from './algorithms/token-bucket.js';
+export type { TokenBucketOptions } from './algorithms/token-bucket.js';
+export type { Algorithm, AlgorithmKind, Evaluation, LimitState } from './algorithms/types.js';
+export { calendarWindow, durationWindow } from './algorithms/window-clock.js';
+export type { CalendarUnit, WindowBounds, WindowClock } from './algorithms/window-clock.js';
+export type { Decision, DecisionSource, DimensionUsage } from './decision.js';
+export {
+  InvalidCostError,
+  InvalidKeyError,
+  isInvalidCostError,
+  isInvalidKeyError,
+  isStoreTimeoutError,
+  StoreTimeoutError,
+} from './errors.js';
+export { MAX_RAW_KEY_LENGTH } from './key.js';
+export { createRateLimiter } from './limiter.js';
+export type { LimitOptions, Policy, RateLimiter, RateLimiterEvents, RateLimiterOptions } from './limiter.js';
+export { MemoryStore } from './stores/memory-store.js';
+export type { MemoryStoreOptions } from './stores/memory-store.js';
+export type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome } from './stores/store.js';

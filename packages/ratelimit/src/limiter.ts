@@ -1,0 +1,415 @@
+import {
+  Emitter,
+  InvalidOptionError,
+  duration,
+  nonEmptyString,
+  oneOf,
+  positiveInteger,
+  systemClock,
+  type Clock,
+} from '@portcullis/core';
+import { LRUCache } from 'lru-cache';
+import type { Algorithm } from './algorithms/types.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
+import { InvalidCostError, StoreTimeoutError } from './errors.js';
+import { normaliseKey } from './key.js';
+import { MemoryStore } from './stores/memory-store.js';
+import type { RateLimitStore, StoreDimension, StoreOutcome } from './stores/store.js';
+
+/** Named limits enforced together, atomically: `{ perSecond: tokenBucket(…), daily: fixedWindow(…) }`. */
+export type Policy = Readonly<Record<string, Algorithm>>;
+
+/** Options of {@link createRateLimiter}. */
+export interface RateLimiterOptions {
+  /** Where state lives. Default: a new `MemoryStore` (100,000 keys). */
+  store?: RateLimitStore;
+  /** The policy when there are no tiers (or for keys without a tier). */
+  limits?: Policy;
+  /** Policies by tier name (`free`, `pro`, …); pick one per call with `{ tier }`. */
+  tiers?: Readonly<Record<string, Policy>>;
+  /** The tier used when a call names none. Default: the first tier. */
+  defaultTier?: string;
+  /** Limits shared by a pool (a team): charged with the caller's own in one atomic step when a call names `{ pool }`. */
+  poolLimits?: Policy;
+  /** Prefix of every stored key (no braces). Default `'rl'`. */
+  prefix?: string;
+  /**
+   * What to decide when the store fails or times out and there is no fallback: `'open'` admits
+   * (right for protective limits), `'closed'` denies (right for billing quotas). Default `'open'`.
+   */
+  failMode?: 'open' | 'closed';
+  /** How long an asynchronous store may take before the fail mode applies, in ms. Default 50. */
+  timeoutMs?: number;
+  /** A limiter (usually on a `MemoryStore`) that decides while the store is failing. */
+  fallback?: RateLimiter;
+  /**
+   * Remember keys denied by an asynchronous store until their retry time, and deny them again
+   * without a round trip. Bounded LRU. Default `{ maxKeys: 10_000 }`; `false` turns it off.
+   */
+  denyCache?: { maxKeys: number } | false;
+  /** Time source for the deny cache and fail decisions. Default: the system clock. */
+  clock?: Clock;
+}
+
+/** Per-call options of {@link RateLimiter.limit}. */
+export interface LimitOptions {
+  /** Units this request costs. Default 1. 0 only reports usage. */
+  cost?: number;
+  /** Which tier's policy applies. Default: `defaultTier`. */
+  tier?: string;
+  /** A pool (team) whose shared `poolLimits` are charged in the same atomic step. */
+  pool?: string;
+}
+
+/** Events a limiter emits. */
+export interface RateLimiterEvents {
+  /** Every decision (only built when someone listens). */
+  decision: { key: string; decision: Decision };
+  /** The store failed or timed out; the decision followed the fallback or fail mode. */
+  storeError: { key: string; error: unknown; source: DecisionSource };
+}
+
+/** A rate limiter over one store; see {@link createRateLimiter}. */
+export interface RateLimiter {
+  /** Checks and, when allowed, charges `cost` to every dimension of the key (and pool) atomically. */
+  limit(key: string, options?: LimitOptions): Decision | Promise<Decision>;
+  /** Usage without charging anything. */
+  peek(key: string, options?: Omit<LimitOptions, 'cost'>): Decision | Promise<Decision>;
+  /**
+   * Gives back what an allowed decision charged (e.g. for a request that failed), at most once per
+   * decision and never more than it charged. Returns false when there was nothing to refund.
+   */
+  refund(decision: Decision, amount?: number): boolean | Promise<boolean>;
+  /** Forgets the key's usage in every dimension of every tier (an explicit quota reset). */
+  reset(key: string, options?: { pool?: string }): void | Promise<void>;
+  /** Replaces (or adds) a tier's policy at runtime; takes effect for the next call. */
+  setTier(tier: string, policy: Policy): void;
+  /** Typed events: `decision`, `storeError`. */
+  readonly events: Emitter<RateLimiterEvents>;
+}
+
+interface Plan {
+  readonly dimensions: readonly StoreDimension[];
+  readonly names: readonly string[];
+  readonly scopes: readonly ('key' | 'pool')[];
+  readonly wholeCostsOnly: boolean;
+}
+
+interface Receipt {
+  readonly plan: Plan;
+  readonly cost: number;
+  readonly chargedAt: number;
+  refunded: boolean;
+}
+
+const KEY_CODES: Readonly<Record<Algorithm['kind'], string>> = {
+  'token-bucket': 'tb',
+  gcra: 'gc',
+  'fixed-window': 'fw',
+  'sliding-window': 'sw',
+  'sliding-log': 'sl',
+};
+
+/**
+ * Creates a rate limiter: one or more named limits per key (multi-dimensional, all-or-nothing),
+ * optional tiers, optional pooled team limits, on a memory or Redis store, with bounded store
+ * timeouts and a fail mode.
+ *
+ * @example
+ * ```ts
+ * import { createRateLimiter, fixedWindow, tokenBucket } from '@portcullis/ratelimit';
+ *
+ * const limiter = createRateLimiter({
+ *   tiers: {
+ *     free: {
+ *       perSecond: tokenBucket({ capacity: 10, refillPerSecond: 10 }),
+ *       daily: fixedWindow({ limit: 1_000, calendar: 'day', timeZone: 'UTC' }),
+ *     },
+ *     pro: {
+ *       perSecond: tokenBucket({ capacity: 100, refillPerSecond: 100 }),
+ *       daily: fixedWindow({ limit: 100_000, calendar: 'day', timeZone: 'UTC' }),
+ *     },
+ *   },
+ * });
+ *
+ * const decision = await limiter.limit('user:42', { tier: 'pro' });
+ * if (!decision.allowed) console.log(`retry in ${decision.retryAfterMs} ms (${decision.limitedBy})`);
+ * ```
+ */
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  const store = options.store ?? new MemoryStore();
+  const prefix = nonEmptyString(options.prefix ?? 'rl', 'prefix', 64);
+  if (/[{}]/.test(prefix))
+    throw new InvalidOptionError('prefix', prefix, 'a prefix without { or } (they form Redis Cluster hash tags)');
+  const failMode = oneOf(options.failMode ?? 'open', ['open', 'closed'], 'failMode');
+  const timeoutMs = duration(options.timeoutMs ?? 50, 'timeoutMs');
+  const clock = options.clock ?? systemClock;
+  const fallback = options.fallback;
+  const tiers = new Map<string, Policy>();
+  for (const [name, policy] of Object.entries(options.tiers ?? {}))
+    tiers.set(name, checkPolicy(policy, `tiers.${name}`));
+  const basePolicy = options.limits === undefined ? undefined : checkPolicy(options.limits, 'limits');
+  if (basePolicy === undefined && tiers.size === 0) {
+    throw new InvalidOptionError('limits', undefined, 'a policy of named limits (or `tiers`)');
+  }
+  const defaultTier = options.defaultTier ?? (basePolicy === undefined ? tiers.keys().next().value : undefined);
+  if (defaultTier !== undefined && !tiers.has(defaultTier)) {
+    throw new InvalidOptionError('defaultTier', defaultTier, `one of the tiers (${[...tiers.keys()].join(', ')})`);
+  }
+  const poolPolicy = options.poolLimits === undefined ? undefined : checkPolicy(options.poolLimits, 'poolLimits');
+  const denyCacheOption = options.denyCache ?? { maxKeys: 10_000 };
+  const denyCache =
+    denyCacheOption === false || store instanceof MemoryStore
+      ? undefined
+      : new LRUCache<string, { until: number; cost: number; decision: Decision }>({
+          max: positiveInteger(denyCacheOption.maxKeys, 'denyCache.maxKeys'),
+        });
+  const deadlines = new DeadlineQueue(timeoutMs);
+  const receipts = new WeakMap<Decision, Receipt>();
+  const events = new Emitter<RateLimiterEvents>();
+  // Plans are pure functions of (tier, pool, key); cache the last few hundred to skip string building.
+  const plans = new LRUCache<string, Plan>({ max: 1024 });
+
+  function policyFor(tier: string | undefined): Policy {
+    const name = tier ?? defaultTier;
+    if (name === undefined) return basePolicy as Policy;
+    const policy = tiers.get(name);
+    if (policy === undefined)
+      throw new InvalidOptionError('tier', tier, `one of the tiers (${[...tiers.keys()].join(', ')})`);
+    return policy;
+  }
+
+  function planFor(key: string, tier: string | undefined, pool: string | undefined): Plan {
+    const id = `${tier ?? ''}\u0000${pool ?? ''}\u0000${key}`;
+    const cached = plans.get(id);
+    if (cached !== undefined) return cached;
+    // Every key of one call shares a hash tag, so a multi-dimensional or pooled check is one slot
+    // on Redis Cluster: the pool's id when pooled, else the key.
+    const tag = pool ?? key;
+    const dimensions: StoreDimension[] = [];
+    const names: string[] = [];
+    const scopes: ('key' | 'pool')[] = [];
+    for (const [name, algorithm] of Object.entries(policyFor(tier))) {
+      dimensions.push({ key: `${prefix}:{${tag}}:${name}:${KEY_CODES[algorithm.kind]}:k:${key}`, algorithm });
+      names.push(name);
+      scopes.push('key');
+    }
+    if (pool !== undefined) {
+      if (poolPolicy === undefined)
+        throw new InvalidOptionError('pool', pool, 'no pool (the limiter has no `poolLimits`)');
+      for (const [name, algorithm] of Object.entries(poolPolicy)) {
+        dimensions.push({ key: `${prefix}:{${tag}}:${name}:${KEY_CODES[algorithm.kind]}:p`, algorithm });
+        names.push(`pool.${name}`);
+        scopes.push('pool');
+      }
+    }
+    const plan: Plan = {
+      dimensions,
+      names,
+      scopes,
+      wholeCostsOnly: dimensions.some((d) => d.algorithm.kind === 'sliding-log'),
+    };
+    plans.set(id, plan);
+    return plan;
+  }
+
+  function toDecision(plan: Plan, outcome: StoreOutcome, cost: number, source: DecisionSource): Decision {
+    const dimensions: DimensionUsage[] = outcome.dimensions.map((d, i) => {
+      const { algorithm } = plan.dimensions[i] as StoreDimension;
+      return {
+        name: (plan.names[i] as string).replace(/^pool\./, ''),
+        scope: plan.scopes[i] as 'key' | 'pool',
+        allowed: d.allowed,
+        limit: algorithm.limit,
+        windowMs: algorithm.windowMs,
+        remaining: d.remaining,
+        overage: d.overage,
+        resetAt: d.resetAt,
+        retryAfterMs: d.retryAfterMs,
+      };
+    });
+    // The most constrained dimension: fewest remaining (ties: the later reset).
+    let tightest = 0;
+    let limiting: number | undefined;
+    dimensions.forEach((d, i) => {
+      const t = dimensions[tightest] as DimensionUsage;
+      if (d.remaining < t.remaining || (d.remaining === t.remaining && d.resetAt > t.resetAt)) tightest = i;
+      if (
+        !d.allowed &&
+        (limiting === undefined || d.retryAfterMs > (dimensions[limiting] as DimensionUsage).retryAfterMs)
+      )
+        limiting = i;
+    });
+    const shown = dimensions[limiting ?? tightest] as DimensionUsage;
+    return {
+      allowed: outcome.allowed,
+      cost,
+      remaining: shown.remaining,
+      limit: shown.limit,
+      windowMs: shown.windowMs,
+      resetAt: shown.resetAt,
+      retryAfterMs: outcome.allowed ? 0 : shown.retryAfterMs,
+      limitedBy: limiting === undefined ? undefined : plan.names[limiting],
+      overLimit: dimensions.some((d) => d.overage > 0),
+      dimensions,
+      decidedAt: outcome.now,
+      source,
+    };
+  }
+
+  function failDecision(plan: Plan, cost: number): Decision {
+    const now = clock.now();
+    const allowed = failMode === 'open';
+    const outcome: StoreOutcome = {
+      allowed,
+      now,
+      dimensions: plan.dimensions.map((d) => ({
+        allowed,
+        // Unknown usage: report the full limit when failing open, nothing when failing closed.
+        remaining: allowed ? d.algorithm.limit : 0,
+        overage: 0,
+        resetAt: now + (allowed ? 0 : 1_000),
+        retryAfterMs: allowed ? 0 : 1_000,
+      })),
+    };
+    return toDecision(plan, outcome, cost, allowed ? 'fail-open' : 'fail-closed');
+  }
+
+  function finish(key: string, plan: Plan, outcome: StoreOutcome, cost: number, cacheId: string | undefined): Decision {
+    const decision = toDecision(plan, outcome, cost, 'store');
+    if (decision.allowed && cost > 0) receipts.set(decision, { plan, cost, chargedAt: outcome.now, refunded: false });
+    if (!decision.allowed && cacheId !== undefined && Number.isFinite(decision.retryAfterMs)) {
+      denyCache?.set(cacheId, { until: clock.now() + decision.retryAfterMs, cost, decision });
+    }
+    if (events.has('decision')) events.emit('decision', { key, decision });
+    return decision;
+  }
+
+  function onStoreError(
+    key: string,
+    error: unknown,
+    plan: Plan,
+    opts: LimitOptions,
+    cost: number,
+  ): Decision | Promise<Decision> {
+    if (fallback !== undefined) {
+      events.emit('storeError', { key, error, source: 'fallback' });
+      const fromFallback = (d: Decision): Decision => ({ ...d, source: 'fallback' });
+      const result = fallback.limit(key, opts);
+      return result instanceof Promise ? result.then(fromFallback) : fromFallback(result);
+    }
+    const decision = failDecision(plan, cost);
+    events.emit('storeError', { key, error, source: decision.source });
+    return decision;
+  }
+
+  function withTimeout<T>(pending: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const deadline = deadlines.add(() => {
+        reject(new StoreTimeoutError(timeoutMs));
+      });
+      pending.then(
+        (value) => {
+          deadline.cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          deadline.cancel();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  function checkCost(cost: unknown, plan: Plan): number {
+    if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
+      throw new InvalidCostError(cost, 'a finite number >= 0');
+    }
+    if (plan.wholeCostsOnly && !Number.isInteger(cost)) {
+      throw new InvalidCostError(cost, 'a whole number (the policy has a sliding log)');
+    }
+    return cost;
+  }
+
+  function limit(rawKey: string, opts: LimitOptions = {}): Decision | Promise<Decision> {
+    const key = normaliseKey(rawKey);
+    const pool = opts.pool === undefined ? undefined : normaliseKey(opts.pool, 'pool');
+    const plan = planFor(key, opts.tier, pool);
+    const cost = checkCost(opts.cost ?? 1, plan);
+    let cacheId: string | undefined;
+    if (denyCache !== undefined && cost > 0) {
+      cacheId = `${opts.tier ?? ''}\u0000${pool ?? ''}\u0000${key}`;
+      const denied = denyCache.get(cacheId);
+      if (denied !== undefined) {
+        const now = clock.now();
+        if (now < denied.until && cost >= denied.cost) {
+          return { ...denied.decision, cost, retryAfterMs: denied.until - now, source: 'deny-cache' };
+        }
+        denyCache.delete(cacheId);
+      }
+    }
+    let result: StoreOutcome | Promise<StoreOutcome>;
+    try {
+      result = store.consume(plan.dimensions, cost);
+    } catch (error) {
+      return onStoreError(key, error, plan, opts, cost);
+    }
+    if (!(result instanceof Promise)) return finish(key, plan, result, cost, cacheId);
+    return withTimeout(result).then(
+      (outcome) => finish(key, plan, outcome, cost, cacheId),
+      (error: unknown) => onStoreError(key, error, plan, opts, cost),
+    );
+  }
+
+  return {
+    events,
+    limit,
+    peek: function peek(key, opts = {}) {
+      return limit(key, { ...opts, cost: 0 });
+    },
+    refund: function refund(decision, amount) {
+      const receipt = receipts.get(decision);
+      if (receipt === undefined || receipt.refunded) return false;
+      const give = Math.min(receipt.cost, amount ?? receipt.cost);
+      if (!(give > 0)) return false;
+      receipt.refunded = true;
+      const done = store.refund(receipt.plan.dimensions, give, receipt.chargedAt);
+      return done instanceof Promise ? withTimeout(done).then(() => true) : true;
+    },
+    reset: function reset(rawKey, opts = {}) {
+      const key = normaliseKey(rawKey);
+      const pool = opts.pool === undefined ? undefined : normaliseKey(opts.pool, 'pool');
+      const keys = new Set<string>();
+      const policies = [...(basePolicy === undefined ? [] : [undefined]), ...tiers.keys()];
+      for (const tier of policies) {
+        for (const d of planFor(key, tier, undefined).dimensions) keys.add(d.key);
+        if (pool !== undefined) for (const d of planFor(key, tier, pool).dimensions) keys.add(d.key);
+      }
+      denyCache?.clear();
+      return store.reset([...keys]);
+    },
+    setTier: function setTier(tier, policy) {
+      tiers.set(nonEmptyString(tier, 'tier'), checkPolicy(policy, `tiers.${tier}`));
+      plans.clear();
+      denyCache?.clear();
+    },
+  };
+}
+
+function checkPolicy(policy: Policy, option: string): Policy {
+  const entries = Object.entries(policy);
+  if (entries.length === 0) throw new InvalidOptionError(option, policy, 'at least one named limit');
+  for (const [name, algorithm] of entries) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+      throw new InvalidOptionError(`${option}.${name}`, name, 'a name of letters, digits, _ or - (1–64)');
+    if (typeof (algorithm as Partial<Algorithm> | undefined)?.evaluate !== 'function') {
+      throw new InvalidOptionError(
+        `${option}.${name}`,
+        algorithm,
+        'an algorithm from tokenBucket(), gcra(), fixedWindow(), slidingWindow() or slidingLog()',
+      );
+    }
+  }
+  return policy;
+}

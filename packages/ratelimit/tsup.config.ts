@@ -1,0 +1,15 @@
+import type { Options } from 'tsup';
+
+const config: Options = {
+  entry: {
+    index: 'src/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  treeshake: true,
+};
+
+export default config;
