@@ -31,5 +31,7 @@ export { MAX_RAW_KEY_LENGTH } from './key.js';
 export { createRateLimiter } from './limiter.js';
 export type { LimitOptions, Policy, RateLimiter, RateLimiterEvents, RateLimiterOptions } from './limiter.js';
 export { MemoryStore } from './stores/memory-store.js';
+export { isStoreUnavailableError, RedisStore, StoreUnavailableError } from './stores/redis/redis-store.js';
+export type { RedisStoreOptions } from './stores/redis/redis-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome } from './stores/store.js';
