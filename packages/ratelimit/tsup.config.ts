@@ -3,6 +3,9 @@ import type { Options } from 'tsup';
 const config: Options = {
   entry: {
     index: 'src/index.ts',
+    express: 'src/express.ts',
+    fastify: 'src/fastify.ts',
+    hono: 'src/hono.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -201,6 +201,15 @@ describe('compose', () => {
     expect(verdict.headers?.get('x-a')).toBe('1');
   });
 
+  test('accepts guards whose context type is an interface (no index signature)', () => {
+    interface Identity {
+      user: string;
+    }
+    const identify: Guard<Identity> = () => ({ action: 'continue', context: { user: 'ada' } });
+    const verdict = compose(identify, () => ({ action: 'continue' }))(request) as Verdict;
+    expect(verdict.action === 'continue' ? verdict.context : undefined).toEqual({ user: 'ada' });
+  });
+
   test('rejects a non-function guard at composition time', () => {
     expect(() => compose(() => ({ action: 'continue' }), 42 as unknown as Guard)).toThrow(
       'compose: guard 1 is not a function',

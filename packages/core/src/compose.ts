@@ -5,7 +5,7 @@ import { CONTINUE, type OnComplete, type Outcome, type RespondVerdict, type Verd
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 /** The context a composition adds: the intersection of what each guard adds. */
-export type ComposedContext<G extends readonly Guard[]> = [G[number]] extends [never]
+export type ComposedContext<G extends readonly Guard<object>[]> = [G[number]] extends [never]
   ? GuardContext
   : UnionToIntersection<ContextOf<G[number]>> & GuardContext;
 
@@ -37,8 +37,8 @@ export type ComposedContext<G extends readonly Guard[]> = [G[number]] extends [n
  * const guard = compose(identify, blockAnonymous);
  * ```
  */
-export function compose<const G extends readonly Guard[]>(...guards: G): Guard<ComposedContext<G>> {
-  const list: readonly Guard[] = guards;
+export function compose<const G extends readonly Guard<object>[]>(...guards: G): Guard<ComposedContext<G>> {
+  const list: readonly Guard<object>[] = guards;
   for (const [i, g] of list.entries()) {
     if (typeof g !== 'function') throw new TypeError(`compose: guard ${String(i)} is not a function`);
   }
@@ -49,7 +49,7 @@ export function compose<const G extends readonly Guard[]>(...guards: G): Guard<C
 }
 
 function run(
-  guards: readonly Guard[],
+  guards: readonly Guard<object>[],
   req: GatewayRequest,
   acc: Accumulator,
   from: number,

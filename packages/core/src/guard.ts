@@ -18,7 +18,7 @@ import type { Verdict } from './verdict.js';
  * };
  * ```
  */
-export type Guard<Ctx extends GuardContext = GuardContext> = (
+export type Guard<Ctx extends object = GuardContext> = (
   req: GatewayRequest,
 ) => Verdict<Ctx> | PromiseLike<Verdict<Ctx>>;
 

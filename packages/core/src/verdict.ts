@@ -22,7 +22,7 @@ export type OnComplete = (outcome: Outcome) => void;
  * Let the request through. Headers and context are merged with those of other guards; see
  * `compose` for the rules.
  */
-export interface ContinueVerdict<Ctx extends GuardContext = GuardContext> {
+export interface ContinueVerdict<Ctx extends object = GuardContext> {
   readonly action: 'continue';
   /** Added to the response (appended to any value another guard set for the same name). */
   readonly responseHeaders?: Headers | undefined;
@@ -63,7 +63,7 @@ export interface RespondVerdict {
 export type HeadersInitLike = ConstructorParameters<typeof Headers>[0];
 
 /** What a guard decides about a request. */
-export type Verdict<Ctx extends GuardContext = GuardContext> = ContinueVerdict<Ctx> | RespondVerdict;
+export type Verdict<Ctx extends object = GuardContext> = ContinueVerdict<Ctx> | RespondVerdict;
 
 /**
  * The verdict that lets a request through with nothing added; shared, frozen, allocation-free.

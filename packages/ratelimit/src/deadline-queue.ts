@@ -35,7 +35,8 @@ export class DeadlineQueue {
     };
   }
 
-  #schedule(delay: number): ReturnType<typeof setTimeout> {
+  #schedule(delay: number): void {
+    this.#scheduled = true;
     const timer = setTimeout(
       () => {
         this.#expire();
@@ -44,7 +45,6 @@ export class DeadlineQueue {
     );
     // A pending store call must not keep the process alive on its own.
     timer.unref();
-    return timer;
   }
 
   #expire(): void {

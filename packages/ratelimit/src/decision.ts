@@ -45,7 +45,7 @@ export interface Decision {
   readonly overLimit: boolean;
   /** Every dimension's usage, the caller's first, then the pool's. */
   readonly dimensions: readonly DimensionUsage[];
-  /** The store's clock at the decision (epoch ms). */
+  /** When the decision was made (epoch ms): the store's clock, or the limiter's for a deny-cache answer. */
   readonly decidedAt: number;
   /** Where the decision came from; anything but `'store'` means the store was bypassed. */
   readonly source: DecisionSource;

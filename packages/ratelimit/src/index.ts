@@ -1,7 +1,9 @@
 /**
  * Rate limits and quotas for API gateways: token bucket, GCRA, sliding window (two-bucket
  * approximation and exact log) and fixed (calendar) windows; several limits per key enforced
- * atomically; tiers; pooled team quotas; refunds; memory and Redis stores with fail-open/closed.
+ * atomically; tiers; pooled team quotas; refunds; memory and Redis stores with fail-open/closed;
+ * and `rateLimitGuard`, the HTTP layer (keys, IETF draft `RateLimit` headers, 429 problem details),
+ * with Express, Fastify and Hono middleware in the `/express`, `/fastify` and `/hono` subpaths.
  *
  * @packageDocumentation
  */
@@ -27,6 +29,12 @@ export {
   isStoreTimeoutError,
   StoreTimeoutError,
 } from './errors.js';
+export { rateLimitGuard } from './http/guard.js';
+export type { RateLimitContext } from './http/guard.js';
+export type { RateLimitHeaderStyle } from './http/headers.js';
+export { ipKey } from './http/ip-key.js';
+export type { RateLimitGuardOptions, RateLimitMessage } from './http/options.js';
+export type { RateLimitKey } from './http/request-key.js';
 export { MAX_RAW_KEY_LENGTH } from './key.js';
 export { createRateLimiter } from './limiter.js';
 export type { LimitOptions, Policy, RateLimiter, RateLimiterEvents, RateLimiterOptions } from './limiter.js';

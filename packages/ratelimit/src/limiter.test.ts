@@ -356,10 +356,12 @@ describe('deny cache', () => {
     expect((await limiter.limit('k')).allowed).toBe(true);
     expect((await limiter.limit('k')).source).toBe('store');
     expect(calls).toBe(2);
+    clock.advance(300);
     const cached = await limiter.limit('k');
-    expect(cached).toMatchObject({ allowed: false, source: 'deny-cache' });
+    expect(cached).toMatchObject({ allowed: false, source: 'deny-cache', retryAfterMs: 700, decidedAt: 10_300 });
+    expect(cached.dimensions[0]?.retryAfterMs).toBe(700);
     expect(calls).toBe(2);
-    clock.advance(1_000);
+    clock.advance(700);
     expect((await limiter.limit('k')).allowed).toBe(true);
     expect(calls).toBe(3);
   });

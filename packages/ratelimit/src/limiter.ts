@@ -280,7 +280,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const decision = toDecision(plan, outcome, cost, 'store');
     if (decision.allowed && cost > 0) receipts.set(decision, { plan, cost, chargedAt: outcome.now, refunded: false });
     if (!decision.allowed && cacheId !== undefined && Number.isFinite(decision.retryAfterMs)) {
-      denyCache?.set(cacheId, { until: clock.now() + decision.retryAfterMs, cost, decision });
+      const at = clock.now();
+      // Aged against the limiter's clock (the store's may differ, e.g. Redis server time).
+      denyCache?.set(cacheId, { until: at + decision.retryAfterMs, cost, decision: { ...decision, decidedAt: at } });
     }
     if (events.has('decision')) events.emit('decision', { key, decision });
     return decision;
@@ -344,7 +346,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       if (denied !== undefined) {
         const now = clock.now();
         if (now < denied.until && cost >= denied.cost) {
-          return { ...denied.decision, cost, retryAfterMs: denied.until - now, source: 'deny-cache' };
+          // The cached denial, aged to now: waits shrink; absolute reset times stay as they were.
+          const aged = now - denied.decision.decidedAt;
+          return {
+            ...denied.decision,
+            cost,
+            decidedAt: now,
+            retryAfterMs: denied.until - now,
+            dimensions: denied.decision.dimensions.map((d) =>
+              d.allowed ? d : { ...d, retryAfterMs: Math.max(1, d.retryAfterMs - aged) },
+            ),
+            source: 'deny-cache',
+          };
         }
         denyCache.delete(cacheId);
       }

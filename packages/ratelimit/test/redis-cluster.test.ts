@@ -86,7 +86,7 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
     const nodesUsed = new Set<string>();
     for (const node of client.nodes('master')) {
       const keys = await node.keys('spread:*');
-      if (keys.length > 0) nodesUsed.add(`${String(node.options.port)}`);
+      if (keys.length > 0) nodesUsed.add(String(node.options.port));
       for (const key of keys) {
         const user = key.slice(key.indexOf('{') + 1, key.indexOf('}'));
         const slot = await node.cluster('KEYSLOT', key);

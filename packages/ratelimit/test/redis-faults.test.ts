@@ -84,7 +84,7 @@ describe('a Redis outage', () => {
       prefix: `${redis.prefix}pause`,
       timeoutMs: 30,
     });
-    await until(async () => client.status === 'ready', 'the client to be ready');
+    await until(() => Promise.resolve(client.status === 'ready'), 'the client to be ready');
     const admin = redis.createClient();
     await admin.client('PAUSE', 400, 'ALL');
     const errors: unknown[] = [];

@@ -64,7 +64,7 @@ declare global {
  * });
  * ```
  */
-export function portcullis(guard: Guard): RequestHandler {
+export function portcullis(guard: Guard<object>): RequestHandler {
   isFunctionOption(guard, 'guard');
   return function portcullisMiddleware(req: Request, res: Response, next: NextFunction): void {
     runGuard(

@@ -66,7 +66,7 @@ declare module 'fastify' {
  * });
  * ```
  */
-export function portcullis(guard: Guard): FastifyPluginCallback {
+export function portcullis(guard: Guard<object>): FastifyPluginCallback {
   isFunctionOption(guard, 'guard');
   function portcullisPlugin(instance: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     // Per registration: the same plugin registered in two scopes must not share request state.

@@ -16,6 +16,6 @@ import type { GuardContext } from '../request.js';
  * api.get('/me', (c) => c.json({ user: c.get('portcullis').user ?? null }));
  * ```
  */
-export interface PortcullisEnv<Ctx extends GuardContext = GuardContext> {
+export interface PortcullisEnv<Ctx extends object = GuardContext> {
   Variables: { portcullis: Ctx };
 }

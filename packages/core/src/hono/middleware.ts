@@ -77,7 +77,7 @@ type AnyContext = Context<PortcullisEnv>;
  * app.get('/whoami', (c) => c.json({ apiKey: c.get('portcullis').apiKey ?? null }));
  * ```
  */
-export function portcullis<Ctx extends GuardContext = GuardContext>(
+export function portcullis<Ctx extends object = GuardContext>(
   guard: Guard<Ctx>,
   options: HonoPortcullisOptions = {},
 ): MiddlewareHandler<PortcullisEnv<GuardContext & Partial<Ctx>>> {

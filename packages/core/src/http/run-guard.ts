@@ -13,14 +13,15 @@ import { isPromiseLike } from './promise-like.js';
  * reported rather than left as an unhandled rejection.
  */
 export function runGuard(
-  guard: Guard,
+  guard: Guard<object>,
   request: GatewayRequest,
   onVerdict: (verdict: Verdict) => void,
   onError: (error: unknown) => void,
 ): void {
   let verdict: Verdict | PromiseLike<Verdict>;
   try {
-    verdict = guard(request);
+    // A context type is any object; at run time it is read as a property bag.
+    verdict = guard(request) as Verdict | PromiseLike<Verdict>;
   } catch (error) {
     onError(error);
     return;

@@ -143,14 +143,21 @@ export function calendarWindow(unit: CalendarUnit, timeZone = 'UTC'): WindowCloc
     return cached;
   }
 
+  let params: readonly number[] = [];
+  let paramsFor = Number.NaN;
+
   const nominal = { hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_592_000_000 }[unit];
   return {
     nominalMs: nominal,
     bounds,
     scriptParams: function scriptParams(now) {
       const [start, end] = bounds(now);
-      const before = startOf(start - 1);
-      return [1, before, start, end, nextAfter(end)];
+      // Four Intl calls: compute once per window, not per decision.
+      if (paramsFor !== start) {
+        params = [1, startOf(start - 1), start, end, nextAfter(end)];
+        paramsFor = start;
+      }
+      return params;
     },
   };
 }

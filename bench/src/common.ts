@@ -1,0 +1,236 @@
+import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { argv } from 'node:process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** One part of the report: a heading and its markdown body. */
+export interface Section {
+  readonly title: string;
+  readonly markdown: string;
+}
+
+/** True when the module whose `import.meta.url` is given is the script node was started with. */
+export function isMain(moduleUrl: string): boolean {
+  const script = argv[1];
+  return script !== undefined && pathToFileURL(script).href === moduleUrl;
+}
+
+/** `--quick` (or BENCH_QUICK=1) shrinks every run: a smoke test of the harness, not numbers to quote. */
+export const quick: boolean = argv.includes('--quick') || process.env['BENCH_QUICK'] === '1';
+
+/** Mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A Zipf(s) sampler over ranks 0..n-1 (rank 0 the most frequent): P(k) ∝ 1 / (k + 1)^s, by inverse
+ * CDF (binary search over the precomputed cumulative weights).
+ */
+export function zipfSampler(n: number, exponent: number, random: () => number): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    sum += 1 / (k + 1) ** exponent;
+    cdf[k] = sum;
+  }
+  for (let k = 0; k < n; k++) cdf[k] = (cdf[k] as number) / sum;
+  return () => {
+    const u = random();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((cdf[mid] as number) < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+/** Options of {@link zipfKeys}. */
+export interface ZipfKeysOptions {
+  /** Distinct keys (ranks). */
+  distinctKeys: number;
+  /** Length of the precomputed sequence. */
+  draws: number;
+  /** Zipf exponent s. */
+  exponent: number;
+  seed: number;
+  /** Prepended to every key, e.g. `user:`. */
+  prefix: string;
+}
+
+/**
+ * A precomputed sequence of keys drawn from a Zipf distribution. Ranks are mapped to key names
+ * through a seeded permutation, so the hottest keys are not also the shortest or first-inserted.
+ * Every key string is built once, so both sides of a comparison receive the very same strings.
+ */
+export function zipfKeys(options: ZipfKeysOptions): string[] {
+  const random = mulberry32(options.seed);
+  const ids = Array.from({ length: options.distinctKeys }, (_, i) => i);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = ids[i] as number;
+    ids[i] = ids[j] as number;
+    ids[j] = t;
+  }
+  const names = ids.map((id) => `${options.prefix}${id}`);
+  const sample = zipfSampler(options.distinctKeys, options.exponent, random);
+  const keys = new Array<string>(options.draws);
+  for (let i = 0; i < options.draws; i++) keys[i] = names[sample()] as string;
+  return keys;
+}
+
+/** Distinct keys and the share of draws taken by the hottest key and the hottest 1%. */
+export function describeKeys(keys: readonly string[]): { distinct: number; top1: number; top1pct: number } {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const sorted = [...counts.values()].sort((a, b) => b - a);
+  const top = Math.max(1, Math.floor(sorted.length / 100));
+  let topSum = 0;
+  for (let i = 0; i < top; i++) topSum += sorted[i] as number;
+  return { distinct: counts.size, top1: (sorted[0] ?? 0) / keys.length, top1pct: topSum / keys.length };
+}
+
+/** The q-quantile (0..1) of already sorted values, nearest rank. */
+export function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+/** The median of some numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >>> 1;
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** 1234567.8 → "1,234,568". */
+export function int(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : String(value);
+}
+
+/** A number with a fixed count of decimals. */
+export function fixed(value: number, digits = 2): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : String(value);
+}
+
+/** 0.1234 → "12.3%". */
+export function percent(value: number): string {
+  return `${(value * 100).toFixed(1)}%`;
+}
+
+/** A ratio as "3.42×". */
+export function times(value: number): string {
+  return `${value.toFixed(2)}×`;
+}
+
+/** A markdown table; numeric-looking columns are right-aligned. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const numeric = headers.map((_, c) =>
+    rows.every((r) => /^[-\d.,×%~≈ —–]*$|^n\/a$/.test((r[c] ?? '').replace(/[✅❌]/gu, '').trim())),
+  );
+  const head = `| ${headers.join(' | ')} |`;
+  const rule = `| ${headers.map((_, c) => (numeric[c] === true ? '---:' : '---')).join(' | ')} |`;
+  return [head, rule, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** The machine and runtime, for the report header. */
+export function environment(): { node: string; cpu: string; cores: number; platform: string; load: string } {
+  const list = cpus();
+  return {
+    node: process.version,
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    platform: `${process.platform} ${process.arch}`,
+    load: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', '),
+  };
+}
+
+/** Progress notes go to stderr, so stdout carries only the report. */
+export function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** Lets timers and pending I/O run (and a little garbage settle) between measured phases. */
+export async function settle(ms = 20): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Options of {@link runNodeChild}. */
+export interface ChildOptions {
+  /** Script path relative to bench/src, e.g. `ratelimit-redis.ts`. */
+  script: string;
+  /** Arguments after the script. */
+  args?: readonly string[];
+  /** Start node with `--expose-gc`. */
+  exposeGc?: boolean;
+}
+
+/**
+ * Runs a bench script in a fresh node process (same conditions and tsx loader as the `bench`
+ * script), its stderr passed through, and resolves with the last line it printed on stdout.
+ * A fresh process per part means no part inherits another's heap, timers or JIT state.
+ */
+export function runNodeChild(options: ChildOptions): Promise<string> {
+  const src = dirname(fileURLToPath(import.meta.url));
+  const args = [
+    ...(options.exposeGc === true ? ['--expose-gc'] : []),
+    '--conditions=@portcullis/source',
+    '--import',
+    'tsx',
+    join(src, options.script),
+    ...(options.args ?? []),
+    ...(quick ? ['--quick'] : []),
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: join(src, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(out.trim().split('\n').at(-1) ?? '');
+      else
+        reject(new Error(`${options.script} ${(options.args ?? []).join(' ')} exited with ${String(code ?? signal)}`));
+    });
+  });
+}
+
+/** Runs a section in its own process (`<script> --json`) and returns what it reported. */
+export async function runSectionChild(script: string, exposeGc = false): Promise<Section> {
+  return JSON.parse(await runNodeChild({ script, args: ['--json'], exposeGc })) as Section;
+}
+
+/**
+ * The entry point of a section script run directly: with `--json` prints the section as one JSON
+ * line (for run-all), otherwise as markdown.
+ */
+export async function sectionMain(run: () => Promise<Section>): Promise<void> {
+  const section = await run();
+  if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(section)}\n`);
+  else process.stdout.write(`## ${section.title}\n\n${section.markdown}\n`);
+}
+
+/** Collects garbage when node runs with --expose-gc (twice: the first pass can leave finalisation work). */
+export function collectGarbage(): boolean {
+  if (typeof globalThis.gc !== 'function') return false;
+  globalThis.gc();
+  globalThis.gc();
+  return true;
+}

@@ -1,0 +1,88 @@
+/**
+ * Runs every rate-limit benchmark in order (memory, Redis, memory bound), prints the report as
+ * markdown on stdout and writes it to bench/results/ratelimit.md. Progress goes to stderr.
+ *
+ *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
+ *
+ * Each part runs in its own node process (the memory part with --expose-gc).
+ *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { environment, log, quick, runSectionChild, type Section } from './common.js';
+import { runMemoryBound } from './memory-bound.js';
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const started = new Date();
+const env = environment();
+const script = process.argv[1] === undefined ? '' : relative(benchDir, process.argv[1]);
+const command = ['node', ...process.execArgv, script, ...process.argv.slice(2).filter((a) => a !== '--')].join(' ');
+
+// Each part runs in a fresh node process: the memory part leaves ~100k-key limiters (and
+// rate-limiter-flexible's 60 s per-key timers) behind, which would otherwise slow down and time
+// out the Redis part. memory-bound spawns one process per library itself.
+const parts: { name: string; run: () => Promise<Section> }[] = [
+  { name: 'memory', run: () => runSectionChild('ratelimit-memory.ts', true) },
+  { name: 'redis', run: () => runSectionChild('ratelimit-redis.ts') },
+  { name: 'memory-bound', run: runMemoryBound },
+];
+
+/**
+ * Formats the report with the repository's Prettier (a root devDependency), so the written file
+ * passes `prettier --check` and its tables line up; returned as it is when Prettier is not there.
+ */
+async function formatMarkdown(markdown: string, filepath: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(filepath)) ?? {};
+    return await prettier.format(markdown, { ...config, filepath });
+  } catch (error) {
+    log(`report left unformatted (${error instanceof Error ? error.message : String(error)})`);
+    return markdown;
+  }
+}
+
+const sections: Section[] = [];
+let failed = false;
+for (const part of parts) {
+  const t0 = performance.now();
+  try {
+    sections.push(await part.run());
+  } catch (error) {
+    failed = true;
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log(`${part.name} failed: ${message}`);
+    sections.push({ title: `${part.name} (failed)`, markdown: `\`\`\`\n${message}\n\`\`\`` });
+  }
+  log(`${part.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+const elapsed = (Date.now() - started.getTime()) / 1000;
+const report = [
+  '# @portcullis/ratelimit benchmarks',
+  '',
+  quick ? '> **Quick mode** (`--quick`): a smoke run with small samples. Do not quote these numbers.\n' : '',
+  `- Command: \`cd bench && ${command}\` (the \`bench\` script of bench/package.json)`,
+  `- Node ${env.node} on ${env.platform}; CPU: ${env.cpu} × ${env.cores}; load average at start: ${env.load}`,
+  `- Date: ${started.toISOString()}; whole run ${elapsed.toFixed(0)} s`,
+  '- Versions: @portcullis/ratelimit from source (`@portcullis/source` condition, compiled by tsx), ' +
+    'rate-limiter-flexible 11, express-rate-limit 8, ioredis 5',
+  '- Ratios are ours ÷ theirs in decisions per second: above 1 means ours is faster.',
+  '',
+  ...sections.flatMap((s) => [`## ${s.title}`, '', s.markdown, '']),
+]
+  .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
+  .join('\n');
+
+const out = join(benchDir, 'results', 'ratelimit.md');
+const formatted = await formatMarkdown(report, out);
+process.stdout.write(formatted);
+if (quick) {
+  log('quick mode: bench/results/ratelimit.md left as it was');
+} else {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, formatted);
+  log(`wrote ${relative(process.cwd(), out) || out}`);
+}
+if (failed) process.exitCode = 1;

@@ -1,0 +1,33 @@
+import { Redis } from 'ioredis';
+import { buildGateway } from './app.js';
+import { readConfig } from './config.js';
+import { createPlanLimiter } from './plans.js';
+import { startDemoUpstream } from './upstream.js';
+
+const config = readConfig();
+const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { enableOfflineQueue: false });
+redis?.on('error', (error: Error) => {
+  console.error(`[gateway] redis: ${error.message} (limits fail open until it is back)`);
+});
+const upstream = await startDemoUpstream();
+const gateway = await buildGateway({ limiter: createPlanLimiter(redis), upstreamUrl: upstream.url });
+const address = await gateway.listen({ port: config.port, host: config.host });
+
+console.log(`Portcullis example gateway on ${address} (limits in ${redis === undefined ? 'memory' : 'Redis'})
+  upstream:   ${upstream.url}
+  try:        curl -i ${address}/api/users -H 'x-api-key: demo-free'
+              curl -s ${address}/api/quota -H 'x-api-key: demo-pro'
+  burst it:   for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' ${address}/api/products -H 'x-api-key: demo-free'; done
+  health:     curl ${address}/health`);
+
+async function shutdown(signal: string): Promise<void> {
+  console.log(`[gateway] ${signal}: closing`);
+  await gateway.close();
+  await upstream.close();
+  redis?.disconnect();
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void shutdown(signal);
+  });
+}

@@ -1,0 +1,120 @@
+import type { Decision, DimensionUsage } from '../decision.js';
+
+/**
+ * Which rate-limit headers a response carries:
+ *
+ * - `'draft'`: `RateLimit-Policy` and `RateLimit` of draft-ietf-httpapi-ratelimit-headers (the
+ *   structured-field syntax of draft 10 and later) for the most constrained limit only:
+ *   `RateLimit-Policy: "perMinute";q=100;w=60` and `RateLimit: "perMinute";r=42;t=17`.
+ * - `'draft-all'`: the same fields listing every limit of the policy (pool limits as `pool.<name>`).
+ * - `'legacy'`: `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until
+ *   the limit is fully available again) for the most constrained limit.
+ * - `'both'`: `'draft'` and `'legacy'`.
+ *
+ * @example
+ * ```ts
+ * import type { RateLimitHeaderStyle } from '@portcullis/ratelimit';
+ *
+ * const style: RateLimitHeaderStyle = 'draft-all';
+ * ```
+ */
+export type RateLimitHeaderStyle = 'draft' | 'draft-all' | 'legacy' | 'both';
+
+/** The header styles, for validation. */
+export const HEADER_STYLES: readonly RateLimitHeaderStyle[] = ['draft', 'draft-all', 'legacy', 'both'];
+
+/** A dimension's name in headers and in `limitedBy`: pool limits carry a `pool.` prefix. */
+function policyName(d: DimensionUsage): string {
+  return d.scope === 'pool' ? `pool.${d.name}` : d.name;
+}
+
+/**
+ * The dimension a decision reports on: the one that denied, else the one with the fewest units
+ * left (on a tie the later reset), the same rule the limiter uses for `remaining` and `resetAt`.
+ */
+function mostConstrained(decision: Decision): DimensionUsage {
+  const { dimensions, limitedBy } = decision;
+  if (limitedBy !== undefined) {
+    const limiting = dimensions.find((d) => policyName(d) === limitedBy);
+    if (limiting !== undefined) return limiting;
+  }
+  let tightest = dimensions[0] as DimensionUsage;
+  for (const d of dimensions) {
+    if (d.remaining < tightest.remaining || (d.remaining === tightest.remaining && d.resetAt > tightest.resetAt)) {
+      tightest = d;
+    }
+  }
+  return tightest;
+}
+
+/** An sf-string (RFC 9651 §3.3.3). Policy names are letters, digits, `_`, `-` and `.`; escape anyway. */
+function sfString(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+interface Reported {
+  readonly name: string;
+  /** The quota (`q`): the limit, whole units. */
+  readonly quota: number;
+  /** The policy window (`w`): whole seconds, at least 1. */
+  readonly windowSeconds: number;
+  /** Units left (`r`). */
+  readonly remaining: number;
+  /** Whole seconds until the limit is fully available again (`X-RateLimit-Reset`). */
+  readonly resetSeconds: number;
+  /** The effective window (`t`): as `resetSeconds`, or the retry time for the limit that denied. */
+  readonly effectiveSeconds: number;
+}
+
+function report(decision: Decision, d: DimensionUsage): Reported {
+  const resetSeconds = Math.max(0, Math.ceil((d.resetAt - decision.decidedAt) / 1000));
+  // The draft: Retry-After "SHOULD NOT reference a point in time earlier than the end of the
+  // effective window". A bucket is fully refilled (resetAt) long after the request could be retried,
+  // so on a denial the limiting dimension reports the retry time as its effective window.
+  const retrying = !decision.allowed && policyName(d) === decision.limitedBy && Number.isFinite(decision.retryAfterMs);
+  return {
+    name: policyName(d),
+    quota: Math.floor(d.limit),
+    windowSeconds: Math.max(1, Math.ceil(d.windowMs / 1000)),
+    remaining: Math.max(0, Math.floor(d.remaining)),
+    resetSeconds,
+    effectiveSeconds: retrying ? retryAfterSeconds(decision.retryAfterMs) : resetSeconds,
+  };
+}
+
+/** Whole seconds for `Retry-After` (rounded up: never invites a retry that is still too early). */
+export function retryAfterSeconds(retryAfterMs: number): number {
+  return Math.ceil(retryAfterMs / 1000);
+}
+
+/**
+ * Adds the rate-limit headers of `style` for `decision` to `headers`. After a fail-open decision
+ * usage is unknown, so only the policy (`RateLimit-Policy`, `X-RateLimit-Limit`) is reported.
+ */
+export function setRateLimitHeaders(headers: Headers, decision: Decision, style: RateLimitHeaderStyle): void {
+  const known = decision.source !== 'fail-open';
+  if (style !== 'legacy') {
+    const reported =
+      style === 'draft-all'
+        ? decision.dimensions.map((d) => report(decision, d))
+        : [report(decision, mostConstrained(decision))];
+    headers.set(
+      'ratelimit-policy',
+      reported.map((p) => `${sfString(p.name)};q=${p.quota};w=${p.windowSeconds}`).join(', '),
+    );
+    if (known) {
+      headers.set(
+        'ratelimit',
+        reported.map((p) => `${sfString(p.name)};r=${p.remaining};t=${p.effectiveSeconds}`).join(', '),
+      );
+    }
+  }
+  if (style === 'legacy' || style === 'both') {
+    const p = report(decision, mostConstrained(decision));
+    headers.set('x-ratelimit-limit', String(p.quota));
+    if (known) {
+      headers.set('x-ratelimit-remaining', String(p.remaining));
+      headers.set('x-ratelimit-reset', String(p.resetSeconds));
+    }
+  }
+}

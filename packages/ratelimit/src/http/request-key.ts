@@ -1,0 +1,59 @@
+import { InvalidOptionError, type GatewayRequest } from '@portcullis/core';
+import { ipKey } from './ip-key.js';
+
+/**
+ * What identifies the client a limit applies to:
+ *
+ * - `'ip'`: the client address (`req.ip`, after the framework's trust-proxy rules), keyed by
+ *   {@link ipKey} so an IPv6 client counts per network prefix.
+ * - `{ header: 'x-api-key' }`: the value of a request header, as it is.
+ * - a function: whatever it returns, e.g. the subject an authentication guard put in `req.context`.
+ *
+ * A key that is `undefined` or empty counts as missing (see `onMissingKey`).
+ *
+ * @example
+ * ```ts
+ * import type { RateLimitKey } from '@portcullis/ratelimit';
+ *
+ * const byIp: RateLimitKey = 'ip';
+ * const byApiKey: RateLimitKey = { header: 'x-api-key' };
+ * const byUser: RateLimitKey = (req) => (req.context['user'] as { id: string } | undefined)?.id;
+ * ```
+ */
+export type RateLimitKey = 'ip' | { readonly header: string } | ((req: GatewayRequest) => string | undefined);
+
+// RFC 9110 token characters: anything else can never be a header name.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Turns the `key` option into a function of the request; validates it once. */
+export function keyResolver(key: RateLimitKey, ipv6Prefix: number): (req: GatewayRequest) => string | undefined {
+  if (key === 'ip') {
+    return function ipOf(req) {
+      return ipKey(req.ip, ipv6Prefix);
+    };
+  }
+  if (typeof key === 'function') {
+    return function keyOf(req) {
+      const value = key(req);
+      return value === '' ? undefined : value;
+    };
+  }
+  if (typeof key === 'object' && (key as unknown) !== null) {
+    const name = (key as { header?: unknown }).header;
+    if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
+      throw new InvalidOptionError('key.header', name, 'a header name');
+    }
+    return function headerOf(req) {
+      const value = req.header(name);
+      return value === '' ? undefined : value;
+    };
+  }
+  throw new InvalidOptionError('key', key, "'ip', { header: string } or a function of the request");
+}
+
+/** How the missing-key answer names what was missing. */
+export function describeKey(key: RateLimitKey): string {
+  if (key === 'ip') return 'no client address';
+  if (typeof key === 'function') return 'no rate-limit key';
+  return `no "${key.header}" header`;
+}
