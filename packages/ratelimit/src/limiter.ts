@@ -15,7 +15,7 @@ import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
 import { InvalidCostError, StoreTimeoutError } from './errors.js';
 import { normaliseKey } from './key.js';
 import { MemoryStore } from './stores/memory-store.js';
-import type { RateLimitStore, StoreDimension, StoreOutcome } from './stores/store.js';
+import type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome } from './stores/store.js';
 
 /** Named limits enforced together, atomically: `{ perSecond: tokenBucket(…), daily: fixedWindow(…) }`. */
 export type Policy = Readonly<Record<string, Algorithm>>;
@@ -89,11 +89,22 @@ export interface RateLimiter {
   readonly events: Emitter<RateLimiterEvents>;
 }
 
-interface Plan {
-  readonly dimensions: readonly StoreDimension[];
+/** Everything about a (tier, pooled or not) combination that does not depend on the key. */
+interface Template {
+  readonly algorithms: readonly Algorithm[];
+  /** Names as reported in `limitedBy` (`pool.` prefix for pool limits). */
   readonly names: readonly string[];
+  /** Names as reported in `dimensions[].name`. */
+  readonly shortNames: readonly string[];
   readonly scopes: readonly ('key' | 'pool')[];
+  /** Key text after the hash tag: `}:name:code:k:` (the key follows) or `}:name:code:p`. */
+  readonly segments: readonly string[];
   readonly wholeCostsOnly: boolean;
+}
+
+interface Plan {
+  readonly template: Template;
+  readonly dimensions: readonly StoreDimension[];
 }
 
 interface Receipt {
@@ -101,6 +112,36 @@ interface Receipt {
   readonly cost: number;
   readonly chargedAt: number;
   refunded: boolean;
+}
+
+/**
+ * A decision that remembers, privately, what it charged, so `refund` can give it back once. A
+ * class with a private field rather than a WeakMap from decisions to receipts: a WeakMap entry per
+ * decision made the garbage collector the hottest part of the memory store's path.
+ */
+class ChargedDecision implements Decision {
+  readonly #receipt: Receipt;
+  constructor(
+    readonly allowed: boolean,
+    readonly cost: number,
+    readonly remaining: number,
+    readonly limit: number,
+    readonly windowMs: number,
+    readonly resetAt: number,
+    readonly retryAfterMs: number,
+    readonly limitedBy: string | undefined,
+    readonly overLimit: boolean,
+    readonly dimensions: readonly DimensionUsage[],
+    readonly decidedAt: number,
+    readonly source: DecisionSource,
+    receipt: Receipt,
+  ) {
+    this.#receipt = receipt;
+  }
+
+  static receiptOf(decision: Decision): Receipt | undefined {
+    return #receipt in decision ? decision.#receipt : undefined;
+  }
 }
 
 const KEY_CODES: Readonly<Record<Algorithm['kind'], string>> = {
@@ -166,10 +207,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
           max: positiveInteger(denyCacheOption.maxKeys, 'denyCache.maxKeys'),
         });
   const deadlines = new DeadlineQueue(timeoutMs);
-  const receipts = new WeakMap<Decision, Receipt>();
   const events = new Emitter<RateLimiterEvents>();
-  // Plans are pure functions of (tier, pool, key); cache the last few hundred to skip string building.
-  const plans = new LRUCache<string, Plan>({ max: 1024 });
+  // Per (tier, pooled?): names, algorithms and key segments, so a call only concatenates its key.
+  const templates = new Map<string, Template>();
 
   function policyFor(tier: string | undefined): Policy {
     const name = tier ?? defaultTier;
@@ -180,46 +220,75 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return policy;
   }
 
-  function planFor(key: string, tier: string | undefined, pool: string | undefined): Plan {
-    const id = `${tier ?? ''}\u0000${pool ?? ''}\u0000${key}`;
-    const cached = plans.get(id);
+  function templateFor(tier: string | undefined, pooled: boolean): Template {
+    const id = pooled ? `p\u0000${tier ?? ''}` : `k\u0000${tier ?? ''}`;
+    const cached = templates.get(id);
     if (cached !== undefined) return cached;
-    // Every key of one call shares a hash tag, so a multi-dimensional or pooled check is one slot
-    // on Redis Cluster: the pool's id when pooled, else the key.
-    const tag = pool ?? key;
-    const dimensions: StoreDimension[] = [];
+    const algorithms: Algorithm[] = [];
     const names: string[] = [];
+    const shortNames: string[] = [];
     const scopes: ('key' | 'pool')[] = [];
+    const segments: string[] = [];
     for (const [name, algorithm] of Object.entries(policyFor(tier))) {
-      dimensions.push({ key: `${prefix}:{${tag}}:${name}:${KEY_CODES[algorithm.kind]}:k:${key}`, algorithm });
+      algorithms.push(algorithm);
       names.push(name);
+      shortNames.push(name);
       scopes.push('key');
+      segments.push(`}:${name}:${KEY_CODES[algorithm.kind]}:k:`);
     }
-    if (pool !== undefined) {
+    if (pooled) {
       if (poolPolicy === undefined)
-        throw new InvalidOptionError('pool', pool, 'no pool (the limiter has no `poolLimits`)');
+        throw new InvalidOptionError('pool', 'a pool', 'no pool (the limiter has no `poolLimits`)');
       for (const [name, algorithm] of Object.entries(poolPolicy)) {
-        dimensions.push({ key: `${prefix}:{${tag}}:${name}:${KEY_CODES[algorithm.kind]}:p`, algorithm });
+        algorithms.push(algorithm);
         names.push(`pool.${name}`);
+        shortNames.push(name);
         scopes.push('pool');
+        segments.push(`}:${name}:${KEY_CODES[algorithm.kind]}:p`);
       }
     }
-    const plan: Plan = {
-      dimensions,
+    const template: Template = {
+      algorithms,
       names,
+      shortNames,
       scopes,
-      wholeCostsOnly: dimensions.some((d) => d.algorithm.kind === 'sliding-log'),
+      segments,
+      wholeCostsOnly: algorithms.some((a) => a.kind === 'sliding-log'),
     };
-    plans.set(id, plan);
-    return plan;
+    templates.set(id, template);
+    return template;
+  }
+
+  function planFor(key: string, tier: string | undefined, pool: string | undefined): Plan {
+    const template = templateFor(tier, pool !== undefined);
+    // Every key of one call shares a hash tag, so a multi-dimensional or pooled check is one slot
+    // on Redis Cluster: the pool's id when pooled, else the key.
+    const head = `${prefix}:{${pool ?? key}`;
+    const dimensions: StoreDimension[] = [];
+    for (let i = 0; i < template.algorithms.length; i++) {
+      const segment = template.segments[i] as string;
+      dimensions.push({
+        key: template.scopes[i] === 'key' ? head + segment + key : head + segment,
+        algorithm: template.algorithms[i] as Algorithm,
+      });
+    }
+    return { template, dimensions };
   }
 
   function toDecision(plan: Plan, outcome: StoreOutcome, cost: number, source: DecisionSource): Decision {
-    const dimensions: DimensionUsage[] = outcome.dimensions.map((d, i) => {
-      const { algorithm } = plan.dimensions[i] as StoreDimension;
-      return {
-        name: (plan.names[i] as string).replace(/^pool\./, ''),
-        scope: plan.scopes[i] as 'key' | 'pool',
+    const { template } = plan;
+    const dimensions: DimensionUsage[] = [];
+    // The most constrained dimension: fewest remaining (ties: the later reset); when denied, the
+    // denying dimension with the longest wait.
+    let tightest = 0;
+    let limiting = -1;
+    let overLimit = false;
+    for (let i = 0; i < outcome.dimensions.length; i++) {
+      const d = outcome.dimensions[i] as DimensionOutcome;
+      const algorithm = template.algorithms[i] as Algorithm;
+      const usage: DimensionUsage = {
+        name: template.shortNames[i] as string,
+        scope: template.scopes[i] as 'key' | 'pool',
         allowed: d.allowed,
         limit: algorithm.limit,
         windowMs: algorithm.windowMs,
@@ -228,33 +297,47 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         resetAt: d.resetAt,
         retryAfterMs: d.retryAfterMs,
       };
-    });
-    // The most constrained dimension: fewest remaining (ties: the later reset).
-    let tightest = 0;
-    let limiting: number | undefined;
-    dimensions.forEach((d, i) => {
+      dimensions.push(usage);
       const t = dimensions[tightest] as DimensionUsage;
-      if (d.remaining < t.remaining || (d.remaining === t.remaining && d.resetAt > t.resetAt)) tightest = i;
+      if (usage.remaining < t.remaining || (usage.remaining === t.remaining && usage.resetAt > t.resetAt)) tightest = i;
       if (
-        !d.allowed &&
-        (limiting === undefined || d.retryAfterMs > (dimensions[limiting] as DimensionUsage).retryAfterMs)
+        !usage.allowed &&
+        (limiting === -1 || usage.retryAfterMs > (dimensions[limiting] as DimensionUsage).retryAfterMs)
       )
         limiting = i;
-    });
-    const shown = dimensions[limiting ?? tightest] as DimensionUsage;
-    return {
-      allowed: outcome.allowed,
+      if (usage.overage > 0) overLimit = true;
+    }
+    const shown = dimensions[limiting === -1 ? tightest : limiting] as DimensionUsage;
+    const fields = [
+      outcome.allowed,
       cost,
-      remaining: shown.remaining,
-      limit: shown.limit,
-      windowMs: shown.windowMs,
-      resetAt: shown.resetAt,
-      retryAfterMs: outcome.allowed ? 0 : shown.retryAfterMs,
-      limitedBy: limiting === undefined ? undefined : plan.names[limiting],
-      overLimit: dimensions.some((d) => d.overage > 0),
+      shown.remaining,
+      shown.limit,
+      shown.windowMs,
+      shown.resetAt,
+      outcome.allowed ? 0 : shown.retryAfterMs,
+      limiting === -1 ? undefined : template.names[limiting],
+      overLimit,
       dimensions,
-      decidedAt: outcome.now,
+      outcome.now,
       source,
+    ] as const;
+    if (outcome.allowed && cost > 0 && source === 'store') {
+      return new ChargedDecision(...fields, { plan, cost, chargedAt: outcome.now, refunded: false });
+    }
+    return {
+      allowed: fields[0],
+      cost: fields[1],
+      remaining: fields[2],
+      limit: fields[3],
+      windowMs: fields[4],
+      resetAt: fields[5],
+      retryAfterMs: fields[6],
+      limitedBy: fields[7],
+      overLimit: fields[8],
+      dimensions: fields[9],
+      decidedAt: fields[10],
+      source: fields[11],
     };
   }
 
@@ -278,7 +361,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   function finish(key: string, plan: Plan, outcome: StoreOutcome, cost: number, cacheId: string | undefined): Decision {
     const decision = toDecision(plan, outcome, cost, 'store');
-    if (decision.allowed && cost > 0) receipts.set(decision, { plan, cost, chargedAt: outcome.now, refunded: false });
     if (!decision.allowed && cacheId !== undefined && Number.isFinite(decision.retryAfterMs)) {
       const at = clock.now();
       // Aged against the limiter's clock (the store's may differ, e.g. Redis server time).
@@ -328,7 +410,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
       throw new InvalidCostError(cost, 'a finite number >= 0');
     }
-    if (plan.wholeCostsOnly && !Number.isInteger(cost)) {
+    if (plan.template.wholeCostsOnly && !Number.isInteger(cost)) {
       throw new InvalidCostError(cost, 'a whole number (the policy has a sliding log)');
     }
     return cost;
@@ -382,7 +464,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return limit(key, { ...opts, cost: 0 });
     },
     refund: function refund(decision, amount) {
-      const receipt = receipts.get(decision);
+      const receipt = ChargedDecision.receiptOf(decision);
       if (receipt === undefined || receipt.refunded) return false;
       const give = Math.min(receipt.cost, amount ?? receipt.cost);
       if (!(give > 0)) return false;
@@ -404,7 +486,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     setTier: function setTier(tier, policy) {
       tiers.set(nonEmptyString(tier, 'tier'), checkPolicy(policy, `tiers.${tier}`));
-      plans.clear();
+      templates.clear();
       denyCache?.clear();
     },
   };
