@@ -1,18 +1,11 @@
 import type { Options } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-const config: Options = {
-  entry: {
-    index: 'src/index.ts',
-    express: 'src/express/index.ts',
-    fastify: 'src/fastify/index.ts',
-    hono: 'src/hono/index.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  treeshake: true,
-};
+const config: Options = packageBuild({
+  index: 'src/index.ts',
+  express: 'src/express/index.ts',
+  fastify: 'src/fastify/index.ts',
+  hono: 'src/hono/index.ts',
+});
 
 export default config;
