@@ -28,7 +28,7 @@ import type {} from '@portcullis/core/fastify';
 import type { PortcullisEnv } from '@portcullis/core/hono';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { fastify, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 
 /** A server listening on 127.0.0.1. */
 export interface RunningServer {
@@ -364,4 +364,90 @@ function joinAll(headers: IncomingHttpHeaders): Record<string, string> {
   const seen: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) seen[name] = joined(value);
   return seen;
+}
+
+/** What a server started by {@link serveTestRoutes} observed. */
+export interface ObservedServer extends RunningServer {
+  /** The routes whose handler ran, in order. */
+  readonly handled: string[];
+  /** What reached the framework's error handler (empty with `defaultErrorHandling`). */
+  readonly errors: unknown[];
+  /** One entry per `GET /slow` that stopped waiting: true when the client had gone. */
+  readonly slowEnded: boolean[];
+}
+
+/** Options of {@link serveTestRoutes}. */
+export interface TestServerOptions {
+  /**
+   * Take the client address from `X-Forwarded-For` (Express `trust proxy`, Fastify `trustProxy`,
+   * and an `ip` option handed to the Hono mount), so a test on 127.0.0.1 can play any client.
+   */
+  trustProxy?: boolean;
+  /** Keep the framework's own error handling instead of the recording one. */
+  defaultErrorHandling?: boolean;
+}
+
+/** Options a Hono adapter takes for the client address (`@portcullis/core/hono`'s `ip`). */
+export interface HonoIpOption {
+  ip?: (c: Context) => string | undefined;
+}
+
+/** How a package installs its middleware on each framework, in front of the test routes. */
+export interface TestMounts {
+  express(app: Express): void;
+  fastify(app: FastifyInstance): Promise<void>;
+  hono(app: Hono<PortcullisEnv>, options: HonoIpOption): void;
+}
+
+/**
+ * Starts `framework` with the package's middleware (`mounts`) in front of {@link TEST_ROUTES} and
+ * records what the server saw: the shared part of every package's adapter spec.
+ *
+ * @example
+ * ```ts
+ * const server = await serveTestRoutes('express', {
+ *   express: (app) => app.use(portcullis(guard)),
+ *   fastify: (app) => app.register(portcullis(guard)),
+ *   hono: (app, options) => app.use(honoPortcullis(guard, options)),
+ * });
+ * ```
+ */
+export async function serveTestRoutes(
+  framework: FrameworkName,
+  mounts: TestMounts,
+  options: TestServerOptions = {},
+): Promise<ObservedServer> {
+  const seen = { handled: [] as string[], errors: [] as unknown[], slowEnded: [] as boolean[] };
+  const hooks: TestRouteHooks = {
+    handled: (route) => seen.handled.push(route),
+    slowEnded: (gone) => seen.slowEnded.push(gone),
+  };
+  if (options.defaultErrorHandling !== true) hooks.error = (error) => seen.errors.push(error);
+  const trustProxy = options.trustProxy === true;
+  let server: RunningServer;
+  switch (framework) {
+    case 'express':
+      server = await serveExpress((app) => {
+        if (trustProxy) app.set('trust proxy', true);
+        mounts.express(app);
+        expressTestRoutes(app, hooks);
+      });
+      break;
+    case 'fastify':
+      server = await serveFastify(
+        async (app) => {
+          await mounts.fastify(app);
+          fastifyTestRoutes(app, hooks);
+        },
+        { trustProxy },
+      );
+      break;
+    case 'hono':
+      server = await serveHono((app) => {
+        mounts.hono(app, trustProxy ? { ip: (c) => c.req.header('x-forwarded-for') } : {});
+        honoTestRoutes(app, hooks);
+      });
+      break;
+  }
+  return { ...server, ...seen };
 }
