@@ -42,4 +42,5 @@ export { MemoryStore } from './stores/memory-store.js';
 export { isStoreUnavailableError, RedisStore, StoreUnavailableError } from './stores/redis/redis-store.js';
 export type { RedisStoreOptions } from './stores/redis/redis-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
-export type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome } from './stores/store.js';
+export { stateOwner, storageKey } from './stores/store.js';
+export type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome, StoreSubject } from './stores/store.js';

@@ -336,15 +336,15 @@ describe('deny cache', () => {
     let calls = 0;
     // An asynchronous store (as Redis is) built on the real memory store, counting round trips.
     const remote: RateLimitStore = {
-      consume: (dims, cost) => {
+      consume: (subject, dims, cost) => {
         calls++;
-        return Promise.resolve(memory.consume(dims, cost));
+        return Promise.resolve(memory.consume(subject, dims, cost));
       },
-      refund: (dims, amount, at) => {
-        memory.refund(dims, amount, at);
+      refund: (subject, dims, amount, at) => {
+        memory.refund(subject, dims, amount, at);
       },
-      reset: (keys) => {
-        memory.reset(keys);
+      reset: (subject, dims) => {
+        memory.reset(subject, dims);
       },
     };
     const limiter = createRateLimiter({

@@ -15,7 +15,7 @@ import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
 import { InvalidCostError, StoreTimeoutError } from './errors.js';
 import { normaliseKey } from './key.js';
 import { MemoryStore } from './stores/memory-store.js';
-import type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome } from './stores/store.js';
+import type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome, StoreSubject } from './stores/store.js';
 
 /** Named limits enforced together, atomically: `{ perSecond: tokenBucket(…), daily: fixedWindow(…) }`. */
 export type Policy = Readonly<Record<string, Algorithm>>;
@@ -97,30 +97,34 @@ interface Template {
   /** Names as reported in `dimensions[].name`. */
   readonly shortNames: readonly string[];
   readonly scopes: readonly ('key' | 'pool')[];
-  /** Key text after the hash tag: `}:name:code:k:` (the key follows) or `}:name:code:p`. */
-  readonly segments: readonly string[];
+  /** What the store needs of each dimension; keys are formed from them and the call's subject. */
+  readonly dimensions: readonly StoreDimension[];
   readonly wholeCostsOnly: boolean;
 }
 
-interface Plan {
-  readonly template: Template;
-  readonly dimensions: readonly StoreDimension[];
-}
-
+/** What a charged decision gives back on refund. */
 interface Receipt {
-  readonly plan: Plan;
+  readonly subject: StoreSubject;
+  readonly template: Template;
   readonly cost: number;
   readonly chargedAt: number;
-  refunded: boolean;
 }
 
+/** No options: shared, so a call without options allocates none. */
+const NO_OPTIONS: LimitOptions = Object.freeze({});
+
 /**
- * A decision that remembers, privately, what it charged, so `refund` can give it back once. A
- * class with a private field rather than a WeakMap from decisions to receipts: a WeakMap entry per
- * decision made the garbage collector the hottest part of the memory store's path.
+ * A decision; one the store charged also remembers, privately, whom it charged under which
+ * policy, so `refund` can give it back once. Private fields rather than a WeakMap from decisions to
+ * receipts (a WeakMap entry per decision made the garbage collector the hottest part of the memory
+ * store's path) or a receipt object (one more allocation per decision).
  */
-class ChargedDecision implements Decision {
-  readonly #receipt: Receipt;
+class LimitDecision implements Decision {
+  #subject: StoreSubject | undefined;
+  readonly #template: Template | undefined;
+  // Copies of cost and decidedAt: the public fields are plain properties a caller could change.
+  readonly #cost: number;
+  readonly #chargedAt: number;
   constructor(
     readonly allowed: boolean,
     readonly cost: number,
@@ -134,13 +138,28 @@ class ChargedDecision implements Decision {
     readonly dimensions: readonly DimensionUsage[],
     readonly decidedAt: number,
     readonly source: DecisionSource,
-    receipt: Receipt,
+    charged: StoreSubject | undefined,
+    template: Template | undefined,
   ) {
-    this.#receipt = receipt;
+    this.#subject = charged;
+    this.#template = template;
+    this.#cost = cost;
+    this.#chargedAt = decidedAt;
   }
 
-  static receiptOf(decision: Decision): Receipt | undefined {
-    return #receipt in decision ? decision.#receipt : undefined;
+  /** True while `decision` charged something that was not refunded yet. */
+  static refundable(decision: Decision): boolean {
+    return #subject in decision && decision.#subject !== undefined;
+  }
+
+  /** Takes the decision's one refund: its receipt, or undefined when it has none (left). */
+  static claimRefund(decision: Decision): Receipt | undefined {
+    if (!(#subject in decision)) return undefined;
+    const subject = decision.#subject;
+    const template = decision.#template;
+    if (subject === undefined || template === undefined) return undefined;
+    decision.#subject = undefined;
+    return { subject, template, cost: decision.#cost, chargedAt: decision.#chargedAt };
   }
 }
 
@@ -209,7 +228,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const deadlines = new DeadlineQueue(timeoutMs);
   const events = new Emitter<RateLimiterEvents>();
   // Per (tier, pooled?): names, algorithms and key segments, so a call only concatenates its key.
-  const templates = new Map<string, Template>();
+  // Keyed by tier name as given (no key string to build per call); the default tier apart.
+  const templates = { plain: new Map<string | undefined, Template>(), pooled: new Map<string | undefined, Template>() };
+  let defaultTemplate: Template | undefined;
 
   function policyFor(tier: string | undefined): Policy {
     const name = tier ?? defaultTier;
@@ -221,30 +242,42 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   }
 
   function templateFor(tier: string | undefined, pooled: boolean): Template {
-    const id = pooled ? `p\u0000${tier ?? ''}` : `k\u0000${tier ?? ''}`;
-    const cached = templates.get(id);
+    if (tier === undefined && !pooled && defaultTemplate !== undefined) return defaultTemplate;
+    const byTier = pooled ? templates.pooled : templates.plain;
+    const cached = byTier.get(tier);
     if (cached !== undefined) return cached;
     const algorithms: Algorithm[] = [];
     const names: string[] = [];
     const shortNames: string[] = [];
     const scopes: ('key' | 'pool')[] = [];
-    const segments: string[] = [];
+    const dimensions: StoreDimension[] = [];
+    const keyPrefix = `${prefix}:{`;
     for (const [name, algorithm] of Object.entries(policyFor(tier))) {
+      const code = KEY_CODES[algorithm.kind];
       algorithms.push(algorithm);
       names.push(name);
       shortNames.push(name);
       scopes.push('key');
-      segments.push(`}:${name}:${KEY_CODES[algorithm.kind]}:k:`);
+      // The caller's own state under a pool's hash tag is a state of its own: a slot of its own.
+      const slot = `${prefix}:${name}:${code}:${pooled ? 'kp' : 'k'}`;
+      dimensions.push({ algorithm, scope: 'key', slot, keyPrefix, keySuffix: `}:${name}:${code}:k:` });
     }
     if (pooled) {
       if (poolPolicy === undefined)
         throw new InvalidOptionError('pool', 'a pool', 'no pool (the limiter has no `poolLimits`)');
       for (const [name, algorithm] of Object.entries(poolPolicy)) {
+        const code = KEY_CODES[algorithm.kind];
         algorithms.push(algorithm);
         names.push(`pool.${name}`);
         shortNames.push(name);
         scopes.push('pool');
-        segments.push(`}:${name}:${KEY_CODES[algorithm.kind]}:p`);
+        dimensions.push({
+          algorithm,
+          scope: 'pool',
+          slot: `${prefix}:${name}:${code}:p`,
+          keyPrefix,
+          keySuffix: `}:${name}:${code}:p`,
+        });
       }
     }
     const template: Template = {
@@ -252,38 +285,30 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       names,
       shortNames,
       scopes,
-      segments,
+      dimensions,
       wholeCostsOnly: algorithms.some((a) => a.kind === 'sliding-log'),
     };
-    templates.set(id, template);
+    // Only tiers that exist get here (policyFor throws otherwise), so the maps stay bounded.
+    byTier.set(tier, template);
+    if (tier === undefined && !pooled) defaultTemplate = template;
     return template;
   }
 
-  function planFor(key: string, tier: string | undefined, pool: string | undefined): Plan {
-    const template = templateFor(tier, pool !== undefined);
-    // Every key of one call shares a hash tag, so a multi-dimensional or pooled check is one slot
-    // on Redis Cluster: the pool's id when pooled, else the key.
-    const head = `${prefix}:{${pool ?? key}`;
-    const dimensions: StoreDimension[] = [];
-    for (let i = 0; i < template.algorithms.length; i++) {
-      const segment = template.segments[i] as string;
-      dimensions.push({
-        key: template.scopes[i] === 'key' ? head + segment + key : head + segment,
-        algorithm: template.algorithms[i] as Algorithm,
-      });
-    }
-    return { template, dimensions };
-  }
-
-  function toDecision(plan: Plan, outcome: StoreOutcome, cost: number, source: DecisionSource): Decision {
-    const { template } = plan;
-    const dimensions: DimensionUsage[] = [];
+  function toDecision(
+    subject: StoreSubject,
+    template: Template,
+    outcome: StoreOutcome,
+    cost: number,
+    source: DecisionSource,
+  ): Decision {
+    const count = outcome.dimensions.length;
+    const dimensions: DimensionUsage[] = new Array<DimensionUsage>(count);
     // The most constrained dimension: fewest remaining (ties: the later reset); when denied, the
     // denying dimension with the longest wait.
     let tightest = 0;
     let limiting = -1;
     let overLimit = false;
-    for (let i = 0; i < outcome.dimensions.length; i++) {
+    for (let i = 0; i < count; i++) {
       const d = outcome.dimensions[i] as DimensionOutcome;
       const algorithm = template.algorithms[i] as Algorithm;
       const usage: DimensionUsage = {
@@ -297,9 +322,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         resetAt: d.resetAt,
         retryAfterMs: d.retryAfterMs,
       };
-      dimensions.push(usage);
-      const t = dimensions[tightest] as DimensionUsage;
-      if (usage.remaining < t.remaining || (usage.remaining === t.remaining && usage.resetAt > t.resetAt)) tightest = i;
+      dimensions[i] = usage;
+      if (i > 0) {
+        const t = dimensions[tightest] as DimensionUsage;
+        if (usage.remaining < t.remaining || (usage.remaining === t.remaining && usage.resetAt > t.resetAt))
+          tightest = i;
+      }
       if (
         !usage.allowed &&
         (limiting === -1 || usage.retryAfterMs > (dimensions[limiting] as DimensionUsage).retryAfterMs)
@@ -308,7 +336,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       if (usage.overage > 0) overLimit = true;
     }
     const shown = dimensions[limiting === -1 ? tightest : limiting] as DimensionUsage;
-    const fields = [
+    const charged = outcome.allowed && cost > 0 && source === 'store';
+    return new LimitDecision(
       outcome.allowed,
       cost,
       shown.remaining,
@@ -321,69 +350,61 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       dimensions,
       outcome.now,
       source,
-    ] as const;
-    if (outcome.allowed && cost > 0 && source === 'store') {
-      return new ChargedDecision(...fields, { plan, cost, chargedAt: outcome.now, refunded: false });
-    }
-    return {
-      allowed: fields[0],
-      cost: fields[1],
-      remaining: fields[2],
-      limit: fields[3],
-      windowMs: fields[4],
-      resetAt: fields[5],
-      retryAfterMs: fields[6],
-      limitedBy: fields[7],
-      overLimit: fields[8],
-      dimensions: fields[9],
-      decidedAt: fields[10],
-      source: fields[11],
-    };
+      charged ? subject : undefined,
+      charged ? template : undefined,
+    );
   }
 
-  function failDecision(plan: Plan, cost: number): Decision {
+  function failDecision(subject: StoreSubject, template: Template, cost: number): Decision {
     const now = clock.now();
     const allowed = failMode === 'open';
     const outcome: StoreOutcome = {
       allowed,
       now,
-      dimensions: plan.dimensions.map((d) => ({
+      dimensions: template.algorithms.map((algorithm) => ({
         allowed,
         // Unknown usage: report the full limit when failing open, nothing when failing closed.
-        remaining: allowed ? d.algorithm.limit : 0,
+        remaining: allowed ? algorithm.limit : 0,
         overage: 0,
         resetAt: now + (allowed ? 0 : 1_000),
         retryAfterMs: allowed ? 0 : 1_000,
       })),
     };
-    return toDecision(plan, outcome, cost, allowed ? 'fail-open' : 'fail-closed');
+    return toDecision(subject, template, outcome, cost, allowed ? 'fail-open' : 'fail-closed');
   }
 
-  function finish(key: string, plan: Plan, outcome: StoreOutcome, cost: number, cacheId: string | undefined): Decision {
-    const decision = toDecision(plan, outcome, cost, 'store');
+  function finish(
+    subject: StoreSubject,
+    template: Template,
+    outcome: StoreOutcome,
+    cost: number,
+    cacheId: string | undefined,
+  ): Decision {
+    const decision = toDecision(subject, template, outcome, cost, 'store');
     if (!decision.allowed && cacheId !== undefined && Number.isFinite(decision.retryAfterMs)) {
       const at = clock.now();
       // Aged against the limiter's clock (the store's may differ, e.g. Redis server time).
       denyCache?.set(cacheId, { until: at + decision.retryAfterMs, cost, decision: { ...decision, decidedAt: at } });
     }
-    if (events.has('decision')) events.emit('decision', { key, decision });
+    if (events.has('decision')) events.emit('decision', { key: subject.key, decision });
     return decision;
   }
 
   function onStoreError(
-    key: string,
+    subject: StoreSubject,
+    template: Template,
     error: unknown,
-    plan: Plan,
     opts: LimitOptions,
     cost: number,
   ): Decision | Promise<Decision> {
+    const { key } = subject;
     if (fallback !== undefined) {
       events.emit('storeError', { key, error, source: 'fallback' });
       const fromFallback = (d: Decision): Decision => ({ ...d, source: 'fallback' });
       const result = fallback.limit(key, opts);
       return result instanceof Promise ? result.then(fromFallback) : fromFallback(result);
     }
-    const decision = failDecision(plan, cost);
+    const decision = failDecision(subject, template, cost);
     events.emit('storeError', { key, error, source: decision.source });
     return decision;
   }
@@ -406,54 +427,60 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     });
   }
 
-  function checkCost(cost: unknown, plan: Plan): number {
+  function checkCost(cost: unknown, template: Template): number {
     if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
       throw new InvalidCostError(cost, 'a finite number >= 0');
     }
-    if (plan.template.wholeCostsOnly && !Number.isInteger(cost)) {
+    if (template.wholeCostsOnly && !Number.isInteger(cost)) {
       throw new InvalidCostError(cost, 'a whole number (the policy has a sliding log)');
     }
     return cost;
   }
 
-  function limit(rawKey: string, opts: LimitOptions = {}): Decision | Promise<Decision> {
+  function deniedFromCache(cacheId: string, cost: number): Decision | undefined {
+    const denied = denyCache?.get(cacheId);
+    if (denied === undefined) return undefined;
+    const now = clock.now();
+    if (now < denied.until && cost >= denied.cost) {
+      // The cached denial, aged to now: waits shrink; absolute reset times stay as they were.
+      const aged = now - denied.decision.decidedAt;
+      return {
+        ...denied.decision,
+        cost,
+        decidedAt: now,
+        retryAfterMs: denied.until - now,
+        dimensions: denied.decision.dimensions.map((d) =>
+          d.allowed ? d : { ...d, retryAfterMs: Math.max(1, d.retryAfterMs - aged) },
+        ),
+        source: 'deny-cache',
+      };
+    }
+    denyCache?.delete(cacheId);
+    return undefined;
+  }
+
+  function limit(rawKey: string, opts: LimitOptions = NO_OPTIONS): Decision | Promise<Decision> {
     const key = normaliseKey(rawKey);
     const pool = opts.pool === undefined ? undefined : normaliseKey(opts.pool, 'pool');
-    const plan = planFor(key, opts.tier, pool);
-    const cost = checkCost(opts.cost ?? 1, plan);
+    const template = templateFor(opts.tier, pool !== undefined);
+    const cost = checkCost(opts.cost ?? 1, template);
+    const subject: StoreSubject = { key, pool };
     let cacheId: string | undefined;
     if (denyCache !== undefined && cost > 0) {
       cacheId = `${opts.tier ?? ''}\u0000${pool ?? ''}\u0000${key}`;
-      const denied = denyCache.get(cacheId);
-      if (denied !== undefined) {
-        const now = clock.now();
-        if (now < denied.until && cost >= denied.cost) {
-          // The cached denial, aged to now: waits shrink; absolute reset times stay as they were.
-          const aged = now - denied.decision.decidedAt;
-          return {
-            ...denied.decision,
-            cost,
-            decidedAt: now,
-            retryAfterMs: denied.until - now,
-            dimensions: denied.decision.dimensions.map((d) =>
-              d.allowed ? d : { ...d, retryAfterMs: Math.max(1, d.retryAfterMs - aged) },
-            ),
-            source: 'deny-cache',
-          };
-        }
-        denyCache.delete(cacheId);
-      }
+      const denied = deniedFromCache(cacheId, cost);
+      if (denied !== undefined) return denied;
     }
     let result: StoreOutcome | Promise<StoreOutcome>;
     try {
-      result = store.consume(plan.dimensions, cost);
+      result = store.consume(subject, template.dimensions, cost);
     } catch (error) {
-      return onStoreError(key, error, plan, opts, cost);
+      return onStoreError(subject, template, error, opts, cost);
     }
-    if (!(result instanceof Promise)) return finish(key, plan, result, cost, cacheId);
+    if (!(result instanceof Promise)) return finish(subject, template, result, cost, cacheId);
     return withTimeout(result).then(
-      (outcome) => finish(key, plan, outcome, cost, cacheId),
-      (error: unknown) => onStoreError(key, error, plan, opts, cost),
+      (outcome) => finish(subject, template, outcome, cost, cacheId),
+      (error: unknown) => onStoreError(subject, template, error, opts, cost),
     );
   }
 
@@ -464,29 +491,37 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return limit(key, { ...opts, cost: 0 });
     },
     refund: function refund(decision, amount) {
-      const receipt = ChargedDecision.receiptOf(decision);
-      if (receipt === undefined || receipt.refunded) return false;
+      // Nothing to give (amount 0) leaves the one refund unclaimed.
+      if (!LimitDecision.refundable(decision) || !((amount ?? 1) > 0)) return false;
+      const receipt = LimitDecision.claimRefund(decision);
+      if (receipt === undefined) return false;
       const give = Math.min(receipt.cost, amount ?? receipt.cost);
-      if (!(give > 0)) return false;
-      receipt.refunded = true;
-      const done = store.refund(receipt.plan.dimensions, give, receipt.chargedAt);
+      const done = store.refund(receipt.subject, receipt.template.dimensions, give, receipt.chargedAt);
       return done instanceof Promise ? withTimeout(done).then(() => true) : true;
     },
     reset: function reset(rawKey, opts = {}) {
       const key = normaliseKey(rawKey);
       const pool = opts.pool === undefined ? undefined : normaliseKey(opts.pool, 'pool');
-      const keys = new Set<string>();
+      // Every tier's dimensions (by slot, once each): the key's usage may sit under any of them.
+      const plain = new Map<string, StoreDimension>();
+      const pooled = new Map<string, StoreDimension>();
       const policies = [...(basePolicy === undefined ? [] : [undefined]), ...tiers.keys()];
       for (const tier of policies) {
-        for (const d of planFor(key, tier, undefined).dimensions) keys.add(d.key);
-        if (pool !== undefined) for (const d of planFor(key, tier, pool).dimensions) keys.add(d.key);
+        for (const d of templateFor(tier, false).dimensions) plain.set(d.slot, d);
+        if (pool !== undefined) for (const d of templateFor(tier, true).dimensions) pooled.set(d.slot, d);
       }
       denyCache?.clear();
-      return store.reset([...keys]);
+      const done = [store.reset({ key, pool: undefined }, [...plain.values()])];
+      if (pool !== undefined) done.push(store.reset({ key, pool }, [...pooled.values()]));
+      const pending = done.filter((d) => d instanceof Promise);
+      if (pending.length > 0) return Promise.all(pending).then(() => undefined);
+      return undefined;
     },
     setTier: function setTier(tier, policy) {
       tiers.set(nonEmptyString(tier, 'tier'), checkPolicy(policy, `tiers.${tier}`));
-      templates.clear();
+      templates.plain.clear();
+      templates.pooled.clear();
+      defaultTemplate = undefined;
       denyCache?.clear();
     },
   };

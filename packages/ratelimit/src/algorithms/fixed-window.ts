@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { splitRemaining, type Algorithm, type Evaluation } from './types.js';
+import { overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
 import { calendarWindow, durationWindow, type CalendarUnit, type WindowClock } from './window-clock.js';
 
 /** Options of {@link fixedWindow}: a length in ms, or a calendar unit in a time zone. */
@@ -55,11 +55,10 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
     allowed: boolean,
     retryAfterMs: number,
   ): Evaluation {
-    const { remaining, overage: inUse } = splitRemaining(hard - used, overage);
     return {
       allowed,
-      remaining,
-      overage: inUse,
+      remaining: remainingOf(hard - used, overage),
+      overage: overageInUse(hard - used, overage),
       resetAt: used > 0 ? end : now,
       retryAfterMs,
       next: used > 0 ? [start, used] : undefined,
@@ -68,7 +67,7 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
   }
 
   function usedIn(state: readonly number[] | undefined, start: number): number {
-    return state !== undefined && state[0] === start ? (state[1] ?? 0) : 0;
+    return state?.[0] === start ? (state[1] ?? 0) : 0;
   }
 
   return {
@@ -77,7 +76,9 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
     overage,
     windowMs: clock.nominalMs,
     evaluate: function evaluate(state, now, cost) {
-      const [start, end] = clock.bounds(now);
+      const bounds = clock.bounds(now);
+      const start = bounds[0];
+      const end = bounds[1];
       const used = usedIn(state, start);
       if (used + cost <= hard) return settle(start, end, used + cost, now, true, 0);
       return settle(start, end, used, now, false, cost > hard ? Infinity : end - now);

@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { splitRemaining, type Algorithm, type Evaluation } from './types.js';
+import { overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
 
 /** Options of {@link gcra}. */
 export interface GcraOptions {
@@ -40,12 +40,12 @@ export function gcra(options: GcraOptions): Algorithm {
 
   function settle(tat: number, now: number, allowed: boolean, retryAfterMs: number): Evaluation {
     const ahead = Math.max(0, tat - now);
-    const { remaining, overage: inUse } = splitRemaining(hard - ahead / interval, overage);
+    const available = hard - ahead / interval;
     const ttlMs = Math.ceil(ahead);
     return {
       allowed,
-      remaining,
-      overage: inUse,
+      remaining: remainingOf(available, overage),
+      overage: overageInUse(available, overage),
       resetAt: now + ttlMs,
       retryAfterMs,
       next: ahead <= 0 ? undefined : [tat],

@@ -1,5 +1,5 @@
 import { finiteNumber } from '@portcullis/core';
-import { splitRemaining, type Algorithm, type Evaluation, type LimitState } from './types.js';
+import { overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
 
 /** Most units a sliding log may allow per window: its state grows with the limit. */
 export const MAX_SLIDING_LOG_LIMIT = 10_000;
@@ -53,13 +53,12 @@ export function slidingLog(options: SlidingLogOptions): Algorithm {
   }
 
   function settle(entries: number[], used: number, now: number, allowed: boolean, retryAfterMs: number): Evaluation {
-    const { remaining, overage: inUse } = splitRemaining(hard - used, overage);
     const newest = entries.length > 0 ? (entries[entries.length - 2] as number) : undefined;
     const resetAt = newest === undefined ? now : newest + windowMs;
     return {
       allowed,
-      remaining,
-      overage: inUse,
+      remaining: remainingOf(hard - used, overage),
+      overage: overageInUse(hard - used, overage),
       resetAt,
       retryAfterMs,
       next: entries.length > 0 ? entries : undefined,

@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { splitRemaining, type Algorithm, type Evaluation } from './types.js';
+import { overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
 import { durationWindow } from './window-clock.js';
 
 /** Options of {@link slidingWindow}. */
@@ -54,12 +54,12 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
     retryAfterMs: number,
   ): Evaluation {
     const weight = (length - (now - start)) / length;
-    const { remaining, overage: inUse } = splitRemaining(hard - (previous * weight + current), overage);
+    const available = hard - (previous * weight + current);
     const resetAt = current > 0 ? start + 2 * length : previous > 0 ? start + length : now;
     return {
       allowed,
-      remaining,
-      overage: inUse,
+      remaining: remainingOf(available, overage),
+      overage: overageInUse(available, overage),
       resetAt,
       retryAfterMs,
       next: current > 0 || previous > 0 ? [start, current, previous] : undefined,

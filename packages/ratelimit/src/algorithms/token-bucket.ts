@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { splitRemaining, type Algorithm, type Evaluation, type LimitState } from './types.js';
+import { overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
 
 /** Options of {@link tokenBucket}. */
 export interface TokenBucketOptions {
@@ -33,18 +33,19 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
 
   function tokensAt(state: LimitState | undefined, now: number): number {
     if (state === undefined) return hard;
-    const [tokens = hard, updatedAt = now] = state;
+    // Indexing, not destructuring: this runs on every decision.
+    const tokens = state[0] ?? hard;
+    const updatedAt = state[1] ?? now;
     return Math.min(hard, tokens + Math.max(0, now - updatedAt) * ratePerMs);
   }
 
   function settle(tokens: number, now: number, allowed: boolean, retryAfterMs: number): Evaluation {
     const missing = hard - tokens;
-    const { remaining, overage: inUse } = splitRemaining(tokens, overage);
     const ttlMs = Math.ceil(missing / ratePerMs);
     return {
       allowed,
-      remaining,
-      overage: inUse,
+      remaining: remainingOf(tokens, overage),
+      overage: overageInUse(tokens, overage),
       resetAt: now + ttlMs,
       retryAfterMs,
       next: missing <= 0 ? undefined : [tokens, now],
@@ -60,7 +61,10 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
     evaluate: function evaluate(state, now, cost) {
       const tokens = tokensAt(state, now);
       if (cost <= tokens) return settle(tokens - cost, now, true, 0);
-      const retryAfterMs = cost > hard ? Infinity : Math.ceil((cost - tokens) / ratePerMs);
+      if (cost > hard) return settle(tokens, now, false, Infinity);
+      let retryAfterMs = Math.ceil((cost - tokens) / ratePerMs);
+      // Rounding may leave the refill a hair short at that instant: promise only what will hold.
+      if (tokensAt(state, now + retryAfterMs) < cost) retryAfterMs += 1;
       return settle(tokens, now, false, retryAfterMs);
     },
     refund: function refund(state, now, amount) {

@@ -55,14 +55,18 @@ export interface Algorithm {
   scriptParams(now: number): readonly number[];
 }
 
-/**
- * Splits a hard budget into what is reported as remaining and as overage in use.
- * `available` = hard limit − used (may be below 0 only transiently; clamped).
+/*
+ * A hard budget split into what is reported as remaining and as overage in use, where
+ * `available` = hard limit − used (below 0 only transiently; clamped). Two functions rather than
+ * one returning a pair: this runs on every decision, and a pair is an allocation.
  */
-export function splitRemaining(available: number, overage: number): { remaining: number; overage: number } {
-  const clamped = Math.max(0, available);
-  return {
-    remaining: Math.max(0, Math.floor(clamped - overage)),
-    overage: Math.max(0, overage - clamped),
-  };
+
+/** Units reported as remaining out of `available`, keeping the `overage` allowance apart. */
+export function remainingOf(available: number, overage: number): number {
+  return Math.max(0, Math.floor(Math.max(0, available) - overage));
+}
+
+/** Units of the `overage` allowance in use when `available` units are left. */
+export function overageInUse(available: number, overage: number): number {
+  return Math.max(0, overage - Math.max(0, available));
 }

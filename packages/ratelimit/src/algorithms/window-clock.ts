@@ -33,11 +33,14 @@ export type CalendarUnit = 'hour' | 'day' | 'week' | 'month';
  */
 export function durationWindow(lengthMs: number): WindowClock {
   const length = positiveInteger(lengthMs, 'windowMs');
+  // The hot path asks about the same window again and again: hand out the same (readonly) pair.
+  let cached: WindowBounds = [Number.NaN, Number.NaN];
   return {
     nominalMs: length,
     bounds: function bounds(now) {
       const start = Math.floor(now / length) * length;
-      return [start, start + length];
+      if (cached[0] !== start) cached = [start, start + length];
+      return cached;
     },
     scriptParams: () => [0, length],
   };

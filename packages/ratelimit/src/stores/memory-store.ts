@@ -1,23 +1,39 @@
 import { positiveInteger, systemClock, type Clock } from '@portcullis/core';
 import { LRUCache } from 'lru-cache';
-import type { LimitState } from '../algorithms/types.js';
-import type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome } from './store.js';
+import type { Evaluation, LimitState } from '../algorithms/types.js';
+import {
+  stateOwner,
+  type DimensionOutcome,
+  type RateLimitStore,
+  type StoreDimension,
+  type StoreOutcome,
+  type StoreSubject,
+} from './store.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * Most keys held (one per dimension per client). The least recently used key is dropped when
-   * full, which forgets its usage: size it above your active keys. Default 100,000.
+   * Most keys held per dimension (per named limit of a policy; a pool's limits count their pools).
+   * The least recently used key is dropped when full, which forgets its usage: size it above your
+   * active clients. Default 100,000.
    */
   maxKeys?: number;
   /** Time source. Default: the system clock. */
   clock?: Clock;
 }
 
+/** The states of one dimension, by owner (key, pool, or pooled key); see {@link stateOwner}. */
+type StateTable = LRUCache<string, number[]>;
+
 /**
- * In-process limit state, bounded by `maxKeys` (an LRU; no timer per key, O(1) per dimension).
- * Decides synchronously, so a guard built on it costs no promise. State is per process: use the
- * Redis store when several instances must share limits.
+ * In-process limit state, bounded by `maxKeys` per dimension (LRUs; no timer per key, O(1) per
+ * dimension). Decides synchronously, so a guard built on it costs no promise. State is per process:
+ * use the Redis store when several instances must share limits.
+ *
+ * One table per dimension, keyed by the caller's key as given: a decision builds no key string
+ * (concatenating and hashing one per dimension was most of the cost), and a state's numbers are
+ * overwritten in place, so the long-lived tables never point at fresh objects that every minor GC
+ * would then have to trace.
  *
  * @example
  * ```ts
@@ -30,28 +46,38 @@ export interface MemoryStoreOptions {
  * ```
  */
 export class MemoryStore implements RateLimitStore {
-  readonly #states: LRUCache<string, LimitState>;
+  // Keyed by slot: bounded by the limiters' configuration, never by client input.
+  readonly #tables = new Map<string, StateTable>();
+  readonly #maxKeys: number;
   readonly #clock: Clock;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#states = new LRUCache({ max: positiveInteger(options.maxKeys ?? 100_000, 'maxKeys') });
+    this.#maxKeys = positiveInteger(options.maxKeys ?? 100_000, 'maxKeys');
     this.#clock = options.clock ?? systemClock;
   }
 
-  /** Number of keys currently held (never above `maxKeys`). */
+  /** Number of states currently held, all dimensions together (never above `maxKeys` per dimension). */
   get size(): number {
-    return this.#states.size;
+    let held = 0;
+    for (const table of this.#tables.values()) held += table.size;
+    return held;
   }
 
-  consume(dimensions: readonly StoreDimension[], cost: number): StoreOutcome {
+  consume(subject: StoreSubject, dimensions: readonly StoreDimension[], cost: number): StoreOutcome {
     const now = this.#clock.now();
-    const evaluations = dimensions.map((d) => d.algorithm.evaluate(this.#states.get(d.key), now, cost));
-    const allowed = evaluations.every((e) => e.allowed);
+    if (dimensions.length === 1) return this.#consumeOne(subject, dimensions[0] as StoreDimension, cost, now);
+    const evaluations: Evaluation[] = [];
+    let allowed = true;
+    for (const d of dimensions) {
+      const e = d.algorithm.evaluate(this.#state(subject, d), now, cost);
+      if (!e.allowed) allowed = false;
+      evaluations.push(e);
+    }
     if (allowed) {
       if (cost > 0) {
-        evaluations.forEach((e, i) => {
-          this.#store((dimensions[i] as StoreDimension).key, e.next);
-        });
+        for (let i = 0; i < dimensions.length; i++) {
+          this.#commit(subject, dimensions[i] as StoreDimension, (evaluations[i] as Evaluation).next);
+        }
       }
       return { allowed, now, dimensions: evaluations };
     }
@@ -59,24 +85,61 @@ export class MemoryStore implements RateLimitStore {
     const uncharged: DimensionOutcome[] = evaluations.map((e, i) => {
       if (!e.allowed) return e;
       const d = dimensions[i] as StoreDimension;
-      return d.algorithm.evaluate(this.#states.get(d.key), now, 0);
+      return d.algorithm.evaluate(this.#state(subject, d), now, 0);
     });
     return { allowed, now, dimensions: uncharged };
   }
 
-  refund(dimensions: readonly StoreDimension[], amount: number, chargedAt: number): void {
+  refund(subject: StoreSubject, dimensions: readonly StoreDimension[], amount: number, chargedAt: number): void {
     const now = this.#clock.now();
-    for (const d of dimensions)
-      this.#store(d.key, d.algorithm.refund(this.#states.get(d.key), now, amount, chargedAt).next);
+    for (const d of dimensions) {
+      this.#commit(subject, d, d.algorithm.refund(this.#state(subject, d), now, amount, chargedAt).next);
+    }
   }
 
-  reset(keys: readonly string[]): void {
-    for (const key of keys) this.#states.delete(key);
+  reset(subject: StoreSubject, dimensions: readonly StoreDimension[]): void {
+    for (const d of dimensions) this.#commit(subject, d, undefined);
   }
 
-  #store(key: string, next: LimitState | undefined): void {
+  /** The common case (one limit): one table lookup, and no array but the outcome's. */
+  #consumeOne(subject: StoreSubject, d: StoreDimension, cost: number, now: number): StoreOutcome {
+    const table = this.#table(d);
+    const owner = stateOwner(subject, d);
+    const held = table.get(owner);
+    const e = d.algorithm.evaluate(held, now, cost);
+    if (e.allowed && cost > 0) store(table, owner, held, e.next);
+    return { allowed: e.allowed, now, dimensions: [e] };
+  }
+
+  #table(d: StoreDimension): StateTable {
+    let table = this.#tables.get(d.slot);
+    if (table === undefined) {
+      table = new LRUCache({ max: this.#maxKeys });
+      this.#tables.set(d.slot, table);
+    }
+    return table;
+  }
+
+  #state(subject: StoreSubject, d: StoreDimension): LimitState | undefined {
+    return this.#table(d).get(stateOwner(subject, d));
+  }
+
+  #commit(subject: StoreSubject, d: StoreDimension, next: LimitState | undefined): void {
+    const table = this.#table(d);
+    const owner = stateOwner(subject, d);
+    store(table, owner, table.get(owner), next);
+  }
+}
+
+/** Puts `next` where `held` was: in place when it fits, nothing at all when pristine. */
+function store(table: StateTable, owner: string, held: number[] | undefined, next: LimitState | undefined): void {
+  if (next === undefined) {
     // A pristine state is the same as no state: free the slot.
-    if (next === undefined) this.#states.delete(key);
-    else this.#states.set(key, next);
+    if (held !== undefined) table.delete(owner);
+  } else if (held?.length === next.length) {
+    for (let i = 0; i < next.length; i++) held[i] = next[i] as number;
+  } else {
+    // A copy the table owns (an evaluation's `next` is also visible in the outcome).
+    table.set(owner, next.slice());
   }
 }

@@ -1,11 +1,32 @@
 import type { Algorithm } from '../algorithms/types.js';
 
-/** One dimension of an atomic operation: the stored key and the algorithm that governs it. */
+/**
+ * One dimension of an atomic operation, independent of the key it is applied to (built once per
+ * policy, not per call): its algorithm, whose state it is, and how its storage key is formed.
+ */
 export interface StoreDimension {
-  /** Full storage key (prefix, hash tag and dimension included). */
-  readonly key: string;
   /** The algorithm deciding this dimension. */
   readonly algorithm: Algorithm;
+  /** `'key'`: the caller's own state; `'pool'`: the state shared by the pool (team). */
+  readonly scope: 'key' | 'pool';
+  /**
+   * Names this dimension's state among all the dimensions a store holds for one owner, and differs
+   * for every (prefix, name, algorithm, scope, pooled call or not): a store that keys its state by
+   * owner (see {@link stateOwner}) keeps it apart by slot.
+   */
+  readonly slot: string;
+  /** Storage key text before the hash tag (`rl:{`). */
+  readonly keyPrefix: string;
+  /** Storage key text after the hash tag (`}:daily:fw:k:`, followed by the key; `}:daily:fw:p` for a pool). */
+  readonly keySuffix: string;
+}
+
+/** Whom one atomic operation is about. */
+export interface StoreSubject {
+  /** The caller's key (already validated and bounded). */
+  readonly key: string;
+  /** The pool (team) charged in the same step, if any. */
+  readonly pool: string | undefined;
 }
 
 /** What a store decided for one dimension. */
@@ -37,9 +58,58 @@ export interface RateLimitStore {
    * Charges `cost` to every dimension if it fits in all of them; otherwise charges nothing. With
    * `cost` 0 it only reports usage (a peek).
    */
-  consume(dimensions: readonly StoreDimension[], cost: number): StoreOutcome | Promise<StoreOutcome>;
+  consume(
+    subject: StoreSubject,
+    dimensions: readonly StoreDimension[],
+    cost: number,
+  ): StoreOutcome | Promise<StoreOutcome>;
   /** Gives back `amount` units charged at `chargedAt` to every dimension (clamped per algorithm). */
-  refund(dimensions: readonly StoreDimension[], amount: number, chargedAt: number): void | Promise<void>;
-  /** Forgets the state of the given keys (an explicit quota reset). */
-  reset(keys: readonly string[]): void | Promise<void>;
+  refund(
+    subject: StoreSubject,
+    dimensions: readonly StoreDimension[],
+    amount: number,
+    chargedAt: number,
+  ): void | Promise<void>;
+  /** Forgets the subject's state in the given dimensions (an explicit quota reset). */
+  reset(subject: StoreSubject, dimensions: readonly StoreDimension[]): void | Promise<void>;
+}
+
+/**
+ * The storage key of a dimension for a subject: `prefix:{tag}:name:code:k:key` (or `…:p` for the
+ * pool's own state). Every key of one call shares the hash tag, the pool's id when pooled and the
+ * key otherwise, so a multi-dimensional or pooled operation touches one Redis Cluster slot.
+ *
+ * @example
+ * ```ts
+ * import { storageKey, type StoreDimension } from '@portcullis/ratelimit';
+ *
+ * declare const daily: StoreDimension; // from a limiter's policy
+ * storageKey({ key: 'user:42', pool: undefined }, daily); // 'rl:{user:42}:daily:fw:k:user:42'
+ * ```
+ */
+export function storageKey(subject: StoreSubject, dimension: StoreDimension): string {
+  const head = dimension.keyPrefix + (subject.pool ?? subject.key) + dimension.keySuffix;
+  return dimension.scope === 'key' ? head + subject.key : head;
+}
+
+/**
+ * Whose state a dimension is, for stores that group state by owner (the memory store): the key
+ * itself for a plain call, the pool's id for the pool's limits, and the (pool, key) pair for the
+ * caller's own limits in a pooled call (those live under the pool's hash tag in Redis, so they are
+ * a state of their own; their slot tells them apart from the plain key's).
+ *
+ * @example
+ * ```ts
+ * import { stateOwner, type StoreDimension } from '@portcullis/ratelimit';
+ *
+ * declare const perUser: StoreDimension;
+ * stateOwner({ key: 'user:42', pool: undefined }, perUser); // 'user:42'
+ * ```
+ */
+export function stateOwner(subject: StoreSubject, dimension: StoreDimension): string {
+  const { key, pool } = subject;
+  if (pool === undefined) return key;
+  if (dimension.scope === 'pool') return pool;
+  // Length-prefixed, so no (pool, key) pair reads as another.
+  return `${String(pool.length)}:${pool}:${key}`;
 }

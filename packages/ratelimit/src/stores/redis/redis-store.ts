@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { hasBrand, PortcullisError, type Clock } from '@portcullis/core';
 import type { Cluster, Redis } from 'ioredis';
 import type { AlgorithmKind } from '../../algorithms/types.js';
-import type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome } from '../store.js';
+import {
+  storageKey,
+  type DimensionOutcome,
+  type RateLimitStore,
+  type StoreDimension,
+  type StoreOutcome,
+  type StoreSubject,
+} from '../store.js';
 import { LIMIT_SCRIPT } from './script.js';
 
 /** Options of {@link RedisStore}. */
@@ -97,9 +104,14 @@ export class RedisStore implements RateLimitStore {
     this.#clock = options.time === 'server' || options.time === undefined ? undefined : options.time;
   }
 
-  async consume(dimensions: readonly StoreDimension[], cost: number): Promise<StoreOutcome> {
+  async consume(subject: StoreSubject, dimensions: readonly StoreDimension[], cost: number): Promise<StoreOutcome> {
     const now = this.#clock?.now();
-    const reply = await this.#run(dimensions, ['c', String(cost), now === undefined ? '' : String(now), '0'], now);
+    const reply = await this.#run(
+      subject,
+      dimensions,
+      ['c', String(cost), now === undefined ? '' : String(now), '0'],
+      now,
+    );
     const outcomes: DimensionOutcome[] = [];
     for (let i = 0; i < dimensions.length; i++) {
       const at = 2 + i * 5;
@@ -114,14 +126,24 @@ export class RedisStore implements RateLimitStore {
     return { allowed: reply[0] === '1', now: num(reply[1]), dimensions: outcomes };
   }
 
-  async refund(dimensions: readonly StoreDimension[], amount: number, chargedAt: number): Promise<void> {
+  async refund(
+    subject: StoreSubject,
+    dimensions: readonly StoreDimension[],
+    amount: number,
+    chargedAt: number,
+  ): Promise<void> {
     const now = this.#clock?.now();
-    await this.#run(dimensions, ['r', String(amount), now === undefined ? '' : String(now), String(chargedAt)], now);
+    await this.#run(
+      subject,
+      dimensions,
+      ['r', String(amount), now === undefined ? '' : String(now), String(chargedAt)],
+      now,
+    );
   }
 
-  async reset(keys: readonly string[]): Promise<void> {
+  async reset(subject: StoreSubject, dimensions: readonly StoreDimension[]): Promise<void> {
     this.#ready();
-    if (keys.length > 0) await this.#client.del(...keys);
+    if (dimensions.length > 0) await this.#client.del(...dimensions.map((d) => storageKey(subject, d)));
   }
 
   #ready(): void {
@@ -129,13 +151,19 @@ export class RedisStore implements RateLimitStore {
     if (this.#client.status !== 'ready') throw new StoreUnavailableError(this.#client.status);
   }
 
-  async #run(dimensions: readonly StoreDimension[], head: string[], now: number | undefined): Promise<string[]> {
+  async #run(
+    subject: StoreSubject,
+    dimensions: readonly StoreDimension[],
+    head: string[],
+    now: number | undefined,
+  ): Promise<string[]> {
     this.#ready();
     const keys: string[] = [];
     const args: string[] = head;
     const at = now ?? Date.now();
-    for (const { key, algorithm } of dimensions) {
-      keys.push(key);
+    for (const d of dimensions) {
+      const { algorithm } = d;
+      keys.push(storageKey(subject, d));
       // Calendar windows pass boundaries near the caller's clock; the script picks by the server's.
       const params = algorithm.scriptParams(at);
       args.push(KIND_CODES[algorithm.kind], String(params.length));

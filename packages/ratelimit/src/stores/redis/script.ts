@@ -65,7 +65,10 @@ local function tb_eval(p, s, now, cost)
   local tokens = tb_tokens(p, hard, s, now)
   if cost <= tokens then return tb_settle(p, hard, tokens - cost, now, true, 0) end
   local retry = INF
-  if cost <= hard then retry = ceil((cost - tokens) / p[2]) end
+  if cost <= hard then
+    retry = ceil((cost - tokens) / p[2])
+    if tb_tokens(p, hard, s, now + retry) < cost then retry = retry + 1 end
+  end
   return tb_settle(p, hard, tokens, now, false, retry)
 end
 local function tb_refund(p, s, now, amount)
