@@ -9,7 +9,7 @@ import {
   type Clock,
 } from '@portcullis/core';
 import { LRUCache } from 'lru-cache';
-import type { Algorithm } from './algorithms/types.js';
+import { KIND_CODES, type Algorithm } from './algorithms/types.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
 import { InvalidCostError, StoreTimeoutError } from './errors.js';
@@ -163,14 +163,6 @@ class LimitDecision implements Decision {
   }
 }
 
-const KEY_CODES: Readonly<Record<Algorithm['kind'], string>> = {
-  'token-bucket': 'tb',
-  gcra: 'gc',
-  'fixed-window': 'fw',
-  'sliding-window': 'sw',
-  'sliding-log': 'sl',
-};
-
 /**
  * Creates a rate limiter: one or more named limits per key (multi-dimensional, all-or-nothing),
  * optional tiers, optional pooled team limits, on a memory or Redis store, with bounded store
@@ -253,7 +245,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const dimensions: StoreDimension[] = [];
     const keyPrefix = `${prefix}:{`;
     for (const [name, algorithm] of Object.entries(policyFor(tier))) {
-      const code = KEY_CODES[algorithm.kind];
+      const code = KIND_CODES[algorithm.kind];
       algorithms.push(algorithm);
       names.push(name);
       shortNames.push(name);
@@ -266,7 +258,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       if (poolPolicy === undefined)
         throw new InvalidOptionError('pool', 'a pool', 'no pool (the limiter has no `poolLimits`)');
       for (const [name, algorithm] of Object.entries(poolPolicy)) {
-        const code = KEY_CODES[algorithm.kind];
+        const code = KIND_CODES[algorithm.kind];
         algorithms.push(algorithm);
         names.push(`pool.${name}`);
         shortNames.push(name);

@@ -197,6 +197,38 @@ describe('RedisStore', () => {
     expect(stats).toMatch(/cmdstat_evalsha:calls=50,/);
   });
 
+  test('decisions of one tick share a script call: never more than one command per decision, exact', async () => {
+    const limiter = createRateLimiter({
+      store: new RedisStore({ client }),
+      limits: { w: fixedWindow({ limit: 70, windowMs: 3_600_000 }) },
+      prefix: `${redis.prefix}tick`,
+      denyCache: false,
+      timeoutMs: 5_000,
+    });
+    await limiter.limit('warm'); // loads the script
+    await client.config('RESETSTAT');
+    const decisions = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => Promise.resolve(limiter.limit(`k${String(i % 3)}`))),
+    );
+    // Each of the three keys admits exactly its 70, in call order.
+    for (let k = 0; k < 3; k++) {
+      const own = decisions.filter((_, i) => i % 3 === k);
+      expect(own.map((d) => d.allowed)).toEqual(own.map((_, j) => j < 70));
+      expect(own.map((d) => d.remaining)).toEqual(own.map((_, j) => Math.max(0, 69 - j)));
+    }
+    const stats = await client.info('commandstats');
+    const calls = Number(/cmdstat_evalsha:calls=(\d+),/.exec(stats)?.[1]);
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(300);
+    expect(stats).not.toMatch(/cmdstat_eval:/); // the script was found: no reload
+  });
+
+  test.each([0, -1, 1.5, Number.NaN])('batchSize %s is a typed error naming the option', (batchSize) => {
+    expect(() => new RedisStore({ client, batchSize })).toThrow(
+      expect.objectContaining({ code: 'ERR_PORTCULLIS_INVALID_OPTION', option: 'batchSize' }),
+    );
+  });
+
   test('recovers from a flushed script cache (NOSCRIPT)', async () => {
     const limiter = createRateLimiter({
       store: new RedisStore({ client }),

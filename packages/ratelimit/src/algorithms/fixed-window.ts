@@ -46,6 +46,8 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
       ? durationWindow(options.windowMs)
       : calendarWindow(options.calendar, options.timeZone);
   const hard = limit + overage;
+  let lastWindow: readonly number[] | undefined;
+  let params: readonly number[] = [];
 
   function settle(
     start: number,
@@ -90,6 +92,14 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
       const back = chargedAt >= start ? Math.min(used, amount) : 0;
       return settle(start, end, used - back, now, true, 0);
     },
-    scriptParams: (now) => [hard, overage, ...clock.scriptParams(now)],
+    scriptParams: function scriptParams(now) {
+      // The same array while the window's parameters stay the same (the Redis store caches by it).
+      const window = clock.scriptParams(now);
+      if (window !== lastWindow) {
+        lastWindow = window;
+        params = [hard, overage, ...window];
+      }
+      return params;
+    },
   };
 }

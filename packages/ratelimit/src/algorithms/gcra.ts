@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
+import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
 
 /** Options of {@link gcra}. */
 export interface GcraOptions {
@@ -71,6 +71,6 @@ export function gcra(options: GcraOptions): Algorithm {
       const tat = Math.max(state?.[0] ?? now, now);
       return settle(Math.max(now, tat - amount * interval), now, true, 0);
     },
-    scriptParams: () => [interval, hard, overage],
+    scriptParams: constant([interval, hard, overage]),
   };
 }

@@ -1,5 +1,5 @@
 import { finiteNumber } from '@portcullis/core';
-import { overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
+import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
 
 /** Most units a sliding log may allow per window: its state grows with the limit. */
 export const MAX_SLIDING_LOG_LIMIT = 10_000;
@@ -100,6 +100,6 @@ export function slidingLog(options: SlidingLogOptions): Algorithm {
       }
       return settle(entries, used - back, now, true, 0);
     },
-    scriptParams: () => [hard, overage, windowMs],
+    scriptParams: constant([hard, overage, windowMs]),
   };
 }

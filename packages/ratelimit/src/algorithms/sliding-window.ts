@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
+import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
 import { durationWindow } from './window-clock.js';
 
 /** Options of {@link slidingWindow}. */
@@ -99,6 +99,6 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
         return settle(start, current, previous - Math.min(previous, amount), now, true, 0);
       return settle(start, current, previous, now, true, 0);
     },
-    scriptParams: () => [hard, overage, length],
+    scriptParams: constant([hard, overage, length]),
   };
 }

@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
+import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
 
 /** Options of {@link tokenBucket}. */
 export interface TokenBucketOptions {
@@ -70,6 +70,6 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
     refund: function refund(state, now, amount) {
       return settle(Math.min(hard, tokensAt(state, now) + amount), now, true, 0);
     },
-    scriptParams: () => [capacity, ratePerMs, overage],
+    scriptParams: constant([capacity, ratePerMs, overage]),
   };
 }

@@ -7,6 +7,23 @@ export type LimitState = readonly number[];
 /** The kinds of algorithm; also the tag the Redis script dispatches on. */
 export type AlgorithmKind = 'token-bucket' | 'gcra' | 'fixed-window' | 'sliding-window' | 'sliding-log';
 
+/**
+ * `scriptParams` for parameters that never change: one array, handed out every time, so a store
+ * can cache what it derives from it (the Redis store's argument strings) by identity.
+ */
+export function constant(params: readonly number[]): () => readonly number[] {
+  return () => params;
+}
+
+/** Short codes of the algorithms: in storage keys, and how the Redis script names them. */
+export const KIND_CODES: Readonly<Record<AlgorithmKind, string>> = {
+  'token-bucket': 'tb',
+  gcra: 'gc',
+  'fixed-window': 'fw',
+  'sliding-window': 'sw',
+  'sliding-log': 'sl',
+};
+
 /** What one algorithm decides for one key at one instant. */
 export interface Evaluation {
   /** Whether `cost` fits. */

@@ -1,4 +1,5 @@
 import { InvalidOptionError, oneOf, positiveInteger } from '@portcullis/core';
+import { constant } from './types.js';
 
 /** Start (inclusive) and end (exclusive) of the window containing an instant, in ms. */
 export type WindowBounds = readonly [start: number, end: number];
@@ -42,7 +43,7 @@ export function durationWindow(lengthMs: number): WindowClock {
       if (cached[0] !== start) cached = [start, start + length];
       return cached;
     },
-    scriptParams: () => [0, length],
+    scriptParams: constant([0, length]),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { hasBrand, PortcullisError, type Clock } from '@portcullis/core';
+import { hasBrand, PortcullisError, positiveInteger, type Clock } from '@portcullis/core';
 import type { Cluster, Redis } from 'ioredis';
-import type { AlgorithmKind } from '../../algorithms/types.js';
+import { KIND_CODES } from '../../algorithms/types.js';
 import {
   storageKey,
   type DimensionOutcome,
@@ -10,7 +10,7 @@ import {
   type StoreOutcome,
   type StoreSubject,
 } from '../store.js';
-import { LIMIT_SCRIPT } from './script.js';
+import { limitScript } from './script.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -26,17 +26,22 @@ export interface RedisStoreOptions {
    * or replaying a schedule).
    */
   time?: 'server' | Clock;
+  /**
+   * Most operations sent in one script call. Operations issued in the same tick go together (each
+   * still atomic, each one round trip); with many concurrent callers this saves most of the
+   * per-command cost on both sides. Redis answers a call only once it has run all of it, so
+   * batches are bounded: that keeps this process and Redis working at the same time, and bounds how
+   * long one call holds Redis. 1 sends every operation on its own. Default 32. A `Cluster` client
+   * always sends operations on their own (their keys are in different slots).
+   */
+  batchSize?: number;
 }
 
-const KIND_CODES: Readonly<Record<AlgorithmKind, string>> = {
-  'token-bucket': 'tb',
-  gcra: 'gc',
-  'fixed-window': 'fw',
-  'sliding-window': 'sw',
-  'sliding-log': 'sl',
-};
-
-const SHA = createHash('sha1').update(LIMIT_SCRIPT).digest('hex');
+/** A script and the SHA1 that EVALSHA names it by. */
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
 
 /**
  * The Redis store is not reachable (the client is not ready); thrown without sending anything.
@@ -74,9 +79,10 @@ export function isStoreUnavailableError(value: unknown): value is StoreUnavailab
 
 /**
  * Limit state shared by every gateway instance, in Redis (single node or Cluster) through ioredis.
- * Each decision is **one round trip**: a single EVALSHA of a script that reads, decides and writes
- * every dimension atomically (the script is loaded on first use and reloaded after a `NOSCRIPT`).
- * Time comes from the Redis server. Every key is written with its expiry in the same command
+ * Each decision is **one round trip**: an EVALSHA of a script that reads, decides and writes
+ * every dimension atomically (the script is loaded on first use and reloaded after a `NOSCRIPT`);
+ * decisions issued in the same tick share one call (see `batchSize`), never more than one command
+ * per decision. Time comes from the Redis server. Every key is written with its expiry in the same command
  * (`SET … PX`), so no key ever lives without a TTL. Keys of one call share a hash tag, so
  * multi-dimensional and pooled checks stay in one Cluster slot.
  *
@@ -94,6 +100,13 @@ export function isStoreUnavailableError(value: unknown): value is StoreUnavailab
 export class RedisStore implements RateLimitStore {
   readonly #client: Redis | Cluster;
   readonly #clock: Clock | undefined;
+  /** Script calls issued during the current tick, sent together when it ends. */
+  #batch: Operation[] = [];
+  readonly #batchSize: number;
+  /** By the algorithms they hold: at most 31. */
+  readonly #scripts = new Map<string, Script>();
+  /** By parameter array, which lives as long as its algorithm (or its calendar window). */
+  readonly #args = new WeakMap<readonly number[], readonly string[]>();
 
   constructor(options: RedisStoreOptions) {
     const client = options.client as Partial<Redis> | undefined;
@@ -102,28 +115,27 @@ export class RedisStore implements RateLimitStore {
     }
     this.#client = options.client;
     this.#clock = options.time === 'server' || options.time === undefined ? undefined : options.time;
+    this.#batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
   }
 
   async consume(subject: StoreSubject, dimensions: readonly StoreDimension[], cost: number): Promise<StoreOutcome> {
     const now = this.#clock?.now();
-    const reply = await this.#run(
-      subject,
-      dimensions,
-      ['c', String(cost), now === undefined ? '' : String(now), '0'],
-      now,
-    );
+    const reply = await this.#run('c', subject, dimensions, cost, now, 0);
     const outcomes: DimensionOutcome[] = [];
+    let allowed = true;
     for (let i = 0; i < dimensions.length; i++) {
-      const at = 2 + i * 5;
+      const at = 1 + i * 4;
+      const retryAfterMs = num(reply[at + 3]);
+      if (retryAfterMs !== 0) allowed = false;
       outcomes.push({
-        allowed: reply[at] === '1',
-        remaining: num(reply[at + 1]),
-        overage: num(reply[at + 2]),
-        resetAt: num(reply[at + 3]),
-        retryAfterMs: num(reply[at + 4]),
+        allowed: retryAfterMs === 0,
+        remaining: num(reply[at]),
+        overage: num(reply[at + 1]),
+        resetAt: num(reply[at + 2]),
+        retryAfterMs,
       });
     }
-    return { allowed: reply[0] === '1', now: num(reply[1]), dimensions: outcomes };
+    return { allowed, now: num(reply[0]), dimensions: outcomes };
   }
 
   async refund(
@@ -132,13 +144,7 @@ export class RedisStore implements RateLimitStore {
     amount: number,
     chargedAt: number,
   ): Promise<void> {
-    const now = this.#clock?.now();
-    await this.#run(
-      subject,
-      dimensions,
-      ['r', String(amount), now === undefined ? '' : String(now), String(chargedAt)],
-      now,
-    );
+    await this.#run('r', subject, dimensions, amount, this.#clock?.now(), chargedAt);
   }
 
   async reset(subject: StoreSubject, dimensions: readonly StoreDimension[]): Promise<void> {
@@ -151,35 +157,135 @@ export class RedisStore implements RateLimitStore {
     if (this.#client.status !== 'ready') throw new StoreUnavailableError(this.#client.status);
   }
 
-  async #run(
+  /** Queues one operation for the end of the tick; resolves with its part of the reply. */
+  #run(
+    op: 'c' | 'r',
     subject: StoreSubject,
     dimensions: readonly StoreDimension[],
-    head: string[],
+    amount: number,
     now: number | undefined,
-  ): Promise<string[]> {
+    chargedAt: number,
+  ): Promise<Reply[]> {
     this.#ready();
     const keys: string[] = [];
-    const args: string[] = head;
+    for (const d of dimensions) keys.push(storageKey(subject, d));
+    const args: string[] = [op, String(amount), now === undefined ? '' : String(now), String(chargedAt)];
+    args.push(String(dimensions.length));
     const at = now ?? Date.now();
     for (const d of dimensions) {
-      const { algorithm } = d;
-      keys.push(storageKey(subject, d));
       // Calendar windows pass boundaries near the caller's clock; the script picks by the server's.
-      const params = algorithm.scriptParams(at);
-      args.push(KIND_CODES[algorithm.kind], String(params.length));
-      for (const p of params) args.push(String(p));
+      args.push(...this.#argsOf(d.algorithm.kind, d.algorithm.scriptParams(at)));
     }
+    return new Promise<Reply[]>((resolve, reject) => {
+      const operation: Operation = {
+        keys,
+        args,
+        dimensions,
+        replyLength: 1 + (op === 'c' ? 4 * dimensions.length : 0),
+        resolve,
+        reject,
+      };
+      // A Cluster routes by key: its operations go one by one (their keys are in different slots).
+      if (this.#client.isCluster) this.#send([operation]);
+      else if (this.#batch.push(operation) === 1) process.nextTick(this.#flush);
+    });
+  }
+
+  /** A dimension's script arguments as strings: kind, count, parameters (cached per parameter array). */
+  #argsOf(kind: StoreDimension['algorithm']['kind'], params: readonly number[]): readonly string[] {
+    let args = this.#args.get(params);
+    if (args === undefined) {
+      args = [KIND_CODES[kind], String(params.length), ...params.map(String)];
+      this.#args.set(params, args);
+    }
+    return args;
+  }
+
+  /**
+   * Sends the operations of the tick together, in one EVALSHA per `batchSize` operations: each still
+   * costs one round trip and is atomic, but the per-command costs (ioredis's encoding and parsing,
+   * a socket write, Redis's dispatch and the script's set-up) are paid once per batch rather than
+   * once per decision. Scheduled with `nextTick`, which runs once the microtasks are drained, so
+   * callers resumed by the same replies travel together.
+   */
+  readonly #flush = (): void => {
+    const all = this.#batch;
+    this.#batch = [];
+    const size = this.#batchSize;
+    for (let from = 0; from < all.length; from += size) this.#send(all.slice(from, from + size));
+  };
+
+  #send(batch: readonly Operation[]): void {
+    if (this.#client.status !== 'ready') {
+      const error = new StoreUnavailableError(this.#client.status);
+      for (const operation of batch) operation.reject(error);
+      return;
+    }
+    const keys: string[] = [];
+    const args: string[] = [String(batch.length)];
+    const codes = new Set<string>();
+    for (const operation of batch) {
+      keys.push(...operation.keys);
+      args.push(...operation.args);
+      for (const d of operation.dimensions) codes.add(KIND_CODES[d.algorithm.kind]);
+    }
+    this.#call(this.#scriptFor([...codes].sort().join(',')), keys, args).then(
+      (reply) => {
+        let at = 0;
+        for (const operation of batch) {
+          operation.resolve(reply.slice(at, at + operation.replyLength));
+          at += operation.replyLength;
+        }
+      },
+      (error: unknown) => {
+        for (const operation of batch) operation.reject(error);
+      },
+    );
+  }
+
+  /** The script holding just these algorithms (at most one per combination of the five). */
+  #scriptFor(codes: string): Script {
+    let script = this.#scripts.get(codes);
+    if (script === undefined) {
+      const source = limitScript(codes.split(','));
+      script = { source, sha: createHash('sha1').update(source).digest('hex') };
+      this.#scripts.set(codes, script);
+    }
+    return script;
+  }
+
+  async #call(script: Script, keys: readonly string[], args: readonly string[]): Promise<Reply[]> {
     try {
-      return (await this.#client.evalsha(SHA, keys.length, ...keys, ...args)) as string[];
+      return (await this.#client.evalsha(script.sha, keys.length, ...keys, ...args)) as Reply[];
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      if (!isNoScript(error)) throw error;
       // First use on this node (or after a restart / failover): EVAL runs it and caches it.
-      return (await this.#client.eval(LIMIT_SCRIPT, keys.length, ...keys, ...args)) as string[];
+      return (await this.#client.eval(script.source, keys.length, ...keys, ...args)) as Reply[];
     }
   }
 }
 
-function num(value: string | undefined): number {
+/** One element of the script's reply. */
+type Reply = number | string;
+
+/** An operation waiting for the end of the tick. */
+interface Operation {
+  readonly keys: readonly string[];
+  readonly args: readonly string[];
+  readonly dimensions: readonly StoreDimension[];
+  /** How many elements of the script's reply are this operation's. */
+  readonly replyLength: number;
+  readonly resolve: (reply: Reply[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/** A number of the script's reply: a Redis integer, exact text, or `'inf'`. */
+function num(value: Reply | undefined): number {
+  if (typeof value === 'number') return value;
   if (value === 'inf') return Infinity;
   return Number(value);
 }

@@ -1,30 +1,43 @@
 /**
- * The Redis side of every rate-limit operation: one Lua script, run atomically by EVALSHA in one
- * round trip. It mirrors the algorithms in `../../algorithms/` operation for operation (same IEEE
- * double arithmetic, state stored with `%.17g`, which round-trips doubles exactly), so the memory
- * and Redis stores decide alike; a differential property test holds them to it.
+ * The Redis side of every rate-limit operation: a Lua script, run atomically by EVALSHA. One call
+ * carries one or more operations (the store sends the operations of one tick together), each
+ * decided against the state the previous one left, so every operation is atomic over all its
+ * dimensions and costs one round trip. A script holds only the code of the algorithms it uses:
+ * Redis runs a script's top level on every call, so every function it defines is a closure built
+ * per call (with all five algorithms that was a fifth of the script's time). It mirrors the
+ * algorithms in `../../algorithms/` operation for operation (same IEEE double arithmetic, state
+ * stored as packed doubles, which round-trip exactly), so the memory and Redis stores decide
+ * alike; a differential property test holds them to it.
  *
- * KEYS: one per dimension (all sharing a hash tag, so one Cluster slot).
- * ARGV: op ('c' consume | 'r' refund), cost-or-amount, now ('' = the server's TIME), chargedAt,
- *       then per dimension: kind code, number of params, params…
- * Returns for 'c': { allowed, now, then per dimension: allowed, remaining, overage, resetAt, retryAfter }
- * as strings (Lua numbers would be truncated to integers in a Redis reply).
+ * KEYS: every operation's keys, in order (one per dimension; one operation's keys share a hash tag).
+ * ARGV: number of operations, then per operation: op ('c' consume | 'r' refund), cost-or-amount,
+ *       now ('' = the server's TIME, read once per call), chargedAt, number of dimensions, then per
+ *       dimension: kind code, number of params, params…
+ * Returns, per operation: now, then for 'c' per dimension: remaining, overage, resetAt, retryAfter —
+ * as Redis integers when whole, else as exact text (`%.17g`; a Lua number with a fraction would be
+ * truncated in a Redis reply); `'inf'` for an infinite wait.
  */
-export const LIMIT_SCRIPT = `
+const COMMON = `
 local TOL = 1e-3
 local INF = math.huge
 local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
 
-local function fmt(x)
+-- A number for the reply: whole numbers as Redis integers (cheap to build and to parse, and every
+-- count, instant and wait is whole with the server's clock); others as exact text.
+local function out(x)
   if x == INF then return 'inf' end
+  if x == floor(x) and x > -9007199254740992 and x < 9007199254740992 then return x end
   return string.format('%.17g', x)
 end
 
+-- State is stored as little-endian IEEE doubles (struct): exact, and far cheaper than text.
 local function load(key)
   local raw = redis.call('GET', key)
   if not raw then return nil end
+  local n = #raw / 8
+  if n ~= floor(n) then return nil end
   local s = {}
-  for n in string.gmatch(raw, '%S+') do s[#s + 1] = tonumber(n) end
+  for i = 1, n do s[i] = struct.unpack('<d', raw, i * 8 - 7) end
   return s
 end
 
@@ -32,9 +45,15 @@ local function save(key, nxt, ttl)
   if nxt == nil then
     redis.call('DEL', key)
   else
-    local parts = {}
-    for i = 1, #nxt do parts[i] = fmt(nxt[i]) end
-    redis.call('SET', key, table.concat(parts, ' '), 'PX', max(1, ceil(ttl)))
+    local packed
+    if #nxt <= 8 then
+      packed = struct.pack('<' .. string.rep('d', #nxt), unpack(nxt))
+    else
+      local parts = {}
+      for i = 1, #nxt do parts[i] = struct.pack('<d', nxt[i]) end
+      packed = table.concat(parts)
+    end
+    redis.call('SET', key, packed, 'PX', max(1, ceil(ttl)))
   end
 end
 
@@ -48,7 +67,11 @@ local function result(allowed, available, overage, resetAt, retry, nxt, ttl)
   return { allowed = allowed, remaining = remaining, overage = inUse, resetAt = resetAt, retry = retry, nxt = nxt, ttl = ttl }
 end
 
--- token bucket: p = { capacity, ratePerMs, overage }
+`;
+
+/** Each algorithm's functions: `<code>_eval(p, s, now, cost)` and `<code>_refund(p, s, now, amount, chargedAt)`. */
+const ALGORITHMS: Readonly<Record<string, string>> = {
+  tb: `-- token bucket: p = { capacity, ratePerMs, overage }
 local function tb_settle(p, hard, tokens, now, allowed, retry)
   local missing = hard - tokens
   local ttl = ceil(missing / p[2])
@@ -76,7 +99,8 @@ local function tb_refund(p, s, now, amount)
   return tb_settle(p, hard, min(hard, tb_tokens(p, hard, s, now) + amount), now, true, 0)
 end
 
--- gcra: p = { interval, hard, overage }
+`,
+  gc: `-- gcra: p = { interval, hard, overage }
 local function gc_settle(p, tat, now, allowed, retry)
   local ahead = max(0, tat - now)
   local ttl = ceil(ahead)
@@ -102,7 +126,8 @@ local function gc_refund(p, s, now, amount)
   return gc_settle(p, max(now, tat - amount * p[1]), now, true, 0)
 end
 
--- window bounds: q = { 0, length } (epoch-aligned) or { 1, b0, b1, b2, b3 } (calendar)
+`,
+  fw: `-- window bounds: q = { 0, length } (epoch-aligned) or { 1, b0, b1, b2, b3 } (calendar)
 local function bounds(p, at, now)
   if p[at] == 0 then
     local len = p[at + 1]
@@ -147,7 +172,8 @@ local function fw_refund(p, s, now, amount, chargedAt)
   return fw_settle(p, start, finish, used - back, now, true, 0)
 end
 
--- sliding window: p = { hard, overage, length }
+`,
+  sw: `-- sliding window: p = { hard, overage, length }
 local function sw_counts(p, s, start)
   if s == nil then return 0, 0 end
   local at, cur, prev = s[1] or 0, s[2] or 0, s[3] or 0
@@ -190,7 +216,8 @@ local function sw_refund(p, s, now, amount, chargedAt)
   return sw_settle(p, start, cur, prev, now, true, 0)
 end
 
--- sliding log: p = { hard, overage, windowMs }; state = t1 c1 t2 c2 ...
+`,
+  sl: `-- sliding log: p = { hard, overage, windowMs }; state = t1 c1 t2 c2 ...
 local function sl_live(p, s, now)
   local entries, used = {}, 0
   if s ~= nil then
@@ -249,60 +276,86 @@ local function sl_refund(p, s, now, amount, chargedAt)
   return sl_settle(p, entries, used - back, now, true, 0)
 end
 
-local EVAL = { tb = tb_eval, gc = gc_eval, fw = fw_eval, sw = sw_eval, sl = sl_eval }
-local REFUND = { tb = tb_refund, gc = gc_refund, fw = fw_refund, sw = sw_refund, sl = sl_refund }
+`,
+};
 
-local op, amount, chargedAt = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])
-local now = tonumber(ARGV[3])
-if now == nil then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
-end
-
-local dims = {}
-local at = 5
-for i = 1, #KEYS do
-  local kind, count = ARGV[at], tonumber(ARGV[at + 1])
-  local params = {}
-  for j = 1, count do params[j] = tonumber(ARGV[at + 1 + j]) end
-  dims[i] = { kind = kind, p = params, s = load(KEYS[i]) }
-  at = at + 2 + count
-end
-
-if op == 'r' then
-  for i = 1, #KEYS do
-    local d = dims[i]
-    local r = REFUND[d.kind](d.p, d.s, now, amount, chargedAt)
-    save(KEYS[i], r.nxt, r.ttl)
+const MAIN = `
+local server_now = nil
+local function now_of(arg)
+  local given = tonumber(arg)
+  if given ~= nil then return given end
+  if server_now == nil then
+    local t = redis.call('TIME')
+    server_now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
   end
-  return { fmt(now) }
+  return server_now
 end
 
-local results, allowed = {}, true
-for i = 1, #KEYS do
-  local d = dims[i]
-  results[i] = EVAL[d.kind](d.p, d.s, now, amount)
-  if not results[i].allowed then allowed = false end
-end
-if allowed and amount > 0 then
-  for i = 1, #KEYS do save(KEYS[i], results[i].nxt, results[i].ttl) end
-elseif not allowed then
-  -- Nothing is charged: dimensions that would have admitted report their usage as it is.
-  for i = 1, #KEYS do
-    if results[i].allowed then
+local reply = {}
+local at, first = 2, 1
+for _ = 1, tonumber(ARGV[1]) do
+  local op, amount, now, chargedAt, n = ARGV[at], tonumber(ARGV[at + 1]), now_of(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+  at = at + 5
+  local dims = {}
+  for i = 1, n do
+    local kind, count = ARGV[at], tonumber(ARGV[at + 1])
+    local params = {}
+    for j = 1, count do params[j] = tonumber(ARGV[at + 1 + j]) end
+    local key = KEYS[first + i - 1]
+    dims[i] = { kind = kind, p = params, key = key, s = load(key) }
+    at = at + 2 + count
+  end
+  first = first + n
+  reply[#reply + 1] = out(now)
+
+  if op == 'r' then
+    for i = 1, n do
       local d = dims[i]
-      results[i] = EVAL[d.kind](d.p, d.s, now, 0)
+      local r = REFUND[d.kind](d.p, d.s, now, amount, chargedAt)
+      save(d.key, r.nxt, r.ttl)
+    end
+  else
+    local results, allowed = {}, true
+    for i = 1, n do
+      local d = dims[i]
+      results[i] = EVAL[d.kind](d.p, d.s, now, amount)
+      if not results[i].allowed then allowed = false end
+    end
+    if allowed and amount > 0 then
+      for i = 1, n do save(dims[i].key, results[i].nxt, results[i].ttl) end
+    elseif not allowed then
+      -- Nothing is charged: dimensions that would have admitted report their usage as it is.
+      for i = 1, n do
+        if results[i].allowed then
+          local d = dims[i]
+          results[i] = EVAL[d.kind](d.p, d.s, now, 0)
+        end
+      end
+    end
+    -- Per dimension; a dimension admits exactly when its wait is 0 (a denial always waits >= 1 ms).
+    for i = 1, n do
+      local r = results[i]
+      reply[#reply + 1] = out(r.remaining)
+      reply[#reply + 1] = out(r.overage)
+      reply[#reply + 1] = out(r.resetAt)
+      reply[#reply + 1] = out(r.retry)
     end
   end
 end
-local reply = { allowed and '1' or '0', fmt(now) }
-for i = 1, #KEYS do
-  local r = results[i]
-  reply[#reply + 1] = r.allowed and '1' or '0'
-  reply[#reply + 1] = fmt(r.remaining)
-  reply[#reply + 1] = fmt(r.overage)
-  reply[#reply + 1] = fmt(r.resetAt)
-  reply[#reply + 1] = fmt(r.retry)
-end
 return reply
 `;
+
+/**
+ * The script for a policy whose dimensions use the algorithms with the given codes (`tb`, `fw`, …):
+ * the shared helpers, those algorithms, and the main body.
+ */
+export function limitScript(codes: readonly string[]): string {
+  const used = [...new Set(codes)].sort();
+  const table = (suffix: string): string => `{ ${used.map((c) => `${c} = ${c}_${suffix}`).join(', ')} }`;
+  return [
+    COMMON,
+    ...used.map((c) => ALGORITHMS[c] ?? ''),
+    `local EVAL = ${table('eval')}\nlocal REFUND = ${table('refund')}\n`,
+    MAIN,
+  ].join('');
+}
