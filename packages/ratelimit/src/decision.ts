@@ -29,6 +29,12 @@ export interface Decision {
   readonly allowed: boolean;
   /** The cost that was asked for. */
   readonly cost: number;
+  /**
+   * The dimension `remaining`, `limit`, `windowMs` and `resetAt` describe (`pool.` prefix for pool
+   * limits): `limitedBy` when denied, else the one with the fewest units left (on a tie, the later
+   * reset).
+   */
+  readonly reportedBy: string;
   /** Units left in the most constrained dimension. */
   readonly remaining: number;
   /** Limit of the most constrained dimension (the one `remaining` refers to). */

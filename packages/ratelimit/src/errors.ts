@@ -113,3 +113,46 @@ export class StoreTimeoutError extends PortcullisError {
 export function isStoreTimeoutError(value: unknown): value is StoreTimeoutError {
   return hasBrand(value, 'isStoreTimeoutError');
 }
+
+/**
+ * A call named a tier the limiter does not have (for example a plan name from a token that no
+ * policy was configured for). The HTTP guard answers it with a 400.
+ *
+ * @example
+ * ```ts
+ * import { isUnknownTierError } from '@portcullis/ratelimit';
+ *
+ * try {
+ *   await limiter.limit('user:1', { tier: 'platinum' });
+ * } catch (error) {
+ *   if (isUnknownTierError(error)) console.warn(`no policy for tier ${error.tier}`);
+ * }
+ * ```
+ */
+export class UnknownTierError extends PortcullisError {
+  /** Brand checked by {@link isUnknownTierError}. */
+  readonly isUnknownTierError = true as const;
+  /** The tier asked for. */
+  readonly tier: string;
+  constructor(tier: string, known: readonly string[]) {
+    super(
+      'ERR_PORTCULLIS_RATELIMIT_UNKNOWN_TIER',
+      `Unknown rate-limit tier ${JSON.stringify(tier).slice(0, 80)}: expected one of ${known.join(', ')}`,
+    );
+    this.tier = tier;
+  }
+}
+
+/**
+ * True when `value` is an {@link UnknownTierError}.
+ *
+ * @example
+ * ```ts
+ * import { isUnknownTierError } from '@portcullis/ratelimit';
+ *
+ * isUnknownTierError(new Error('x')); // false
+ * ```
+ */
+export function isUnknownTierError(value: unknown): value is UnknownTierError {
+  return hasBrand(value, 'isUnknownTierError');
+}

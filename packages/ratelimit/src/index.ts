@@ -27,7 +27,9 @@ export {
   isInvalidCostError,
   isInvalidKeyError,
   isStoreTimeoutError,
+  isUnknownTierError,
   StoreTimeoutError,
+  UnknownTierError,
 } from './errors.js';
 export { rateLimitGuard } from './http/guard.js';
 export type { RateLimitContext } from './http/guard.js';

@@ -12,7 +12,7 @@ import { LRUCache } from 'lru-cache';
 import { KIND_CODES, type Algorithm } from './algorithms/types.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
-import { InvalidCostError, StoreTimeoutError } from './errors.js';
+import { InvalidCostError, StoreTimeoutError, UnknownTierError } from './errors.js';
 import { normaliseKey } from './key.js';
 import { MemoryStore } from './stores/memory-store.js';
 import type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome, StoreSubject } from './stores/store.js';
@@ -128,6 +128,7 @@ class LimitDecision implements Decision {
   constructor(
     readonly allowed: boolean,
     readonly cost: number,
+    readonly reportedBy: string,
     readonly remaining: number,
     readonly limit: number,
     readonly windowMs: number,
@@ -228,8 +229,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const name = tier ?? defaultTier;
     if (name === undefined) return basePolicy as Policy;
     const policy = tiers.get(name);
-    if (policy === undefined)
-      throw new InvalidOptionError('tier', tier, `one of the tiers (${[...tiers.keys()].join(', ')})`);
+    if (policy === undefined) throw new UnknownTierError(String(tier), [...tiers.keys()]);
     return policy;
   }
 
@@ -327,11 +327,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         limiting = i;
       if (usage.overage > 0) overLimit = true;
     }
-    const shown = dimensions[limiting === -1 ? tightest : limiting] as DimensionUsage;
+    const reported = limiting === -1 ? tightest : limiting;
+    const shown = dimensions[reported] as DimensionUsage;
     const charged = outcome.allowed && cost > 0 && source === 'store';
     return new LimitDecision(
       outcome.allowed,
       cost,
+      template.names[reported] as string,
       shown.remaining,
       shown.limit,
       shown.windowMs,

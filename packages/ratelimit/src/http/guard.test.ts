@@ -281,6 +281,20 @@ describe('rateLimitGuard without HTTP', () => {
       expect(denied.body).toMatchObject({ type: 'about:blank', title: 'Bad Request', status: 400 });
     });
 
+    test('a tier the limiter does not have is a 400 naming it, and charges nothing', () => {
+      const clock = new ManualClock();
+      const limiter = createRateLimiter({
+        store: new MemoryStore({ clock }),
+        clock,
+        tiers: { free: { day: fixedWindow({ limit: 1, windowMs: 86_400_000 }) } },
+      });
+      const guard = rateLimitGuard({ limiter, key: { header: 'x-k' }, tier: (req) => req.header('x-plan') });
+      const denied = respondOf(sync(guard(request({ headers: { 'x-k': 'a', 'x-plan': 'platinum' } }))));
+      expect(denied.status).toBe(400);
+      expect(denied.body).toMatchObject({ status: 400, detail: expect.stringContaining('platinum') as unknown });
+      expect(sync(guard(request({ headers: { 'x-k': 'a', 'x-plan': 'free' } }))).action).toBe('continue');
+    });
+
     test('onMissingKey overrides the default either way', () => {
       const { limiter } = setup(perMinute());
       const req = createGatewayRequest({ method: 'GET', url: '/', header: () => undefined });
@@ -334,9 +348,8 @@ describe('rateLimitGuard without HTTP', () => {
       expect(denied.status).toBe(400);
     });
 
-    test('any other error propagates: an unknown tier, a throwing skip, a failing limiter', async () => {
+    test('any other error propagates: a throwing skip, a failing limiter', async () => {
       const { limiter } = setup(perMinute());
-      expect(() => rateLimitGuard({ limiter, tier: () => 'gold' })(request())).toThrow(/tier/);
       const boom = new Error('boom');
       expect(() =>
         rateLimitGuard({

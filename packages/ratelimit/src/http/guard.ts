@@ -1,6 +1,6 @@
 import { CONTINUE, type GatewayRequest, type Guard, type Verdict } from '@portcullis/core';
 import type { Decision } from '../decision.js';
-import { isInvalidCostError, isInvalidKeyError } from '../errors.js';
+import { isInvalidCostError, isInvalidKeyError, isUnknownTierError } from '../errors.js';
 import type { LimitOptions } from '../limiter.js';
 import { retryAfterSeconds, setRateLimitHeaders } from './headers.js';
 import { resolveOptions, type RateLimitGuardOptions, type ResolvedOptions } from './options.js';
@@ -146,7 +146,9 @@ function decide(settings: ResolvedOptions, req: GatewayRequest, decision: Decisi
 
 /** Bad input the limiter refused becomes a 400; anything else is a real failure and propagates. */
 function refuse(error: unknown): RateLimitVerdict {
-  if (isInvalidKeyError(error) || isInvalidCostError(error)) return answerBadRequest(error.message);
+  if (isInvalidKeyError(error) || isInvalidCostError(error) || isUnknownTierError(error)) {
+    return answerBadRequest(error.message);
+  }
   throw error;
 }
 

@@ -28,23 +28,10 @@ function policyName(d: DimensionUsage): string {
   return d.scope === 'pool' ? `pool.${d.name}` : d.name;
 }
 
-/**
- * The dimension a decision reports on: the one that denied, else the one with the fewest units
- * left (on a tie the later reset), the same rule the limiter uses for `remaining` and `resetAt`.
- */
+/** The dimension a decision reports on (its `reportedBy`): the one that denied, else the tightest. */
 function mostConstrained(decision: Decision): DimensionUsage {
-  const { dimensions, limitedBy } = decision;
-  if (limitedBy !== undefined) {
-    const limiting = dimensions.find((d) => policyName(d) === limitedBy);
-    if (limiting !== undefined) return limiting;
-  }
-  let tightest = dimensions[0] as DimensionUsage;
-  for (const d of dimensions) {
-    if (d.remaining < tightest.remaining || (d.remaining === tightest.remaining && d.resetAt > tightest.resetAt)) {
-      tightest = d;
-    }
-  }
-  return tightest;
+  const { dimensions, reportedBy } = decision;
+  return dimensions.find((d) => policyName(d) === reportedBy) ?? (dimensions[0] as DimensionUsage);
 }
 
 /** An sf-string (RFC 9651 §3.3.3). Policy names are letters, digits, `_`, `-` and `.`; escape anyway. */
