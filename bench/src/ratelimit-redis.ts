@@ -127,10 +127,10 @@ function makeCases(redis: RedisServer): RedisCase[] {
       serverAvailable: true,
     });
   };
-  const ours = (id: string, limits: Policy, denyCache: boolean) => (client: Redis) =>
+  const ours = (id: string, limits: Policy, denyCache: boolean, batchSize?: number) => (client: Redis) =>
     oursDecide(
       createRateLimiter({
-        store: new RedisStore({ client }),
+        store: new RedisStore({ client, ...(batchSize === undefined ? {} : { batchSize }) }),
         limits,
         prefix: `${ns}:${id}`,
         ...(denyCache ? {} : { denyCache: false as const }),
@@ -164,12 +164,24 @@ function makeCases(redis: RedisServer): RedisCase[] {
     'ours',
     ours('ours-fw-nc', perMinuteWindow(), false),
   );
+  add(
+    'ours-fw-nc-b1',
+    'ours fixedWindow 100/60 s, `denyCache: false`, `batchSize: 1`',
+    'ours',
+    ours('ours-fw-nc-b1', perMinuteWindow(), false, 1),
+  );
   add('rlf', 'RLF RateLimiterRedis 100/60 s (default)', 'rlf', (client) => rlfDecide(rlf(client, 'rlf', 100, 60)));
   add('rlf-block', 'RLF RateLimiterRedis 100/60 s, `inMemoryBlockOnConsumed: 101`', 'rlf', (client) =>
     rlfDecide(rlf(client, 'rlf-block', 100, 60, { inMemoryBlockOnConsumed: 101 })),
   );
   add('ours-3d', 'ours 3 dims: 10/s bucket + daily + monthly (default)', 'ours', ours('ours-3d', threeDims(), true));
   add('ours-3d-nc', 'ours 3 dims, `denyCache: false`', 'ours', ours('ours-3d-nc', threeDims(), false));
+  add(
+    'ours-3d-nc-b1',
+    'ours 3 dims, `denyCache: false`, `batchSize: 1`',
+    'ours',
+    ours('ours-3d-nc-b1', threeDims(), false, 1),
+  );
   add('rlf-3d', 'RLF RateLimiterUnion of 3 RateLimiterRedis (10/1 s, 10k/day, 200k/30 days)', 'rlf', (client) =>
     rlfDecide(
       new RateLimiterUnion(
@@ -327,8 +339,10 @@ function report(
     ['ours-tb', 'rlf-block', 'both with a local deny list'],
     ['ours-tb-nc', 'rlf', 'neither with a local deny list, token bucket vs fixed window'],
     ['ours-fw-nc', 'rlf', 'neither with a local deny list, same algorithm (fixed window)'],
+    ['ours-fw-nc-b1', 'rlf', 'as above, ours sending every decision on its own (`batchSize: 1`)'],
     ['ours-3d', 'rlf-3d', '3 dimensions, defaults'],
     ['ours-3d-nc', 'rlf-3d', '3 dimensions, ours without deny cache'],
+    ['ours-3d-nc-b1', 'rlf-3d', '3 dimensions, ours without deny cache, `batchSize: 1`'],
   ];
   const ratioRows = pairs.map(([a, b, what]) => {
     const ours = byId.get(a) as RedisCase;
@@ -379,7 +393,8 @@ function report(
     table(['comparison', 'ours', 'theirs', 'ratio', 'verdict'], ratioRows),
     '',
     '**Round trips.** "client" = commands the case\'s ioredis client sent (its `sendCommand`, counted) per decision: ' +
-      'with one command per decision this is the round trips. "EVAL(SHA)" and "all" come from the server\'s ' +
+      'every decision waits for exactly one of them (ours: the EVALSHA it rides in, shared by the decisions issued ' +
+      'in the same tick, up to `batchSize` = 32; with `batchSize: 1` one per decision). "EVAL(SHA)" and "all" come from the server\'s ' +
       "`INFO commandstats` (`CONFIG RESETSTAT` before each measured round, summed; the harness's own INFO/CONFIG " +
       'excluded). "all" also counts the commands that Lua scripts run inside EVALSHA (GET/SET/INCRBY/PTTL…), which ' +
       'are not round trips. "server µs" = EVAL(SHA) time per decision from commandstats (script execution inside ' +

@@ -169,17 +169,21 @@ export class RedisStore implements RateLimitStore {
     this.#ready();
     const keys: string[] = [];
     for (const d of dimensions) keys.push(storageKey(subject, d));
-    const args: string[] = [op, String(amount), now === undefined ? '' : String(now), String(chargedAt)];
-    args.push(String(dimensions.length));
+    const head = [
+      op,
+      String(amount),
+      now === undefined ? '' : String(now),
+      String(chargedAt),
+      String(dimensions.length),
+    ];
     const at = now ?? Date.now();
-    for (const d of dimensions) {
-      // Calendar windows pass boundaries near the caller's clock; the script picks by the server's.
-      args.push(...this.#argsOf(d.algorithm.kind, d.algorithm.scriptParams(at)));
-    }
+    // Calendar windows pass boundaries near the caller's clock; the script picks by the server's.
+    const settings = dimensions.map((d) => this.#argsOf(d.algorithm.kind, d.algorithm.scriptParams(at)));
     return new Promise<Reply[]>((resolve, reject) => {
       const operation: Operation = {
         keys,
-        args,
+        head,
+        settings,
         dimensions,
         replyLength: 1 + (op === 'c' ? 4 * dimensions.length : 0),
         resolve,
@@ -222,13 +226,26 @@ export class RedisStore implements RateLimitStore {
       return;
     }
     const keys: string[] = [];
-    const args: string[] = [String(batch.length)];
     const codes = new Set<string>();
+    // Each distinct dimension setting once per call, referred to by index (the script parses it once).
+    const index = new Map<readonly string[], string>();
+    const settings: string[] = [];
+    const operations: string[] = [String(batch.length)];
     for (const operation of batch) {
       keys.push(...operation.keys);
-      args.push(...operation.args);
+      operations.push(...operation.head);
+      for (const setting of operation.settings) {
+        let at = index.get(setting);
+        if (at === undefined) {
+          at = String(index.size + 1);
+          index.set(setting, at);
+          settings.push(...setting);
+        }
+        operations.push(at);
+      }
       for (const d of operation.dimensions) codes.add(KIND_CODES[d.algorithm.kind]);
     }
+    const args = [String(index.size), ...settings, ...operations];
     this.#call(this.#scriptFor([...codes].sort().join(',')), keys, args).then(
       (reply) => {
         let at = 0;
@@ -271,7 +288,10 @@ type Reply = number | string;
 /** An operation waiting for the end of the tick. */
 interface Operation {
   readonly keys: readonly string[];
-  readonly args: readonly string[];
+  /** op, amount, now, chargedAt, number of dimensions. */
+  readonly head: readonly string[];
+  /** Per dimension: kind, parameter count, parameters (shared arrays: see `#argsOf`). */
+  readonly settings: readonly (readonly string[])[];
   readonly dimensions: readonly StoreDimension[];
   /** How many elements of the script's reply are this operation's. */
   readonly replyLength: number;

@@ -10,9 +10,10 @@
  * alike; a differential property test holds them to it.
  *
  * KEYS: every operation's keys, in order (one per dimension; one operation's keys share a hash tag).
- * ARGV: number of operations, then per operation: op ('c' consume | 'r' refund), cost-or-amount,
- *       now ('' = the server's TIME, read once per call), chargedAt, number of dimensions, then per
- *       dimension: kind code, number of params, params…
+ * ARGV: number of distinct dimension settings, then each: kind code, number of params, params…;
+ *       then the number of operations, then per operation: op ('c' consume | 'r' refund),
+ *       cost-or-amount, now ('' = the server's TIME, read once per call), chargedAt, number of
+ *       dimensions, then per dimension the index (from 1) of its settings.
  * Returns, per operation: now, then for 'c' per dimension: remaining, overage, resetAt, retryAfter —
  * as Redis integers when whole, else as exact text (`%.17g`; a Lua number with a fraction would be
  * truncated in a Redis reply); `'inf'` for an infinite wait.
@@ -291,20 +292,31 @@ local function now_of(arg)
   return server_now
 end
 
+-- The batch's distinct dimension settings, parsed once: kind, parameter count, parameters.
+local policies = {}
+local at = 2
+for i = 1, tonumber(ARGV[1]) do
+  local kind, count = ARGV[at], tonumber(ARGV[at + 1])
+  local params = {}
+  for j = 1, count do params[j] = tonumber(ARGV[at + 1 + j]) end
+  policies[i] = { kind = kind, p = params }
+  at = at + 2 + count
+end
+
 local reply = {}
-local at, first = 2, 1
-for _ = 1, tonumber(ARGV[1]) do
+local first = 1
+local operations = tonumber(ARGV[at])
+at = at + 1
+for _ = 1, operations do
   local op, amount, now, chargedAt, n = ARGV[at], tonumber(ARGV[at + 1]), now_of(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
   at = at + 5
   local dims = {}
   for i = 1, n do
-    local kind, count = ARGV[at], tonumber(ARGV[at + 1])
-    local params = {}
-    for j = 1, count do params[j] = tonumber(ARGV[at + 1 + j]) end
+    local policy = policies[tonumber(ARGV[at + i - 1])]
     local key = KEYS[first + i - 1]
-    dims[i] = { kind = kind, p = params, key = key, s = load(key) }
-    at = at + 2 + count
+    dims[i] = { kind = policy.kind, p = policy.p, key = key, s = load(key) }
   end
+  at = at + n
   first = first + n
   reply[#reply + 1] = out(now)
 
