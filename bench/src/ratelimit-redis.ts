@@ -298,15 +298,7 @@ export async function runRedisBench(): Promise<Section> {
   } finally {
     // Keys carry the handle's prefix; for a spawned server this is a FLUSHALL before it is killed.
     await redis.flushAll().catch(() => undefined);
-    // The testkit's server process is unref'd and stop() awaits its 'exit' event: with every client
-    // closed nothing else keeps the event loop alive, so node could quit (exit code 13, unsettled
-    // top-level await) before that event arrives. Hold the loop open until it has.
-    const keepAlive = setInterval(() => undefined, 1_000);
-    try {
-      await redis.stop();
-    } finally {
-      clearInterval(keepAlive);
-    }
+    await redis.stop();
   }
 }
 

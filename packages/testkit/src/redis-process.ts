@@ -100,7 +100,12 @@ export async function spawnRedisProcess(options: SpawnRedisProcessOptions): Prom
       return state.exited;
     },
     kill: async function kill(): Promise<void> {
-      if (!state.exited) child.kill('SIGKILL');
+      if (!state.exited) {
+        // Hold the event loop open until the exit arrives: with the child unref'd and nothing else
+        // pending, node would otherwise quit mid-await (exit code 13 in a top-level-await script).
+        child.ref();
+        child.kill('SIGKILL');
+      }
       await exit;
     },
   };
