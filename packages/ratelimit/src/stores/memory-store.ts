@@ -114,7 +114,9 @@ export class MemoryStore implements RateLimitStore {
   #table(d: StoreDimension): StateTable {
     let table = this.#tables.get(d.slot);
     if (table === undefined) {
-      table = new LRUCache({ max: this.#maxKeys });
+      // Bounded through maxSize at 1 per key rather than `max`: with `max`, lru-cache allocates its
+      // arrays for all maxKeys entries up front, per dimension; this way they grow with use.
+      table = new LRUCache({ maxSize: this.#maxKeys, sizeCalculation: unitSize });
       this.#tables.set(d.slot, table);
     }
     return table;
@@ -129,6 +131,10 @@ export class MemoryStore implements RateLimitStore {
     const owner = stateOwner(subject, d);
     store(table, owner, table.get(owner), next);
   }
+}
+
+function unitSize(): number {
+  return 1;
 }
 
 /** Puts `next` where `held` was: in place when it fits, nothing at all when pristine. */
