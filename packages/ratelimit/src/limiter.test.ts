@@ -276,6 +276,25 @@ describe('memory bound', () => {
     for (let i = 0; i < 10_000; i++) now(limiter.limit(`client-${String(i)}`));
     expect(store.size).toBe(100);
   });
+
+  test('the bound is per dimension, and the most recently used keys are the ones kept', () => {
+    const clock = new ManualClock();
+    const store = new MemoryStore({ clock, maxKeys: 50 });
+    const limiter = createRateLimiter({
+      store,
+      clock,
+      limits: {
+        a: fixedWindow({ limit: 1, windowMs: 60_000 }),
+        b: tokenBucket({ capacity: 1, refillPerSecond: 0.001 }),
+      },
+    });
+    for (let i = 0; i < 5_000; i++) now(limiter.limit(`client-${String(i)}`));
+    expect(store.size).toBe(100);
+    // The last 50 clients are still remembered (and limited); the first ones were forgotten.
+    expect(now(limiter.limit('client-4999')).allowed).toBe(false);
+    expect(now(limiter.limit('client-4950')).allowed).toBe(false);
+    expect(now(limiter.limit('client-0')).allowed).toBe(true);
+  });
 });
 
 /** A store whose every call fails or never answers: the limiter's failure paths, not a stand-in for a real store's logic. */
