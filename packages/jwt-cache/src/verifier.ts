@@ -165,7 +165,9 @@ class Verifier implements JwtVerifier {
           }
         }
       }
-      const entry = await issuer.provider.resolve(kid, alg, issuer.name);
+      // Awaited only when pending: a microtask per await adds up on the uncached path.
+      const found = issuer.provider.resolve(kid, alg, issuer.name);
+      const entry = found instanceof Promise ? await found : found;
       return await this.#check(token, issuer, entry, alg, kid);
     } catch (error) {
       const failure = isJwtVerificationError(error)
@@ -206,7 +208,8 @@ class Verifier implements JwtVerifier {
     const site = { issuer: issuer.name, kid };
     let key;
     try {
-      key = await entry.verificationKey(alg);
+      const imported = entry.verificationKey(alg);
+      key = imported instanceof Promise ? await imported : imported;
     } catch (error) {
       throw new JwtVerificationError('key_not_found', `The key of ${issuer.name} cannot be used for ${alg}`, {
         ...site,

@@ -29,6 +29,9 @@ export function fromJoseError(error: unknown, site: FailureSite): JwtVerificatio
         details,
       );
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (details.claim === 'iss') {
+        return new JwtVerificationError('unknown_issuer', 'The token issuer is not trusted', details);
+      }
       return details.claim === 'nbf' && why === 'check_failed'
         ? new JwtVerificationError('not_yet_valid', 'The token is not valid yet ("nbf" is in the future)', details)
         : new JwtVerificationError('claim', `Claim check failed: ${text}`, details);

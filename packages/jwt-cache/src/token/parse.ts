@@ -54,8 +54,7 @@ export function parseToken(token: unknown, maxBytes: number, keyHeaders: KeyHead
   const kid = header['kid'];
   if (kid !== undefined && typeof kid !== 'string') throw malformed('The token header "kid" is not a string');
   const crit = checkCrit(header);
-  if (canonicalBytes(token.slice(second + 1)) === undefined)
-    throw malformed('The token signature is not canonical base64url');
+  if (!canonical(token.slice(second + 1))) throw malformed('The token signature is not canonical base64url');
   const payload = decodeObject(token.slice(first + 1, second), 'payload');
   return { header, alg, kid, crit, payload };
 }
@@ -74,23 +73,27 @@ function checkCrit(header: Readonly<Record<string, unknown>>): readonly string[]
   return crit as string[];
 }
 
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 /**
- * The bytes of unpadded base64url that is the one encoding of those bytes, or `undefined`.
- * Decoders ignore stray bits in the last character; refusing them means one signed token has
- * exactly one spelling (a cache hit then implies the very same bytes).
+ * True for unpadded base64url that is the one encoding of its bytes. Decoders ignore the unused
+ * low bits of the last character; requiring them to be zero means one signed token has exactly one
+ * spelling (a cache hit then implies the very same bytes). Checked without decoding.
  */
-function canonicalBytes(segment: string): Buffer | undefined {
-  if (!SEGMENT.test(segment)) return undefined;
-  const bytes = Buffer.from(segment, 'base64url');
-  return bytes.toString('base64url') === segment ? bytes : undefined;
+function canonical(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 1 || !SEGMENT.test(segment)) return false;
+  if (rest === 0) return true;
+  const last = ALPHABET.indexOf(segment.charAt(segment.length - 1));
+  // 2 characters carry 1 byte (4 unused bits), 3 characters carry 2 bytes (2 unused bits).
+  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0;
 }
 
 function decodeObject(segment: string, part: 'header' | 'payload'): Readonly<Record<string, unknown>> {
-  const bytes = canonicalBytes(segment);
-  if (bytes === undefined) throw malformed(`The token ${part} is not canonical base64url`);
+  if (!canonical(segment)) throw malformed(`The token ${part} is not canonical base64url`);
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
   } catch (error) {
     throw malformed(`The token ${part} is not JSON`, error);
   }
