@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { KeyEntry } from '../keys/key-entry.js';
+import type { KeyProvider } from '../keys/provider.js';
+import type { VerifiedJwt } from '../verified.js';
+
+/** How cache entries are keyed: the token itself, or its SHA-256 (never claims, never the signature alone). */
+export type TokenCacheKey = 'token' | 'sha256';
+
+export interface TokenCacheLimits {
+  readonly max: number;
+  readonly maxBytes: number;
+  readonly key: TokenCacheKey;
+}
+
+/** A verification, valid while its time lasts and the key that made it may still verify. */
+interface Entry {
+  readonly result: VerifiedJwt;
+  readonly expiresAt: number;
+  readonly key: KeyEntry;
+  readonly provider: KeyProvider;
+}
+
+// Per entry, besides the key: the entry, the result and the LRU's bookkeeping (an estimate).
+const ENTRY_OVERHEAD_BYTES = 512;
+
+/**
+ * The verified-token cache: a bounded LRU (entries and bytes). A hit means the exact same bytes
+ * were verified before (the key is the whole token or its SHA-256), is served only before the
+ * entry's expiry (never later than the token's `exp`), and only while the verifying key is neither
+ * revoked nor past its rotation grace and its key set may still be served.
+ */
+export class TokenCache {
+  readonly #lru: LRUCache<string, Entry>;
+  readonly #hashed: boolean;
+
+  constructor(limits: TokenCacheLimits) {
+    this.#hashed = limits.key === 'sha256';
+    this.#lru = new LRUCache<string, Entry>({
+      max: limits.max,
+      maxSize: limits.maxBytes,
+      sizeCalculation: (_entry, key) => key.length + ENTRY_OVERHEAD_BYTES,
+    });
+  }
+
+  get size(): number {
+    return this.#lru.size;
+  }
+
+  /** The cached result for `token` at `now`, or `undefined` (an entry no longer valid is dropped). */
+  get(token: string, now: number): VerifiedJwt | undefined {
+    const key = this.#hashed ? sha256(token) : token;
+    const entry = this.#lru.get(key);
+    if (entry === undefined) return undefined;
+    if (now < entry.expiresAt && entry.key.usable(now) && entry.provider.servable(now)) return entry.result;
+    this.#lru.delete(key);
+    return undefined;
+  }
+
+  set(token: string, result: VerifiedJwt, expiresAt: number, key: KeyEntry, provider: KeyProvider): void {
+    this.#lru.set(this.#hashed ? sha256(token) : token, { result, expiresAt, key, provider });
+  }
+
+  clear(): void {
+    this.#lru.clear();
+  }
+}
+
+function sha256(token: string): string {
+  return createHash('sha256').update(token).digest('base64');
+}

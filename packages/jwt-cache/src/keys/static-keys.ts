@@ -1,0 +1,60 @@
+import type { Clock, Emitter } from '@portcullis/core';
+import { JwtVerificationError } from '../errors.js';
+import type { JwtCacheEvents } from '../events.js';
+import type { KeyEntry } from './key-entry.js';
+import { KEY_MISMATCH, KEY_REVOKED, KeySet } from './key-set.js';
+import type { KeyProvider } from './provider.js';
+
+/** Keys given in the configuration: nothing to fetch, always servable, revocable. */
+export class StaticKeys implements KeyProvider {
+  readonly label: string;
+  readonly #set: KeySet;
+  readonly #clock: Clock;
+  readonly #events: Emitter<JwtCacheEvents>;
+
+  constructor(label: string, jwks: readonly unknown[], clock: Clock, events: Emitter<JwtCacheEvents>) {
+    this.label = label;
+    this.#clock = clock;
+    this.#events = events;
+    this.#set = new KeySet({ maxKeys: Math.max(1, jwks.length), maxRevoked: 1_000, allowSecrets: true });
+    this.#set.replace(jwks, clock.now(), 0);
+  }
+
+  get size(): number {
+    return this.#set.size;
+  }
+
+  resolve(kid: string | undefined, alg: string, issuer: string): KeyEntry {
+    const found = this.#set.find(kid, alg, this.#clock.now());
+    const which = kid === undefined ? '(no kid)' : JSON.stringify(kid.slice(0, 64));
+    if (found === KEY_REVOKED) {
+      throw new JwtVerificationError('key_revoked', `The signing key ${which} of ${issuer} was revoked`, {
+        issuer,
+        kid,
+      });
+    }
+    if (found === KEY_MISMATCH) {
+      throw new JwtVerificationError('algorithm', `The key ${which} of ${issuer} cannot verify ${alg} signatures`, {
+        issuer,
+        kid,
+      });
+    }
+    if (found === undefined) {
+      throw new JwtVerificationError('key_not_found', `No configured key of ${issuer} fits kid ${which} and ${alg}`, {
+        issuer,
+        kid,
+      });
+    }
+    return found;
+  }
+
+  servable(): boolean {
+    return true;
+  }
+
+  revokeKid(kid: string): number {
+    const held = this.#set.revoke(kid);
+    this.#events.emit('revocation', { source: this.label, kid });
+    return held;
+  }
+}

@@ -1,0 +1,36 @@
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
+
+/**
+ * A token that passed every check. Deeply frozen: a cached result is shared by every request that
+ * presents the same token.
+ *
+ * @example
+ * ```ts
+ * const jwt = await verifier.verify(token);
+ * jwt.payload.sub; // 'user-42'
+ * jwt.issuer; // 'https://idp.example.com/'
+ * ```
+ */
+export interface VerifiedJwt {
+  /** The claims. */
+  readonly payload: Readonly<JWTPayload>;
+  /** The protected header. */
+  readonly header: Readonly<JWTHeaderParameters>;
+  /** The issuer whose keys verified it (its `iss`). */
+  readonly issuer: string;
+  /** The algorithm it was signed with. */
+  readonly alg: string;
+  /** The `kid` of the key that verified it, if the token named one. */
+  readonly kid: string | undefined;
+  /** `exp` in epoch ms, if the token has one. */
+  readonly expiresAt: number | undefined;
+}
+
+/** Freezes a JSON value and everything in it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
