@@ -1,15 +1,18 @@
 import { respond, type Guard } from '@portcullis/core';
+import { jwtGuard, type JwtVerifier } from '@portcullis/jwt-cache';
 import { API_KEYS, type Customer } from './plans.js';
 
-/** What the API-key guard adds to the request context. */
+/** What authentication adds to the request context, whichever credential was used. */
 export interface CustomerContext {
-  readonly apiKey: string;
-  readonly customer: Customer;
+  readonly identity: Customer;
 }
 
+/** Headers the upstream reads the caller's identity from; never taken from the client. */
+export const IDENTITY_HEADERS = { user: 'x-portcullis-user', tier: 'x-portcullis-tier' } as const;
+
 /**
- * Identifies the customer by `x-api-key` and tells the upstream which tier it is, replacing any
- * `x-portcullis-tier` the client sent. (The JWT guard replaces this once `@portcullis/jwt-cache` lands.)
+ * Identifies the customer by `x-api-key` and tells the upstream who it is, replacing any identity
+ * header the client sent.
  */
 export const apiKeyAuth: Guard<CustomerContext> = function apiKeyAuth(req) {
   const apiKey = req.header('x-api-key');
@@ -21,14 +24,36 @@ export const apiKeyAuth: Guard<CustomerContext> = function apiKeyAuth(req) {
         type: 'about:blank',
         title: 'Unauthorized',
         status: 401,
-        detail: 'Send x-api-key: demo-free, demo-pro or demo-enterprise',
+        detail: 'Send x-api-key: demo-free, demo-pro or demo-enterprise, or a bearer token from POST /demo/token',
       },
-      { 'content-type': 'application/problem+json', 'www-authenticate': 'ApiKey' },
+      { 'content-type': 'application/problem+json', 'www-authenticate': 'Bearer realm="portcullis-demo", ApiKey' },
     );
   }
   return {
     action: 'continue',
-    context: { apiKey, customer },
-    upstreamHeaders: new Headers({ 'x-portcullis-tier': customer.tier }),
+    context: { identity: customer },
+    upstreamHeaders: new Headers({ [IDENTITY_HEADERS.user]: customer.id, [IDENTITY_HEADERS.tier]: customer.tier }),
   };
 };
+
+/**
+ * Bearer tokens verified by `verifier` (JWKS cached, rotation grace, verified-token cache): the
+ * `sub` and `tier` claims become the identity and the upstream's identity headers; every copy of
+ * those headers the client sent is stripped. Requests without an `Authorization` header fall back
+ * to API keys.
+ */
+export function authenticate(verifier: JwtVerifier): Guard<CustomerContext> {
+  const bearer = jwtGuard<Customer>({
+    verifier,
+    realm: 'portcullis-demo',
+    identity: (jwt) => ({
+      id: typeof jwt.payload.sub === 'string' ? jwt.payload.sub : 'anonymous',
+      tier: typeof jwt.payload['tier'] === 'string' ? jwt.payload['tier'] : 'free',
+      team: typeof jwt.payload['team'] === 'string' ? jwt.payload['team'] : 'none',
+    }),
+    forwardClaims: { [IDENTITY_HEADERS.user]: 'sub', [IDENTITY_HEADERS.tier]: 'tier' },
+  });
+  return function authenticateCustomer(req) {
+    return req.header('authorization') === undefined ? apiKeyAuth(req) : bearer(req);
+  };
+}

@@ -1,6 +1,8 @@
+import { createJwtVerifier } from '@portcullis/jwt-cache';
 import { Redis } from 'ioredis';
 import { buildGateway } from './app.js';
 import { readConfig } from './config.js';
+import { DEMO_AUDIENCE, startDemoIssuer } from './issuer.js';
 import { createPlanLimiter } from './plans.js';
 import { startDemoUpstream } from './upstream.js';
 
@@ -10,12 +12,18 @@ redis?.on('error', (error: Error) => {
   console.error(`[gateway] redis: ${error.message} (limits fail open until it is back)`);
 });
 const upstream = await startDemoUpstream();
-const gateway = await buildGateway({ limiter: createPlanLimiter(redis), upstreamUrl: upstream.url });
+const issuer = await startDemoIssuer();
+const verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
+const gateway = await buildGateway({ limiter: createPlanLimiter(redis), verifier, issuer, upstreamUrl: upstream.url });
 const address = await gateway.listen({ port: config.port, host: config.host });
 
 console.log(`Portcullis example gateway on ${address} (limits in ${redis === undefined ? 'memory' : 'Redis'})
   upstream:   ${upstream.url}
-  try:        curl -i ${address}/api/users -H 'x-api-key: demo-free'
+  issuer:     ${issuer.url} (JWKS at ${issuer.jwksUrl})
+  token:      TOKEN=$(curl -s -X POST '${address}/demo/token?user=alice&tier=pro' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')
+              curl -s ${address}/api/users/1 -H "authorization: Bearer $TOKEN" -H 'x-portcullis-user: mallory'
+  rotate:     curl -s -X POST ${address}/demo/rotate   (old tokens keep verifying during the rotation grace)
+  api key:    curl -i ${address}/api/users -H 'x-api-key: demo-free'
               curl -s ${address}/api/quota -H 'x-api-key: demo-pro'
   burst it:   for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' ${address}/api/products -H 'x-api-key: demo-free'; done
   health:     curl ${address}/health`);
@@ -23,6 +31,8 @@ console.log(`Portcullis example gateway on ${address} (limits in ${redis === und
 async function shutdown(signal: string): Promise<void> {
   console.log(`[gateway] ${signal}: closing`);
   await gateway.close();
+  verifier.dispose();
+  await issuer.close();
   await upstream.close();
   redis?.disconnect();
 }

@@ -8,17 +8,20 @@ import {
 } from '@portcullis/ratelimit';
 import type { Redis } from 'ioredis';
 
-/** A customer's plan: what their API key unlocks. */
+/** Who is calling, and which plan applies: from an API key or a verified token. */
 export interface Customer {
-  readonly tier: 'free' | 'pro' | 'enterprise';
+  /** Rate limits and quotas are kept per id. */
+  readonly id: string;
+  /** The plan: `free`, `pro` or `enterprise` (another value is refused with a 400 by the limiter). */
+  readonly tier: string;
   readonly team: string;
 }
 
-/** Demo API keys (a real gateway would look them up, or read the tier from a verified JWT). */
+/** Demo API keys (a real gateway would look them up). */
 export const API_KEYS: Readonly<Record<string, Customer>> = {
-  'demo-free': { tier: 'free', team: 'hobbyists' },
-  'demo-pro': { tier: 'pro', team: 'acme' },
-  'demo-enterprise': { tier: 'enterprise', team: 'globex' },
+  'demo-free': { id: 'key:demo-free', tier: 'free', team: 'hobbyists' },
+  'demo-pro': { id: 'key:demo-pro', tier: 'pro', team: 'acme' },
+  'demo-enterprise': { id: 'key:demo-enterprise', tier: 'enterprise', team: 'globex' },
 };
 
 const zone = 'UTC';

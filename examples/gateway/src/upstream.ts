@@ -35,7 +35,14 @@ export async function startDemoUpstream(name = 'catalogue'): Promise<DemoUpstrea
     }
     const body = id === undefined ? items : items.find((item) => String((item as { id: unknown }).id) === id);
     res.statusCode = body === undefined ? 404 : 200;
-    res.end(JSON.stringify({ upstream: name, tier: req.headers['x-portcullis-tier'] ?? null, data: body ?? null }));
+    res.end(
+      JSON.stringify({
+        upstream: name,
+        user: req.headers['x-portcullis-user'] ?? null,
+        tier: req.headers['x-portcullis-tier'] ?? null,
+        data: body ?? null,
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,23 +1,44 @@
+import { createJwtVerifier, type JwtVerifier } from '@portcullis/jwt-cache';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildGateway } from '../src/app.js';
+import { DEMO_AUDIENCE, startDemoIssuer, type DemoIssuer } from '../src/issuer.js';
 import { createPlanLimiter } from '../src/plans.js';
 import { startDemoUpstream, type DemoUpstream } from '../src/upstream.js';
 
 let upstream: DemoUpstream;
+let issuer: DemoIssuer;
+let verifier: JwtVerifier;
 let gateway: FastifyInstance;
 let base: string;
+let jwksFetches = 0;
 
 beforeAll(async () => {
   upstream = await startDemoUpstream();
-  gateway = await buildGateway({ limiter: createPlanLimiter(), upstreamUrl: upstream.url });
+  issuer = await startDemoIssuer();
+  verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
+  verifier.events.on('fetch', () => {
+    jwksFetches++;
+  });
+  gateway = await buildGateway({ limiter: createPlanLimiter(), verifier, issuer, upstreamUrl: upstream.url });
   base = await gateway.listen({ port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {
   await gateway.close();
+  verifier.dispose();
+  await issuer.close();
   await upstream.close();
 });
+
+async function tokenFor(user: string, tier: string): Promise<string> {
+  const res = await fetch(`${base}/demo/token?user=${user}&tier=${tier}`, { method: 'POST' });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { token: string }).token;
+}
+
+const withToken = (path: string, token: string, extra: Record<string, string> = {}): Promise<Response> =>
+  fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, ...extra } });
 
 const get = (path: string, apiKey?: string, extra: Record<string, string> = {}): Promise<Response> =>
   fetch(`${base}${path}`, { headers: { ...(apiKey === undefined ? {} : { 'x-api-key': apiKey }), ...extra } });
@@ -38,7 +59,12 @@ describe('example gateway', () => {
   test('forwards to the upstream with the tier set by the gateway, not by the client', async () => {
     const res = await get('/api/users/1', 'demo-pro', { 'x-portcullis-tier': 'enterprise' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ upstream: 'catalogue', tier: 'pro', data: { id: 1, name: 'Ada' } });
+    expect(await res.json()).toEqual({
+      upstream: 'catalogue',
+      user: 'key:demo-pro',
+      tier: 'pro',
+      data: { id: 1, name: 'Ada' },
+    });
     expect(res.headers.get('ratelimit-policy')).toMatch(/;q=\d+;w=\d+/);
     expect(res.headers.get('x-ratelimit-limit')).not.toBeNull();
   });
@@ -63,5 +89,55 @@ describe('example gateway', () => {
     expect(body.tier).toBe('enterprise');
     expect(body.dimensions.map((d) => d.name)).toEqual(['perSecond', 'daily', 'monthly']);
     expect(body.dimensions.find((d) => d.name === 'daily')).toMatchObject({ limit: 10_000_000 });
+  });
+
+  describe('bearer tokens from the demo issuer', () => {
+    test('a verified token becomes the identity the upstream sees; spoofed identity headers are dropped', async () => {
+      const token = await tokenFor('alice', 'pro');
+      const res = await withToken('/api/users/2', token, {
+        'x-portcullis-user': 'mallory',
+        'x-portcullis-tier': 'enterprise',
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ user: 'alice', tier: 'pro', data: { id: 2 } });
+    });
+
+    test('a tampered token is a 401 with an RFC 6750 challenge', async () => {
+      const token = await tokenFor('alice', 'pro');
+      const [header, payload, signature] = token.split('.');
+      const forged = `${header ?? ''}.${Buffer.from(JSON.stringify({ sub: 'alice', tier: 'enterprise' })).toString('base64url')}.${signature ?? ''}`;
+      expect(payload).not.toBeUndefined();
+      const res = await withToken('/api/users', forged);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="portcullis-demo", error="invalid_token"/);
+    });
+
+    test('limits are per user: one free user bursting to 429 leaves another untouched', async () => {
+      const bob = await tokenFor('bob', 'free');
+      const carol = await tokenFor('carol', 'free');
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await withToken('/api/products', bob)).status);
+      expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+      expect(statuses.slice(5)).toContain(429);
+      expect((await withToken('/api/products', carol)).status).toBe(200);
+    });
+
+    test('after a key rotation, new tokens verify (one JWKS refetch) and old ones keep verifying during the grace', async () => {
+      const before = await tokenFor('dave', 'enterprise');
+      expect((await withToken('/api/users', before)).status).toBe(200);
+      const fetches = jwksFetches;
+      await fetch(`${base}/demo/rotate`, { method: 'POST' });
+      const after = await tokenFor('dave', 'enterprise');
+      expect((await withToken('/api/users', after)).status).toBe(200);
+      expect(jwksFetches).toBe(fetches + 1);
+      expect((await withToken('/api/orders', before)).status).toBe(200);
+    });
+
+    test('an unknown tier claim is refused with a 400, not a 500', async () => {
+      const token = await tokenFor('erin', 'platinum');
+      const res = await withToken('/api/users', token);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail).toContain('platinum');
+    });
   });
 });
