@@ -370,19 +370,17 @@ function tripPolicies(config: Config): TripPolicy[] {
   return trip;
 }
 
-const commandsArb = fc.commands<Model, Real>(
-  [
-    fc
-      .tuple(fc.boolean(), fc.oneof(fc.constantFrom(0, 5, 10, 20, 40), fc.integer({ min: 0, max: 60 })))
-      .map(([failed, ms]) => new CallCommand(failed, ms)),
-    fc.constant(new StartCommand()),
-    fc.tuple(fc.nat(), fc.boolean()).map(([pick, failed]) => new FinishCommand(pick, failed)),
-    fc.oneof(fc.constantFrom(5, 10, 20, 40, 100), fc.integer({ min: 1, max: 120 })).map((ms) => new AdvanceCommand(ms)),
-    fc.constant(new IsolateCommand()),
-    fc.constant(new ResetCommand()),
-  ],
-  { maxCommands: 120, size: 'large' },
-);
+const commandArbs: fc.Arbitrary<Cmd>[] = [
+  fc
+    .tuple(fc.boolean(), fc.oneof(fc.constantFrom(0, 5, 10, 20, 40), fc.integer({ min: 0, max: 60 })))
+    .map(([failed, ms]) => new CallCommand(failed, ms)),
+  fc.constant(new StartCommand()),
+  fc.tuple(fc.nat(), fc.boolean()).map(([pick, failed]) => new FinishCommand(pick, failed)),
+  fc.oneof(fc.constantFrom(5, 10, 20, 40, 100), fc.integer({ min: 1, max: 120 })).map((ms) => new AdvanceCommand(ms)),
+  fc.constant(new IsolateCommand()),
+  fc.constant(new ResetCommand()),
+];
+const commandsArb = fc.commands(commandArbs, { maxCommands: 120, size: 'large' });
 
 describe('breaker state machine (model-based)', () => {
   test.prop([configArb, commandsArb], { numRuns: 400 })(
