@@ -1,8 +1,12 @@
 import { InvalidOptionError } from '@portcullis/core';
+import type { FallbackPolicy } from './fallback.js';
 import { contextFor, invoke, NEVER_ABORTED, type ExecuteOptions, type Policy, type Protected } from './policy.js';
 
-/** What a policy may resolve with besides the protected function's result (`never` for most). */
-export type ExtraOf<P> = P extends Policy<infer E> ? E : never;
+/**
+ * What a policy may resolve with besides the protected function's result: a fallback's answer
+ * type, a nested pipeline's, `never` for every other policy.
+ */
+export type ExtraOf<P> = P extends FallbackPolicy<infer F> ? F : P extends Pipeline<infer E> ? E : never;
 
 /**
  * Policies run as one, the first outermost; see {@link pipeline}. `Extra` is the union of what
