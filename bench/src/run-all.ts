@@ -1,8 +1,12 @@
 /**
- * Runs every rate-limit benchmark in order (memory, Redis, memory bound), prints the report as
- * markdown on stdout and writes it to bench/results/ratelimit.md. Progress goes to stderr.
+ * Runs every benchmark report in order and writes each to bench/results/<report>.md, printing it
+ * as markdown on stdout; progress goes to stderr.
+ *
+ * - ratelimit: memory, Redis, memory bound → bench/results/ratelimit.md
+ * - circuit-breaker: breaker overhead, failure storm → bench/results/circuit-breaker.md
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
+ *     pnpm bench -- --only circuit-breaker   # one report
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -19,14 +23,48 @@ const env = environment();
 const script = process.argv[1] === undefined ? '' : relative(benchDir, process.argv[1]);
 const command = ['node', ...process.execArgv, script, ...process.argv.slice(2).filter((a) => a !== '--')].join(' ');
 
+interface Report {
+  /** The file name in bench/results (without .md) and the `--only` name. */
+  readonly name: string;
+  readonly title: string;
+  readonly versions: string;
+  readonly ratios: string;
+  readonly parts: readonly { name: string; run: () => Promise<Section> }[];
+}
+
 // Each part runs in a fresh node process: the memory part leaves ~100k-key limiters (and
 // rate-limiter-flexible's 60 s per-key timers) behind, which would otherwise slow down and time
 // out the Redis part. memory-bound spawns one process per library itself.
-const parts: { name: string; run: () => Promise<Section> }[] = [
-  { name: 'memory', run: () => runSectionChild('ratelimit-memory.ts', true) },
-  { name: 'redis', run: () => runSectionChild('ratelimit-redis.ts') },
-  { name: 'memory-bound', run: runMemoryBound },
+const reports: readonly Report[] = [
+  {
+    name: 'ratelimit',
+    title: '# @portcullis/ratelimit benchmarks',
+    versions:
+      '- Versions: @portcullis/ratelimit from source (`@portcullis/source` condition, compiled by tsx), ' +
+      'rate-limiter-flexible 11, express-rate-limit 8, ioredis 5',
+    ratios: '- Ratios are ours ÷ theirs in decisions per second: above 1 means ours is faster.',
+    parts: [
+      { name: 'memory', run: () => runSectionChild('ratelimit-memory.ts', true) },
+      { name: 'redis', run: () => runSectionChild('ratelimit-redis.ts') },
+      { name: 'memory-bound', run: runMemoryBound },
+    ],
+  },
+  {
+    name: 'circuit-breaker',
+    title: '# @portcullis/circuit-breaker benchmarks',
+    versions:
+      '- Versions: @portcullis/circuit-breaker from source (`@portcullis/source` condition, compiled by tsx), ' +
+      'opossum 10, cockatiel 4',
+    ratios: '- Ratios are theirs ÷ ours in time (or overhead) per call: above 1 means ours costs less.',
+    parts: [{ name: 'breaker', run: () => runSectionChild('circuit-breaker.ts') }],
+  },
 ];
+
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex === -1 ? undefined : process.argv[onlyIndex + 1];
+if (only !== undefined && !reports.some((r) => r.name === only)) {
+  throw new Error(`--only: no report named ${only} (${reports.map((r) => r.name).join(', ')})`);
+}
 
 /**
  * Formats the report with the repository's Prettier (a root devDependency), so the written file
@@ -43,46 +81,49 @@ async function formatMarkdown(markdown: string, filepath: string): Promise<strin
   }
 }
 
-const sections: Section[] = [];
 let failed = false;
-for (const part of parts) {
-  const t0 = performance.now();
-  try {
-    sections.push(await part.run());
-  } catch (error) {
-    failed = true;
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    log(`${part.name} failed: ${message}`);
-    sections.push({ title: `${part.name} (failed)`, markdown: `\`\`\`\n${message}\n\`\`\`` });
+for (const report of reports) {
+  if (only !== undefined && report.name !== only) continue;
+  const sections: Section[] = [];
+  const reportStarted = Date.now();
+  for (const part of report.parts) {
+    const t0 = performance.now();
+    try {
+      sections.push(await part.run());
+    } catch (error) {
+      failed = true;
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`${part.name} failed: ${message}`);
+      sections.push({ title: `${part.name} (failed)`, markdown: `\`\`\`\n${message}\n\`\`\`` });
+    }
+    log(`${part.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
-  log(`${part.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-}
 
-const elapsed = (Date.now() - started.getTime()) / 1000;
-const report = [
-  '# @portcullis/ratelimit benchmarks',
-  '',
-  quick ? '> **Quick mode** (`--quick`): a smoke run with small samples. Do not quote these numbers.\n' : '',
-  `- Command: \`cd bench && ${command}\` (the \`bench\` script of bench/package.json)`,
-  `- Node ${env.node} on ${env.platform}; CPU: ${env.cpu} × ${env.cores}; load average at start: ${env.load}`,
-  `- Date: ${started.toISOString()}; whole run ${elapsed.toFixed(0)} s`,
-  '- Versions: @portcullis/ratelimit from source (`@portcullis/source` condition, compiled by tsx), ' +
-    'rate-limiter-flexible 11, express-rate-limit 8, ioredis 5',
-  '- Ratios are ours ÷ theirs in decisions per second: above 1 means ours is faster.',
-  '',
-  ...sections.flatMap((s) => [`## ${s.title}`, '', s.markdown, '']),
-]
-  .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
-  .join('\n');
+  const elapsed = (Date.now() - reportStarted) / 1000;
+  const markdown = [
+    report.title,
+    '',
+    quick ? '> **Quick mode** (`--quick`): a smoke run with small samples. Do not quote these numbers.\n' : '',
+    `- Command: \`cd bench && ${command}\` (the \`bench\` script of bench/package.json)`,
+    `- Node ${env.node} on ${env.platform}; CPU: ${env.cpu} × ${env.cores}; load average at start: ${env.load}`,
+    `- Date: ${started.toISOString()}; this report ${elapsed.toFixed(0)} s`,
+    report.versions,
+    report.ratios,
+    '',
+    ...sections.flatMap((s) => [`## ${s.title}`, '', s.markdown, '']),
+  ]
+    .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
+    .join('\n');
 
-const out = join(benchDir, 'results', 'ratelimit.md');
-const formatted = await formatMarkdown(report, out);
-process.stdout.write(formatted);
-if (quick) {
-  log('quick mode: bench/results/ratelimit.md left as it was');
-} else {
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, formatted);
-  log(`wrote ${relative(process.cwd(), out) || out}`);
+  const out = join(benchDir, 'results', `${report.name}.md`);
+  const formatted = await formatMarkdown(markdown, out);
+  process.stdout.write(formatted);
+  if (quick) {
+    log(`quick mode: bench/results/${report.name}.md left as it was`);
+  } else {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, formatted);
+    log(`wrote ${relative(process.cwd(), out) || out}`);
+  }
 }
 if (failed) process.exitCode = 1;

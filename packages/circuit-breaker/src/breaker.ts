@@ -3,14 +3,7 @@ import type { BreakerEvents, TransitionReason } from './breaker-events.js';
 import { resolveBreakerOptions, type BreakerOptions } from './breaker-options.js';
 import type { BreakerState } from './breaker-state.js';
 import { BrokenCircuitError } from './errors.js';
-import {
-  NO_SIGNAL_CONTEXT,
-  type ExecuteContext,
-  type ExecuteOptions,
-  type Policy,
-  type Protected,
-  rejectWith,
-} from './policy.js';
+import { NO_SIGNAL_CONTEXT, type ExecuteOptions, type Policy, type Protected, rejectWith } from './policy.js';
 import { withoutStack } from './stackless.js';
 import type { TripMeter, TripReading } from './trip/types.js';
 
@@ -116,9 +109,10 @@ export interface BreakerPermit {
  * {@link createBreaker}; it is a {@link Policy}, so it composes in a `pipeline`.
  *
  * The breaker holds no timer: open → half-open, and a hanging probe's expiry, are decided on the
- * next call or read, from the clock. The closed path with a clock-free trip policy (the default,
- * `consecutiveFailures`, or a count window) reads no clock and allocates nothing beyond the
- * promise it returns; a refusal returns a rejected promise of a shared, stackless error.
+ * next call or read, from the clock. A closed call allocates nothing beyond the promise it
+ * returns and reads the clock never (`consecutiveFailures`, count windows), once (time windows)
+ * or twice (to time it for a slow-call policy); a refusal returns a promise rejected with a
+ * shared, stackless error.
  *
  * @example
  * ```ts
@@ -146,6 +140,8 @@ export class Breaker implements Policy {
   readonly #needsClock: boolean;
   /** A probe slower than this failed (the smallest slow-call threshold; Infinity without one). */
   readonly #slowProbeMs: number;
+  /** True when a trip policy needs call durations (a slow-call policy). */
+  readonly #timesCalls: boolean;
   readonly #openDurationFor: (opens: number) => number;
   readonly #maxProbes: number;
   readonly #successesToClose: number;
@@ -190,6 +186,7 @@ export class Breaker implements Policy {
     this.#policyNames = o.trip.map((policy) => policy.name);
     this.#needsClock = o.trip.some((policy) => policy.needsClock);
     this.#slowProbeMs = Math.min(...o.trip.map((policy) => policy.slowCallMs ?? Infinity));
+    this.#timesCalls = Number.isFinite(this.#slowProbeMs);
     this.#openDurationFor = o.openDurationFor;
     this.#maxProbes = o.maxProbes;
     this.#successesToClose = o.successesToClose;
@@ -213,14 +210,15 @@ export class Breaker implements Policy {
    * rejects with its reason without running `fn`.
    */
   execute<T>(fn: Protected<T>, options?: ExecuteOptions): Promise<T> {
-    if (this.#state === CLOSED && !this.#needsClock && options?.signal === undefined) {
-      // The hot path: nothing to decide, nothing to time, handlers shared by the generation.
+    if (this.#state === CLOSED && !this.#timesCalls && options?.signal === undefined) {
+      // The hot path: nothing to decide, nothing to time, handlers shared by the generation (a
+      // time window reads the clock once, when the call ends).
       this.#calls++;
       let result: T | PromiseLike<T>;
       try {
         result = fn(NO_SIGNAL_CONTEXT);
       } catch (error) {
-        this.#settle(this.#generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, NaN);
+        this.#settle(this.#generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, this.#endTime());
         return rejectWith(error);
       }
       if (result instanceof Promise) return result.then(this.#closedFulfilled, this.#closedRejected) as Promise<T>;
@@ -316,46 +314,50 @@ export class Breaker implements Policy {
   /** The general path: any state, a caller signal, or a trip policy that needs the clock. */
   #execute<T>(fn: Protected<T>, signal: AbortSignal | undefined): Promise<T> {
     if (signal?.aborted === true) return rejectWith(signal.reason);
-    const start = this.#clock.now();
+    // A closed call needs its start time only to be timed (a slow-call policy): one clock read saved.
+    const start = this.#state === CLOSED && !this.#timesCalls ? NaN : this.#clock.now();
     const slot = this.#admit(start);
     if (slot === REFUSED) return this.#refusedPromise();
     this.#calls++;
-    const generation = this.#generation;
-    const context: ExecuteContext = signal === undefined ? NO_SIGNAL_CONTEXT : { signal };
-    const onRejected = (error: unknown): never => {
-      this.#settle(generation, slot, this.#classifyError(error, signal), start, this.#clock.now());
-      throw error;
-    };
-    let result: T | PromiseLike<T>;
-    try {
-      result = fn(context);
-    } catch (error) {
-      try {
-        onRejected(error);
-      } catch {
-        // onRejected rethrows `error` by design; it is returned as a rejection below.
-      }
-      return rejectWith(error);
-    }
-    const promise = result instanceof Promise ? (result as Promise<T>) : Promise.resolve(result);
-    return promise.then((value) => {
-      this.#settle(generation, slot, this.#classifyResult(value), start, this.#clock.now());
-      return value;
-    }, onRejected);
+    return this.#run(fn, signal, this.#generation, slot, start);
   }
 
-  /** Shared settlement handlers for the clock-free closed path of `generation`. */
+  /** Runs an admitted call and records its outcome (an async method: no closure per call). */
+  async #run<T>(
+    fn: Protected<T>,
+    signal: AbortSignal | undefined,
+    generation: number,
+    slot: number,
+    start: number,
+  ): Promise<T> {
+    let value: T;
+    try {
+      value = await fn(signal === undefined ? NO_SIGNAL_CONTEXT : { signal });
+    } catch (error) {
+      this.#settle(generation, slot, this.#classifyError(error, signal), start, this.#clock.now());
+      throw error;
+    }
+    this.#settle(generation, slot, this.#classifyResult(value), start, this.#clock.now());
+    return value;
+  }
+
+  /** Shared settlement handlers for the untimed closed path of `generation`. */
   #closedHandlers(generation: number): [(value: unknown) => unknown, (error: unknown) => never] {
     return [
       (value) => {
-        this.#settle(generation, NOT_A_PROBE, this.#classifyResult(value), NaN, NaN);
+        this.#settle(generation, NOT_A_PROBE, this.#classifyResult(value), NaN, this.#endTime());
         return value;
       },
       (error) => {
-        this.#settle(generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, NaN);
+        this.#settle(generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, this.#endTime());
         throw error;
       },
     ];
+  }
+
+  /** When a closed call ended: the clock if a time window needs it, else NaN (no read). */
+  #endTime(): number {
+    return this.#needsClock ? this.#clock.now() : NaN;
   }
 
   #classifyResult(value: unknown): Verdict {
@@ -428,7 +430,7 @@ export class Breaker implements Policy {
 
   /**
    * Records an admitted call's outcome; ignored when the breaker changed state since admitting it.
-   * `start` and `now` are NaN for calls of the clock-free closed path.
+   * `start` is NaN for closed calls that need no timing, and `now` too when no policy needs time.
    */
   #settle(generation: number, slot: number, verdict: Verdict, start: number, now: number): void {
     if (verdict === SUCCEEDED) this.#successes++;
@@ -445,7 +447,7 @@ export class Breaker implements Policy {
       for (let i = 0; i < meters.length; i++) {
         if ((meters[i] as TripMeter).record(failed, durationMs, now) && tripped === -1) tripped = i;
       }
-      // NaN times come from the clock-free path, which reads the clock only now that it must.
+      // A NaN time comes from the clock-free path, which reads the clock only now that it must.
       if (tripped !== -1)
         this.#open(Number.isNaN(now) ? this.#clock.now() : now, 'tripped', this.#policyNames[tripped]);
       return;

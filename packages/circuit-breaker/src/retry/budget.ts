@@ -1,10 +1,11 @@
 import { finiteNumber, InvalidOptionError, nonNegativeInteger, positiveNumber } from '@portcullis/core';
 
 /**
- * A retry budget: over a sliding window, retries may not exceed `minRetries + ratio × calls`
- * (calls are first attempts). With the defaults, retries add at most 20% to the load an upstream
- * sees once traffic is above a trickle, however many attempts each call would allow, so retries
- * cannot amplify an outage. (Finagle's and gRPC's retry budgets work the same way.)
+ * A retry budget: a retry is allowed only if, counting it, the retries in a sliding window stay
+ * within `minRetries + ratio × calls` in that window (calls are first attempts). With the
+ * defaults, retries add at most 20% to the load an upstream sees once traffic is above a trickle,
+ * however many attempts each call would allow, so retries cannot amplify an outage. (Finagle's
+ * and gRPC's retry budgets work the same way.)
  *
  * @example
  * ```ts
