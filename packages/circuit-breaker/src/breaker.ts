@@ -4,6 +4,7 @@ import { resolveBreakerOptions, type BreakerOptions } from './breaker-options.js
 import type { BreakerState } from './breaker-state.js';
 import { BrokenCircuitError } from './errors.js';
 import { NO_SIGNAL_CONTEXT, type ExecuteOptions, type Policy, type Protected, rejectWith } from './policy.js';
+import { rejecter, rejection } from './rejection.js';
 import { withoutStack } from './stackless.js';
 import type { TripMeter, TripReading } from './trip/types.js';
 
@@ -13,7 +14,6 @@ const HALF_OPEN = 2;
 const ISOLATED = 3;
 type StateCode = typeof CLOSED | typeof OPEN | typeof HALF_OPEN | typeof ISOLATED;
 const STATE_NAMES: readonly BreakerState[] = ['closed', 'open', 'half-open', 'isolated'];
-const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A call admitted while closed (not a probe). */
 const NOT_A_PROBE = -1;
@@ -162,8 +162,8 @@ export class Breaker implements Policy {
   #probeSuccesses = 0;
   /** The error every refusal of the current state shares, built on the first one. */
   #refusal: BrokenCircuitError | undefined;
-  /** Throws `#refusal`: shared by the refusals of the current state, like the error. */
-  #throwRefusal: (() => never) | undefined;
+  /** Rejects with `#refusal`: shared by the refusals of the current state, like the error. */
+  #rejectRefusal: (() => Promise<never>) | undefined;
 
   #calls = 0;
   #successes = 0;
@@ -173,7 +173,7 @@ export class Breaker implements Policy {
 
   /** Settlement handlers for clock-free closed calls of the current generation, shared by all of them. */
   #closedFulfilled: (value: unknown) => unknown;
-  #closedRejected: (error: unknown) => never;
+  #closedRejected: (error: unknown) => PromiseLike<never>;
 
   /** @param options - See {@link BreakerOptions}; validated here. */
   constructor(options: BreakerOptions = {}) {
@@ -342,7 +342,7 @@ export class Breaker implements Policy {
   }
 
   /** Shared settlement handlers for the untimed closed path of `generation`. */
-  #closedHandlers(generation: number): [(value: unknown) => unknown, (error: unknown) => never] {
+  #closedHandlers(generation: number): [(value: unknown) => unknown, (error: unknown) => PromiseLike<never>] {
     return [
       (value) => {
         this.#settle(generation, NOT_A_PROBE, this.#classifyResult(value), NaN, this.#endTime());
@@ -350,7 +350,7 @@ export class Breaker implements Policy {
       },
       (error) => {
         this.#settle(generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, this.#endTime());
-        throw error;
+        return rejection(error);
       },
     ];
   }
@@ -383,17 +383,13 @@ export class Breaker implements Policy {
   }
 
   /**
-   * A promise that rejects with the refusal, one microtask from now. Rejecting a promise nobody
-   * listens to yet (`Promise.reject`) makes Node track it as possibly unhandled and then untrack it
-   * when the caller awaits it, which doubles the cost of a refusal; this one has the caller's
-   * handler attached before it rejects.
+   * A promise that rejects with the refusal, a microtask from now, without a throw or an
+   * unhandled-rejection check (see `rejection.ts`): a refusal allocates one promise.
    */
   #refusedPromise(): Promise<never> {
     const refusal = this.#refuse();
-    this.#throwRefusal ??= () => {
-      throw refusal;
-    };
-    return RESOLVED.then(this.#throwRefusal);
+    this.#rejectRefusal ??= rejecter(refusal);
+    return this.#rejectRefusal();
   }
 
   /** Counts a refusal and returns the error it rejects with. */
@@ -476,7 +472,7 @@ export class Breaker implements Policy {
     this.#generation++;
     this.#since = at;
     this.#refusal = undefined;
-    this.#throwRefusal = undefined;
+    this.#rejectRefusal = undefined;
     if (to === CLOSED) {
       this.#unhealthySince = undefined;
       [this.#closedFulfilled, this.#closedRejected] = this.#closedHandlers(this.#generation);

@@ -9,6 +9,7 @@ import {
   type Protected,
   rejectWith,
 } from './policy.js';
+import { rejecter } from './rejection.js';
 import { withoutStack } from './stackless.js';
 
 /** Payload of the bulkhead's `rejection` event. */
@@ -56,8 +57,6 @@ export interface BulkheadOptions {
   name?: string | undefined;
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
-
 /** A queued call: a node of a doubly linked list, so an aborted waiter leaves in O(1). */
 interface Waiter {
   readonly start: () => void;
@@ -84,7 +83,7 @@ export class BulkheadPolicy implements Policy {
   #queued = 0;
   #head: Waiter | undefined;
   #tail: Waiter | undefined;
-  #throwRefusal: (() => never) | undefined;
+  #rejectRefusal: (() => Promise<never>) | undefined;
 
   /** @param options - See {@link BulkheadOptions}; validated here. */
   constructor(options: BulkheadOptions) {
@@ -116,8 +115,8 @@ export class BulkheadPolicy implements Policy {
     if (signal?.aborted === true) return rejectWith(signal.reason);
     const context = contextFor(options);
     if (this.#running < this.maxConcurrent) return this.#run(fn, context);
-    // Rejected a microtask later, once the caller listens: see the breaker's refusal for why.
-    if (this.#queued >= this.maxQueue) return RESOLVED.then(this.#refuse());
+    // Rejected a microtask later, once the caller listens, without a throw: see rejection.ts.
+    if (this.#queued >= this.maxQueue) return this.#refuse()();
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         this.#remove(waiter);
@@ -175,20 +174,15 @@ export class BulkheadPolicy implements Policy {
     this.#queued--;
   }
 
-  /** Emits the refusal and returns a function throwing the shared, stackless error. */
-  #refuse(): () => never {
+  /** Emits the refusal and returns a function rejecting with the shared, stackless error. */
+  #refuse(): () => Promise<never> {
     if (this.events.has('rejection')) {
       this.events.emit('rejection', { policy: this.#name, running: this.#running, queued: this.#queued });
     }
-    if (this.#throwRefusal === undefined) {
-      const refusal: BulkheadRejectedError = withoutStack(() =>
-        Object.freeze(new BulkheadRejectedError(this.maxConcurrent, this.maxQueue)),
-      );
-      this.#throwRefusal = () => {
-        throw refusal;
-      };
-    }
-    return this.#throwRefusal;
+    this.#rejectRefusal ??= rejecter(
+      withoutStack(() => Object.freeze(new BulkheadRejectedError(this.maxConcurrent, this.maxQueue))),
+    );
+    return this.#rejectRefusal;
   }
 }
 
