@@ -38,7 +38,7 @@ export type { ExtraOf } from './pipeline.js';
 export type { ExecuteContext, ExecuteOptions, Policy, Protected } from './policy.js';
 export { BreakerRegistry, createBreakerRegistry } from './registry.js';
 export type { BreakerRegistryOptions, ServiceBreakerOptions } from './registry.js';
-export type { BackoffOptions, Jitter } from './retry/backoff.js';
+export type { Backoff, BackoffOptions, Jitter } from './retry/backoff.js';
 export type { RetryBudgetOptions } from './retry/budget.js';
 export { retry, RetryPolicy } from './retry/retry.js';
 export type { RetryBudgetExceededEvent, RetryEvent, RetryEvents, RetryOptions } from './retry/retry.js';

@@ -45,11 +45,24 @@ export interface BackoffOptions {
   jitter?: Jitter | undefined;
 }
 
-/** Backoff settings, validated. */
+/**
+ * A retry policy's backoff settings, validated and defaulted (`policy.backoff`).
+ *
+ * @example
+ * ```ts
+ * import { retry } from '@portcullis/circuit-breaker';
+ *
+ * retry({ backoff: { initialMs: 200 } }).backoff; // { initialMs: 200, multiplier: 2, maxMs: 10000, jitter: 'full' }
+ * ```
+ */
 export interface Backoff {
+  /** The base delay, in ms. */
   readonly initialMs: number;
+  /** Growth per retry. */
   readonly multiplier: number;
+  /** The cap on any delay, in ms. */
   readonly maxMs: number;
+  /** See {@link Jitter}. */
   readonly jitter: Jitter;
 }
 
