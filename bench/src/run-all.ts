@@ -1,10 +1,11 @@
 /**
  * Runs every benchmark report in order, prints each as markdown on stdout and writes it to
- * bench/results/: the rate-limit report (memory, Redis, memory bound → ratelimit.md) and the JWT
- * report (jwt.ts → jwt-cache.md). Progress goes to stderr.
+ * bench/results/: the rate-limit report (memory, Redis, memory bound → ratelimit.md), the JWT
+ * report (jwt.ts → jwt-cache.md) and the breaker report (circuit-breaker.ts → circuit-breaker.md).
+ * Progress goes to stderr.
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
- *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache)
+ *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker)
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -57,6 +58,16 @@ const reports: readonly Report[] = [
       'jose 6, fast-jwt 6, jsonwebtoken 9 with jwks-rsa 4',
     ratios: '- Ratios are verifications per second of the row ÷ raw `jose.jwtVerify`: above 1 means faster.',
     parts: [{ name: 'jwt', run: () => runSectionChild('jwt.ts') }],
+  },
+  {
+    name: 'circuit-breaker',
+    file: 'circuit-breaker.md',
+    title: '# @portcullis/circuit-breaker benchmarks',
+    versions:
+      '- Versions: @portcullis/circuit-breaker from source (`@portcullis/source` condition, compiled by tsx), ' +
+      'opossum 10, cockatiel 4',
+    ratios: '- Ratios are theirs ÷ ours in time (or overhead) per call: above 1 means ours costs less.',
+    parts: [{ name: 'breaker', run: () => runSectionChild('circuit-breaker.ts') }],
   },
 ];
 

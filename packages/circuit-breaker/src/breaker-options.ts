@@ -1,0 +1,148 @@
+import {
+  Emitter,
+  InvalidOptionError,
+  isFunctionOption,
+  nonEmptyString,
+  positiveInteger,
+  positiveNumber,
+  systemClock,
+  type Clock,
+} from '@portcullis/core';
+import type { BreakerEvents } from './breaker-events.js';
+import { openDurationFn, type OpenDuration } from './open-duration.js';
+import { consecutiveFailures } from './trip/consecutive-failures.js';
+import type { TripPolicy } from './trip/types.js';
+
+/**
+ * How a half-open breaker probes.
+ *
+ * @example
+ * ```ts
+ * import type { HalfOpenOptions } from '@portcullis/circuit-breaker';
+ *
+ * // Two probes at a time; three successes close; a probe running 10 s is treated as failed.
+ * const halfOpen: HalfOpenOptions = { maxProbes: 2, successesToClose: 3, maxWaitMs: 10_000 };
+ * ```
+ */
+export interface HalfOpenOptions {
+  /** Probes allowed in flight at once; other calls are refused at once. Whole number >= 1. Default 1. */
+  maxProbes?: number | undefined;
+  /** Successful probes that close the breaker (they may run one after another). Whole number >= 1. Default 1. */
+  successesToClose?: number | undefined;
+  /**
+   * A probe still running this long after it started counts as failed and the breaker opens
+   * again, so a probe that hangs cannot wedge the breaker half-open. Decided lazily (on the next
+   * call or read): no timer. Finite, > 0. Default 30000 (30 s).
+   */
+  maxWaitMs?: number | undefined;
+}
+
+/**
+ * Options of {@link createBreaker}.
+ *
+ * @example
+ * ```ts
+ * import { createBreaker, consecutiveFailures, failureRate, type BreakerOptions } from '@portcullis/circuit-breaker';
+ *
+ * const options: BreakerOptions = {
+ *   name: 'orders',
+ *   trip: [consecutiveFailures(5), failureRate({ threshold: 0.5, window: { durationMs: 30_000 } })],
+ *   openDuration: { initialMs: 5_000, maxMs: 60_000 },
+ *   halfOpen: { maxProbes: 1, successesToClose: 2 },
+ *   isFailure: (error) => !(error instanceof Error && error.name === 'NotFoundError'),
+ * };
+ * const breaker = createBreaker(options);
+ * ```
+ */
+export interface BreakerOptions {
+  /** Names the breaker in errors, events and snapshots. At most 200 characters. Default `'default'`. */
+  name?: string | undefined;
+  /**
+   * When to open: one trip policy or several (any of them opens the breaker). Default
+   * `consecutiveFailures(5)`.
+   */
+  trip?: TripPolicy | readonly TripPolicy[] | undefined;
+  /** How long to stay open; fixed or growing; see {@link OpenDuration}. Default 30000 (30 s). */
+  openDuration?: OpenDuration | undefined;
+  /** How to probe when half-open; see {@link HalfOpenOptions}. */
+  halfOpen?: HalfOpenOptions | undefined;
+  /**
+   * Whether an error counts as a failure of the upstream. An error for which it returns false
+   * counts as a success (the upstream answered: a 404, a validation error). An error that follows
+   * the caller's own abort is never counted either way. Default: every error is a failure.
+   */
+  isFailure?: ((error: unknown) => boolean) | undefined;
+  /**
+   * Whether a successful result counts as a failure (e.g. a `Response` with status >= 500, when
+   * the protected function does not throw for those). Default: none does.
+   */
+  isFailureResult?: ((result: unknown) => boolean) | undefined;
+  /** The clock for open periods, windows and durations. Default {@link systemClock}. */
+  clock?: Clock | undefined;
+  /** Where to emit events; pass one emitter to several breakers to observe them together. Default: a new one. */
+  events?: Emitter<BreakerEvents> | undefined;
+}
+
+/** The options, validated and defaulted. */
+export interface ResolvedBreakerOptions {
+  readonly name: string;
+  readonly trip: readonly TripPolicy[];
+  readonly openDurationFor: (opens: number) => number;
+  readonly maxProbes: number;
+  readonly successesToClose: number;
+  readonly maxWaitMs: number;
+  readonly isFailure: ((error: unknown) => boolean) | undefined;
+  readonly isFailureResult: ((result: unknown) => boolean) | undefined;
+  readonly clock: Clock;
+  readonly events: Emitter<BreakerEvents>;
+}
+
+const DEFAULT_TRIP: readonly TripPolicy[] = Object.freeze([consecutiveFailures(5)]);
+
+/** Validates every option once, naming the option in the error; applies the defaults. */
+export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerOptions {
+  if (typeof options !== 'object' || (options as unknown) === null) {
+    throw new InvalidOptionError('options', options, 'an object');
+  }
+  const trip = tripPolicies(options.trip);
+  const halfOpen: unknown = options.halfOpen ?? {};
+  if (typeof halfOpen !== 'object' || halfOpen === null) {
+    throw new InvalidOptionError('halfOpen', halfOpen, 'an object');
+  }
+  const { maxProbes, successesToClose, maxWaitMs } = halfOpen as HalfOpenOptions;
+  const clock = options.clock ?? systemClock;
+  if (typeof (clock as Partial<Clock>).now !== 'function') {
+    throw new InvalidOptionError('clock', clock, 'a Clock ({ now(): number })');
+  }
+  const events = options.events ?? new Emitter<BreakerEvents>();
+  if (!(events instanceof Emitter)) throw new InvalidOptionError('events', events, 'an Emitter');
+  return {
+    name: nonEmptyString(options.name ?? 'default', 'name', 200),
+    trip,
+    openDurationFor: openDurationFn(options.openDuration, 'openDuration'),
+    maxProbes: positiveInteger(maxProbes ?? 1, 'halfOpen.maxProbes'),
+    successesToClose: positiveInteger(successesToClose ?? 1, 'halfOpen.successesToClose'),
+    maxWaitMs: positiveNumber(maxWaitMs ?? 30_000, 'halfOpen.maxWaitMs'),
+    isFailure: options.isFailure === undefined ? undefined : isFunctionOption(options.isFailure, 'isFailure'),
+    isFailureResult:
+      options.isFailureResult === undefined ? undefined : isFunctionOption(options.isFailureResult, 'isFailureResult'),
+    clock,
+    events,
+  };
+}
+
+function tripPolicies(trip: BreakerOptions['trip']): readonly TripPolicy[] {
+  if (trip === undefined) return DEFAULT_TRIP;
+  const list: readonly unknown[] = Array.isArray(trip) ? (trip as readonly unknown[]) : [trip];
+  if (list.length === 0) throw new InvalidOptionError('trip', trip, 'at least one trip policy');
+  for (const [i, policy] of list.entries()) {
+    if (typeof (policy as Partial<TripPolicy> | null)?.createMeter !== 'function') {
+      throw new InvalidOptionError(
+        Array.isArray(trip) ? `trip[${i}]` : 'trip',
+        policy,
+        'a trip policy (consecutiveFailures, failureRate, slowCallRate)',
+      );
+    }
+  }
+  return list as readonly TripPolicy[];
+}
