@@ -1,9 +1,11 @@
+import type { Clock } from '@portcullis/core';
 import { portcullis } from '@portcullis/core/fastify';
 import type { JwtVerifier } from '@portcullis/jwt-cache';
 import type { RateLimiter } from '@portcullis/ratelimit';
 import { rateLimit } from '@portcullis/ratelimit/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authenticate, type CustomerContext } from './auth.js';
+import { resilientForwarder } from './forward.js';
 import type { DemoIssuer } from './issuer.js';
 import type { Customer } from './plans.js';
 
@@ -17,6 +19,10 @@ export interface GatewayParts {
   issuer: DemoIssuer;
   /** Base URL of the service behind the gateway. */
   upstreamUrl: string;
+  /** Time for the breaker and retry (tests steer it). Default: the system clock. */
+  clock?: Clock | undefined;
+  /** Demo chaos switch: makes the upstream fail (or recover), for `/demo/upstream`. */
+  setUpstreamFailing?: ((failing: boolean) => void) | undefined;
 }
 
 function customerOf(context: unknown): Customer | undefined {
@@ -27,11 +33,14 @@ function customerOf(context: unknown): Customer | undefined {
  * The example gateway: `/health` answers unguarded; everything under `/api` is authenticated (a
  * bearer token verified against the issuer's JWKS, or an API key), limited per customer and tier
  * (per-second bucket + calendar day and month quotas, atomically), and forwarded to the upstream
- * with identity headers the client cannot spoof. `/api/quota` is the usage API. `/demo/token` and
- * `/demo/rotate` drive the demo issuer.
+ * with identity headers the client cannot spoof, through retry, a circuit breaker, a timeout and a
+ * cached-response fallback for reads. `/api/quota` is the usage API. `/demo/token` and
+ * `/demo/rotate` drive the demo issuer; `/demo/breaker` shows the upstream's breaker.
  */
-export async function buildGateway({ limiter, verifier, issuer, upstreamUrl }: GatewayParts): Promise<FastifyInstance> {
+export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance> {
+  const { limiter, verifier, issuer, upstreamUrl, setUpstreamFailing } = parts;
   const app = Fastify({ logger: false });
+  const forwarder = resilientForwarder(upstreamUrl, 'catalogue', parts.clock);
 
   app.get('/health', () => ({ status: 'pass' }));
 
@@ -43,6 +52,14 @@ export async function buildGateway({ limiter, verifier, issuer, upstreamUrl }: G
     return { token: await issuer.mint({ sub, tier, team: query['team'] ?? 'demo' }), kid: issuer.currentKid };
   });
   app.post('/demo/rotate', async () => ({ kid: await issuer.rotate() }));
+  // The upstream's breaker: state and counters (what a health check or a metrics scrape reads).
+  app.get('/demo/breaker', () => forwarder.breaker.snapshot());
+  // Chaos: POST /demo/upstream?failing=true makes the upstream answer 503 to everything.
+  app.post('/demo/upstream', (request) => {
+    const failing = (request.query as Record<string, string | undefined>)['failing'] === 'true';
+    setUpstreamFailing?.(failing);
+    return { failing };
+  });
 
   await app.register(
     async function api(scope) {
@@ -75,23 +92,29 @@ export async function buildGateway({ limiter, verifier, issuer, upstreamUrl }: G
         };
       });
 
-      // Forward everything else to the upstream (the router package will take this over).
+      // Forward everything else to the upstream, through retry, breaker, timeout and fallback.
       scope.all('/*', async (request, reply) => {
-        const path = request.url.replace(/^\/api/, '');
         const headers = new Headers();
         for (const [name, value] of Object.entries(request.headers)) {
           if (value !== undefined && !HOP_BY_HOP.has(name))
             headers.set(name, Array.isArray(value) ? value.join(', ') : value);
         }
-        const upstream = await fetch(`${upstreamUrl}${path}`, {
-          method: request.method,
-          headers,
-          signal: AbortSignal.timeout(5_000),
+        // The client went away: stop retrying and cancel the upstream call.
+        const gone = new AbortController();
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) gone.abort();
         });
-        reply.code(upstream.status);
-        const type = upstream.headers.get('content-type');
-        if (type !== null) reply.header('content-type', type);
-        return reply.send(Buffer.from(await upstream.arrayBuffer()));
+        const answer = await forwarder.forward({
+          method: request.method,
+          path: request.url.replace(/^\/api/, ''),
+          headers,
+          signal: gone.signal,
+        });
+        reply.code(answer.status);
+        if (answer.contentType !== null) reply.header('content-type', answer.contentType);
+        if (answer.servedBy !== undefined) reply.header('x-portcullis-served-by', answer.servedBy);
+        if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+        return reply.send(answer.body);
       });
     },
     { prefix: '/api' },

@@ -14,7 +14,15 @@ redis?.on('error', (error: Error) => {
 const upstream = await startDemoUpstream();
 const issuer = await startDemoIssuer();
 const verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
-const gateway = await buildGateway({ limiter: createPlanLimiter(redis), verifier, issuer, upstreamUrl: upstream.url });
+const gateway = await buildGateway({
+  limiter: createPlanLimiter(redis),
+  verifier,
+  issuer,
+  upstreamUrl: upstream.url,
+  setUpstreamFailing: (failing) => {
+    upstream.setFailing(failing);
+  },
+});
 const address = await gateway.listen({ port: config.port, host: config.host });
 
 console.log(`Portcullis example gateway on ${address} (limits in ${redis === undefined ? 'memory' : 'Redis'})
@@ -24,6 +32,9 @@ console.log(`Portcullis example gateway on ${address} (limits in ${redis === und
               curl -s ${address}/api/users/1 -H "authorization: Bearer $TOKEN" -H 'x-portcullis-user: mallory'
   rotate:     curl -s -X POST ${address}/demo/rotate   (old tokens keep verifying during the rotation grace)
   api key:    curl -i ${address}/api/users -H 'x-api-key: demo-free'
+  breaker:    curl -s -X POST '${address}/demo/upstream?failing=true'; then GET /api/users a few times:
+              cached answers (x-portcullis-served-by: cache), the breaker opens (GET /demo/breaker),
+              unseen paths get a fast 503 with Retry-After; ?failing=false and it closes again
               curl -s ${address}/api/quota -H 'x-api-key: demo-pro'
   burst it:   for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' ${address}/api/products -H 'x-api-key: demo-free'; done
   health:     curl ${address}/health`);

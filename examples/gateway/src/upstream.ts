@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 /** A running demo upstream. */
 export interface DemoUpstream {
   readonly url: string;
+  /** Makes every request fail with a 503 (true) or answer normally again (false). */
+  setFailing(failing: boolean): void;
   close(): Promise<void>;
 }
 
@@ -21,13 +23,20 @@ const CATALOGUE: Readonly<Record<string, readonly object[]>> = {
 
 /**
  * A stand-in for the services behind the gateway: `/users`, `/products`, `/orders` (and `/{name}/{id}`)
- * answer JSON, echoing the identity headers the gateway forwarded so you can see them.
+ * answer JSON, echoing the identity headers the gateway forwarded so you can see them. `setFailing`
+ * turns it into a failing service (503 to everything) to show the gateway's breaker at work.
  */
 export async function startDemoUpstream(name = 'catalogue'): Promise<DemoUpstream> {
+  let failing = false;
   const server: Server = createServer((req, res) => {
     const [, collection = '', id] = (req.url ?? '/').split('?')[0]?.split('/') ?? [];
-    const items = CATALOGUE[collection];
     res.setHeader('content-type', 'application/json');
+    if (failing) {
+      res.statusCode = 503;
+      res.end(JSON.stringify({ error: 'the demo upstream is failing on purpose' }));
+      return;
+    }
+    const items = CATALOGUE[collection];
     if (items === undefined) {
       res.statusCode = 404;
       res.end(JSON.stringify({ error: `no such collection: /${collection}` }));
@@ -48,6 +57,9 @@ export async function startDemoUpstream(name = 'catalogue'): Promise<DemoUpstrea
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${String(port)}`,
+    setFailing: (value) => {
+      failing = value;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

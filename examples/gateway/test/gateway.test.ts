@@ -1,4 +1,5 @@
 import { createJwtVerifier, type JwtVerifier } from '@portcullis/jwt-cache';
+import { ManualClock } from '@portcullis/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildGateway } from '../src/app.js';
@@ -12,6 +13,8 @@ let verifier: JwtVerifier;
 let gateway: FastifyInstance;
 let base: string;
 let jwksFetches = 0;
+// The breaker's time (open periods); everything else runs on real time.
+const clock = new ManualClock(Date.now());
 
 beforeAll(async () => {
   upstream = await startDemoUpstream();
@@ -20,7 +23,16 @@ beforeAll(async () => {
   verifier.events.on('fetch', () => {
     jwksFetches++;
   });
-  gateway = await buildGateway({ limiter: createPlanLimiter(), verifier, issuer, upstreamUrl: upstream.url });
+  gateway = await buildGateway({
+    limiter: createPlanLimiter(),
+    verifier,
+    issuer,
+    upstreamUrl: upstream.url,
+    clock,
+    setUpstreamFailing: (failing) => {
+      upstream.setFailing(failing);
+    },
+  });
   base = await gateway.listen({ port: 0, host: '127.0.0.1' });
 });
 
@@ -138,6 +150,46 @@ describe('example gateway', () => {
       const res = await withToken('/api/users', token);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { detail: string }).detail).toContain('platinum');
+    });
+  });
+
+  describe('a failing upstream behind retry, a breaker and a cached-response fallback', () => {
+    const breakerState = async (): Promise<string> =>
+      ((await (await fetch(`${base}/demo/breaker`)).json()) as { state: string }).state;
+    const setFailing = (failing: boolean): Promise<Response> =>
+      fetch(`${base}/demo/upstream?failing=${String(failing)}`, { method: 'POST' });
+    const key = 'demo-enterprise';
+
+    test('reads are served from cache while it fails, the breaker opens, unseen paths get a fast 503, and it recovers', async () => {
+      const fresh = await get('/api/orders/o1', key);
+      expect(fresh.status).toBe(200);
+      expect(fresh.headers.get('x-portcullis-served-by')).toBeNull();
+      const good = await fresh.json();
+
+      await setFailing(true);
+      for (let i = 0; i < 5 && (await breakerState()) !== 'open'; i++) {
+        const cached = await get('/api/orders/o1', key);
+        expect(cached.status).toBe(200);
+        expect(cached.headers.get('x-portcullis-served-by')).toBe('cache');
+        expect(await cached.json()).toEqual(good);
+      }
+      expect(await breakerState()).toBe('open');
+
+      // Open: nothing reaches the upstream; a path never seen has no cached copy.
+      const refused = await get('/api/products/p2', key);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('x-portcullis-served-by')).toBe('breaker');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const write = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'x-api-key': key } });
+      expect(write.status).toBe(503);
+
+      // The upstream recovers; once the open period is over, one probe closes the breaker.
+      await setFailing(false);
+      clock.advance(60_000);
+      const probe = await get('/api/products/p2', key);
+      expect(probe.status).toBe(200);
+      expect(probe.headers.get('x-portcullis-served-by')).toBeNull();
+      expect(await breakerState()).toBe('closed');
     });
   });
 });
