@@ -1,5 +1,5 @@
 import { positiveInteger, systemClock, type Clock } from '@portcullis/core';
-import { LRUCache } from 'lru-cache';
+import { RecentKeys } from './recent-keys.js';
 import type { Evaluation, LimitState } from '../algorithms/types.js';
 import {
   stateOwner,
@@ -14,8 +14,9 @@ import {
 export interface MemoryStoreOptions {
   /**
    * Most keys held per dimension (per named limit of a policy; a pool's limits count their pools).
-   * The least recently used key is dropped when full, which forgets its usage: size it above your
-   * active clients. Default 100,000.
+   * When a dimension's table is full, its least recently used half is forgotten at once (which
+   * forgets their usage); a key used among the last `maxKeys / 2` distinct keys is always kept. Size
+   * it above twice your active clients. Default 100,000.
    */
   maxKeys?: number;
   /** Time source. Default: the system clock. */
@@ -23,10 +24,10 @@ export interface MemoryStoreOptions {
 }
 
 /** The states of one dimension, by owner (key, pool, or pooled key); see {@link stateOwner}. */
-type StateTable = LRUCache<string, number[]>;
+type StateTable = RecentKeys<number[]>;
 
 /**
- * In-process limit state, bounded by `maxKeys` per dimension (LRUs; no timer per key, O(1) per
+ * In-process limit state, bounded by `maxKeys` per dimension (recent-keys tables; no timer per key, O(1) per
  * dimension). Decides synchronously, so a guard built on it costs no promise. State is per process:
  * use the Redis store when several instances must share limits.
  *
@@ -114,9 +115,7 @@ export class MemoryStore implements RateLimitStore {
   #table(d: StoreDimension): StateTable {
     let table = this.#tables.get(d.slot);
     if (table === undefined) {
-      // Bounded through maxSize at 1 per key rather than `max`: with `max`, lru-cache allocates its
-      // arrays for all maxKeys entries up front, per dimension; this way they grow with use.
-      table = new LRUCache({ maxSize: this.#maxKeys, sizeCalculation: unitSize });
+      table = new RecentKeys(this.#maxKeys);
       this.#tables.set(d.slot, table);
     }
     return table;
@@ -131,10 +130,6 @@ export class MemoryStore implements RateLimitStore {
     const owner = stateOwner(subject, d);
     store(table, owner, table.get(owner), next);
   }
-}
-
-function unitSize(): number {
-  return 1;
 }
 
 /** Puts `next` where `held` was: in place when it fits, nothing at all when pristine. */
