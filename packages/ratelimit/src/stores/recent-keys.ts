@@ -64,8 +64,8 @@ export class RecentKeys<V> {
 
   #add(key: string, value: V): void {
     if (this.#current.size >= this.#generation) {
-      this.#previous = this.#keepPrevious ? this.#current : new Map();
-      this.#current = new Map();
+      this.#previous = this.#keepPrevious ? this.#current : new Map<string, V>();
+      this.#current = new Map<string, V>();
     }
     this.#current.set(key, value);
   }
