@@ -32,11 +32,11 @@ console.log(`Portcullis example gateway on ${address} (limits in ${redis === und
               curl -s ${address}/api/users/1 -H "authorization: Bearer $TOKEN" -H 'x-portcullis-user: mallory'
   rotate:     curl -s -X POST ${address}/demo/rotate   (old tokens keep verifying during the rotation grace)
   api key:    curl -i ${address}/api/users -H 'x-api-key: demo-free'
+  usage:      curl -s ${address}/api/quota -H 'x-api-key: demo-pro'
+  burst it:   for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' ${address}/api/products -H 'x-api-key: demo-free'; done
   breaker:    curl -s -X POST '${address}/demo/upstream?failing=true'; then GET /api/users a few times:
               cached answers (x-portcullis-served-by: cache), the breaker opens (GET /demo/breaker),
               unseen paths get a fast 503 with Retry-After; ?failing=false and it closes again
-              curl -s ${address}/api/quota -H 'x-api-key: demo-pro'
-  burst it:   for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' ${address}/api/products -H 'x-api-key: demo-free'; done
   health:     curl ${address}/health`);
 
 async function shutdown(signal: string): Promise<void> {
