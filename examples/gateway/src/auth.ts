@@ -1,4 +1,4 @@
-import { respond, type Guard } from '@portcullis/core';
+import { PROBLEM_JSON, problemDetails, respond, type Guard } from '@portcullis/core';
 import { jwtGuard, type JwtVerifier } from '@portcullis/jwt-cache';
 import { API_KEYS, type Customer } from './plans.js';
 
@@ -20,13 +20,11 @@ export const apiKeyAuth: Guard<CustomerContext> = function apiKeyAuth(req) {
   if (apiKey === undefined || customer === undefined) {
     return respond(
       401,
-      {
-        type: 'about:blank',
-        title: 'Unauthorized',
-        status: 401,
-        detail: 'Send x-api-key: demo-free, demo-pro or demo-enterprise, or a bearer token from POST /demo/token',
-      },
-      { 'content-type': 'application/problem+json', 'www-authenticate': 'Bearer realm="portcullis-demo", ApiKey' },
+      problemDetails(
+        401,
+        'Send x-api-key: demo-free, demo-pro or demo-enterprise, or a bearer token from POST /demo/token',
+      ),
+      { 'content-type': PROBLEM_JSON, 'www-authenticate': 'Bearer realm="portcullis-demo", ApiKey' },
     );
   }
   return {

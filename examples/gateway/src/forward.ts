@@ -8,7 +8,7 @@ import {
   timeout,
   type Breaker,
 } from '@portcullis/circuit-breaker';
-import { systemClock, type Clock } from '@portcullis/core';
+import { PROBLEM_JSON, problemDetails, systemClock, type Clock } from '@portcullis/core';
 import { LRUCache } from 'lru-cache';
 
 /** An upstream answer as the gateway relays it. */
@@ -99,15 +99,8 @@ export function resilientForwarder(upstreamUrl: string, name = 'upstream', clock
       const waitMs = error.retryAt === undefined ? 1_000 : Math.max(0, error.retryAt - clock.now());
       return {
         status: 503,
-        contentType: 'application/problem+json',
-        body: Buffer.from(
-          JSON.stringify({
-            type: 'about:blank',
-            title: 'Service Unavailable',
-            status: 503,
-            detail: `${name} is unavailable`,
-          }),
-        ),
+        contentType: PROBLEM_JSON,
+        body: Buffer.from(JSON.stringify(problemDetails(503, `${name} is unavailable`))),
         servedBy: 'breaker',
         retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
       };
@@ -115,8 +108,8 @@ export function resilientForwarder(upstreamUrl: string, name = 'upstream', clock
     if (error instanceof UpstreamError) return error.answer;
     return {
       status: 502,
-      contentType: 'application/problem+json',
-      body: Buffer.from(JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502 })),
+      contentType: PROBLEM_JSON,
+      body: Buffer.from(JSON.stringify(problemDetails(502, `${name} could not be reached`))),
     };
   }
 

@@ -28,5 +28,7 @@ export {
   ratio,
 } from './validate.js';
 export type { NumberBounds } from './validate.js';
+export { problemDetails, PROBLEM_JSON } from './problem.js';
+export type { ProblemDetails } from './problem.js';
 export { CONTINUE, respond } from './verdict.js';
 export type { ContinueVerdict, HeadersInitLike, OnComplete, Outcome, RespondVerdict, Verdict } from './verdict.js';

@@ -1,9 +1,15 @@
-import { CONTINUE, type GatewayRequest, type Guard, type Outcome, type Verdict } from '@portcullis/core';
+import {
+  CONTINUE,
+  PROBLEM_JSON,
+  problemDetails,
+  type GatewayRequest,
+  type Guard,
+  type Outcome,
+  type Verdict,
+} from '@portcullis/core';
 import type { Breaker, BreakerPermit } from '../breaker.js';
 import { isBrokenCircuitError, type BrokenCircuitError } from '../errors.js';
 import { resolveGuardOptions, type CircuitBreakerGuardOptions, type ResolvedGuardOptions } from './options.js';
-
-const PROBLEM_JSON = 'application/problem+json';
 
 /**
  * A framework-neutral guard that protects the requests reaching it with a breaker; the framework
@@ -76,6 +82,6 @@ function refuse(
     action: 'respond',
     status: 503,
     headers,
-    body: { type: 'about:blank', title: 'Service Unavailable', status: 503, detail, breaker: breaker.name },
+    body: problemDetails(503, detail, { breaker: breaker.name }),
   };
 }

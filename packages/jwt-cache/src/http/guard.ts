@@ -1,10 +1,10 @@
-import type { GatewayRequest, Guard, Verdict } from '@portcullis/core';
+import { PROBLEM_JSON, type GatewayRequest, type Guard, type Verdict } from '@portcullis/core';
 import { isJwksUnavailableError, isJwtVerificationError } from '../errors.js';
 import type { VerifiedJwt } from '../verified.js';
 import { bearerChallenge, describeFailure } from './challenge.js';
 import { claimAt, headerValue } from './forward.js';
 import { resolveGuardOptions, type JwtGuardOptions, type JwtIdentity, type ResolvedGuardOptions } from './options.js';
-import { PROBLEM_JSON, problem } from './problem.js';
+import { problem } from './problem.js';
 
 /**
  * What the guard adds to the request context when it lets a request through

@@ -1,10 +1,10 @@
-import { CONTINUE, type GatewayRequest, type Guard, type Verdict } from '@portcullis/core';
+import { CONTINUE, PROBLEM_JSON, type GatewayRequest, type Guard, type Verdict } from '@portcullis/core';
 import type { Decision } from '../decision.js';
 import { isInvalidCostError, isInvalidKeyError, isUnknownTierError } from '../errors.js';
 import type { LimitOptions } from '../limiter.js';
 import { retryAfterSeconds, setRateLimitHeaders } from './headers.js';
 import { resolveOptions, type RateLimitGuardOptions, type ResolvedOptions } from './options.js';
-import { badRequest, PROBLEM_JSON, tooManyRequests } from './problem.js';
+import { badRequest, tooManyRequests } from './problem.js';
 import { isPromiseLike } from './promise-like.js';
 import { refundOnComplete } from './refund.js';
 
