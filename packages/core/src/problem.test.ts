@@ -13,6 +13,12 @@ describe('problemDetails', () => {
     expect(problemDetails(418, 'odd')).toEqual({ type: 'about:blank', title: 'Error', status: 418, detail: 'odd' });
   });
 
+  test('the standard members come first in the JSON', () => {
+    expect(JSON.stringify(problemDetails(429, 'x', { limitedBy: 'a' }))).toBe(
+      '{"type":"about:blank","title":"Too Many Requests","status":429,"detail":"x","limitedBy":"a"}',
+    );
+  });
+
   test('extensions cannot replace the standard members', () => {
     const body = problemDetails(503, 'down', { status: 200, type: 'https://evil.example', title: 'OK', extra: 1 });
     expect(body).toMatchObject({

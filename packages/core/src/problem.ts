@@ -60,6 +60,6 @@ export function problemDetails(
   extensions?: Readonly<Record<string, unknown>>,
 ): ProblemDetails {
   const body: ProblemDetails = { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail };
-  // The standard members win over extensions of the same name.
-  return extensions === undefined ? body : { ...extensions, ...body };
+  // Standard members first (key order reads well), and they win over extensions of the same name.
+  return extensions === undefined ? body : { ...body, ...extensions, ...body };
 }
