@@ -1,4 +1,5 @@
 import { finiteNumber, InvalidOptionError, nonNegativeInteger, positiveNumber } from '@portcullis/core';
+import { BucketRing } from '../bucket-ring.js';
 
 /**
  * A retry budget: a retry is allowed only if, counting it, the retries in a sliding window stay
@@ -27,18 +28,13 @@ export interface RetryBudgetOptions {
 }
 
 /**
- * Calls and retries per time bucket, in rings; the window is the newest `buckets` buckets (it
- * slides a bucket at a time). Fixed size, O(1) amortised per operation.
+ * Calls and retries per time bucket, in a {@link BucketRing}; the window is the newest `buckets`
+ * buckets (it slides a bucket at a time). Fixed size, O(1) amortised per operation.
  */
 export class RetryBudget {
   readonly ratio: number;
   readonly minRetries: number;
-  readonly #bucketMs: number;
-  readonly #calls: Float64Array;
-  readonly #retries: Float64Array;
-  #head: number;
-  #callTotal = 0;
-  #retryTotal = 0;
+  readonly #ring: BucketRing;
 
   constructor(options: RetryBudgetOptions, now: number) {
     if (typeof options !== 'object' || (options as unknown) === null) {
@@ -48,53 +44,33 @@ export class RetryBudget {
     this.minRetries = nonNegativeInteger(options.minRetries ?? 10, 'budget.minRetries');
     const windowMs = positiveNumber(options.windowMs ?? 10_000, 'budget.windowMs');
     const buckets = finiteNumber(options.buckets ?? 10, 'budget.buckets', { min: 1, max: 1000, integer: true });
-    this.#bucketMs = windowMs / buckets;
-    this.#calls = new Float64Array(buckets);
-    this.#retries = new Float64Array(buckets);
-    this.#head = Math.floor(now / this.#bucketMs);
+    this.#ring = new BucketRing(2, buckets, windowMs / buckets, now);
   }
 
   /** Counts a call (a first attempt). */
   recordCall(now: number): void {
-    const slot = this.#slide(now);
-    this.#calls[slot] = (this.#calls[slot] as number) + 1;
-    this.#callTotal++;
+    this.#ring.add(this.#ring.slide(now), CALLS);
   }
 
   /** Takes one retry from the budget if it allows one; returns whether it did. */
   tryRetry(now: number): boolean {
-    const slot = this.#slide(now);
-    if (this.#retryTotal + 1 > this.minRetries + this.ratio * this.#callTotal) return false;
-    this.#retries[slot] = (this.#retries[slot] as number) + 1;
-    this.#retryTotal++;
+    const ring = this.#ring;
+    const bucket = ring.slide(now);
+    if ((ring.totals[RETRIES] as number) + 1 > this.minRetries + this.ratio * (ring.totals[CALLS] as number)) {
+      return false;
+    }
+    ring.add(bucket, RETRIES);
     return true;
   }
 
   /** Calls and retries in the window at `now`. */
   usage(now: number): { calls: number; retries: number } {
-    this.#slide(now);
-    return { calls: this.#callTotal, retries: this.#retryTotal };
-  }
-
-  #slide(now: number): number {
-    const size = this.#calls.length;
-    const index = Math.floor(now / this.#bucketMs);
-    const steps = Math.min(index - this.#head, size);
-    if (steps > 0) {
-      for (let k = 1; k <= steps; k++) {
-        const slot = mod(this.#head + k, size);
-        this.#callTotal -= this.#calls[slot] as number;
-        this.#retryTotal -= this.#retries[slot] as number;
-        this.#calls[slot] = 0;
-        this.#retries[slot] = 0;
-      }
-      this.#head = index;
-    }
-    return mod(this.#head, size);
+    const ring = this.#ring;
+    ring.slide(now);
+    return { calls: ring.totals[CALLS] as number, retries: ring.totals[RETRIES] as number };
   }
 }
 
-function mod(a: number, n: number): number {
-  const r = a % n;
-  return r < 0 ? r + n : r;
-}
+// The series of the budget's ring.
+const CALLS = 0;
+const RETRIES = 1;

@@ -1,4 +1,5 @@
 import { finiteNumber, InvalidOptionError, positiveNumber } from '@portcullis/core';
+import { BucketRing } from '../bucket-ring.js';
 
 /**
  * The sliding window a rate is measured over:
@@ -108,81 +109,40 @@ class CountWindow implements OutcomeWindow {
   }
 }
 
-/**
- * Outcomes per time bucket in rings of counters, with running totals. Bucket `k` holds the calls
- * that ended in `[k × bucketMs, (k + 1) × bucketMs)`; the window is the newest `size` buckets.
- */
+/** Outcomes per time bucket (calls, failures, slow calls), in a {@link BucketRing}. */
 class TimeWindow implements OutcomeWindow {
   readonly timeBased = true;
-  readonly #bucketMs: number;
-  readonly #calls: Uint32Array;
-  readonly #failures: Uint32Array;
-  readonly #slow: Uint32Array;
-  /** Absolute index of the newest bucket. */
-  #head: number;
+  readonly #ring: BucketRing;
   readonly #counts: WindowCounts = { calls: 0, failures: 0, slow: 0 };
 
   constructor(bucketMs: number, size: number, now: number) {
-    this.#bucketMs = bucketMs;
-    this.#calls = new Uint32Array(size);
-    this.#failures = new Uint32Array(size);
-    this.#slow = new Uint32Array(size);
-    this.#head = Math.floor(now / bucketMs);
+    this.#ring = new BucketRing(3, size, bucketMs, now);
   }
 
   add(failed: boolean, slow: boolean, now: number): void {
-    const slot = this.#slide(now);
-    this.#calls[slot] = (this.#calls[slot] as number) + 1;
-    this.#counts.calls++;
-    if (failed) {
-      this.#failures[slot] = (this.#failures[slot] as number) + 1;
-      this.#counts.failures++;
-    }
-    if (slow) {
-      this.#slow[slot] = (this.#slow[slot] as number) + 1;
-      this.#counts.slow++;
-    }
+    const ring = this.#ring;
+    const bucket = ring.slide(now);
+    ring.add(bucket, CALLS);
+    if (failed) ring.add(bucket, FAILURES);
+    if (slow) ring.add(bucket, SLOW_CALLS);
   }
 
   counts(now: number): WindowCounts {
-    this.#slide(now);
-    return this.#counts;
+    const ring = this.#ring;
+    ring.slide(now);
+    const counts = this.#counts;
+    counts.calls = ring.totals[CALLS] as number;
+    counts.failures = ring.totals[FAILURES] as number;
+    counts.slow = ring.totals[SLOW_CALLS] as number;
+    return counts;
   }
 
   clear(now: number): void {
-    this.#calls.fill(0);
-    this.#failures.fill(0);
-    this.#slow.fill(0);
-    this.#counts.calls = 0;
-    this.#counts.failures = 0;
-    this.#counts.slow = 0;
-    this.#head = Math.floor(now / this.#bucketMs);
-  }
-
-  /** Moves the window to `now`, emptying the buckets that fell out; returns the newest's slot. */
-  #slide(now: number): number {
-    const size = this.#calls.length;
-    const index = Math.floor(now / this.#bucketMs);
-    // A clock that stepped back keeps counting into the newest bucket.
-    const steps = Math.min(index - this.#head, size);
-    if (steps > 0) {
-      for (let k = 1; k <= steps; k++) {
-        const slot = mod(this.#head + k, size);
-        this.#counts.calls -= this.#calls[slot] as number;
-        this.#counts.failures -= this.#failures[slot] as number;
-        this.#counts.slow -= this.#slow[slot] as number;
-        this.#calls[slot] = 0;
-        this.#failures[slot] = 0;
-        this.#slow[slot] = 0;
-      }
-      this.#head = index;
-    }
-    return mod(this.#head, size);
+    this.#ring.clear(now);
   }
 }
 
-/** `a mod n` in 0..n-1, also for negative `a` (a clock before its epoch). */
-function mod(a: number, n: number): number {
-  const r = a % n;
-  return r < 0 ? r + n : r;
-}
+// The series of a time window's ring.
+const CALLS = 0;
+const FAILURES = 1;
+const SLOW_CALLS = 2;
