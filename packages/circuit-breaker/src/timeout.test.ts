@@ -51,13 +51,18 @@ describe('timeout', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as { port: number };
     try {
-      const policy = timeout({ ms: 50 });
+      // Long enough for the request to reach the server even on a loaded machine: only then is
+      // there a socket whose closing shows the cancellation.
+      const policy = timeout({ ms: 500 });
       await expect(
         policy.execute(({ signal }) => fetch(`http://127.0.0.1:${String(port)}/`, { signal })),
       ).rejects.toBeInstanceOf(TimeoutError);
-      await vi.waitFor(() => {
-        expect(closed).toBe(true);
-      });
+      await vi.waitFor(
+        () => {
+          expect(closed).toBe(true);
+        },
+        { timeout: 10_000 },
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
