@@ -80,6 +80,7 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
       store: new RedisStore({ client }),
       limits: { a: fixedWindow({ limit: 5, windowMs: 60_000 }), b: tokenBucket({ capacity: 5, refillPerSecond: 1 }) },
       prefix: 'spread',
+      timeoutMs: 5_000, // a loaded machine must not turn these into fail-opens
     });
     for (let i = 0; i < 30; i++) await limiter.limit(`user-${String(i)}`);
     const slotsPerUser = new Map<string, Set<number>>();

@@ -102,6 +102,8 @@ describe('RedisStore', () => {
       limits: policy,
       prefix,
       denyCache: false,
+      // Not a timeout test: on a loaded machine a 50 ms budget would turn decisions into fail-opens.
+      timeoutMs: 10_000,
     });
     const granted: [Decision, Decision][] = [];
     for (const step of steps) {
@@ -115,6 +117,7 @@ describe('RedisStore', () => {
       const cost = step.op === 'peek' ? 0 : step.cost;
       const m = await memory.limit(step.key, { cost });
       const r = await shared.limit(step.key, { cost });
+      expect(r.source).toBe('store');
       expect(comparable(r)).toEqual(comparable(m));
       if (m.allowed && cost > 0) granted.push([m, r]);
     }
@@ -177,6 +180,7 @@ describe('RedisStore', () => {
         monthly: fixedWindow({ limit: 300_000, calendar: 'month', timeZone: 'Europe/Paris' }),
       },
       prefix: `${redis.prefix}rt`,
+      timeoutMs: 5_000, // a loaded machine must not turn these into fail-opens
     });
     await limiter.limit('warm'); // loads the script
     // MONITOR tags each command with its source: 'lua' for what the script runs inside Redis, the
@@ -234,6 +238,7 @@ describe('RedisStore', () => {
       store: new RedisStore({ client }),
       limits: { a: fixedWindow({ limit: 2, windowMs: 60_000 }) },
       prefix: `${redis.prefix}nos`,
+      timeoutMs: 5_000, // a loaded machine must not turn these into fail-opens
     });
     expect((await limiter.limit('k')).allowed).toBe(true);
     await client.script('FLUSH');
@@ -247,6 +252,7 @@ describe('RedisStore', () => {
       clock: skewed,
       limits: { a: fixedWindow({ limit: 2, windowMs: 60_000 }) },
       prefix: `${redis.prefix}time`,
+      timeoutMs: 5_000, // a loaded machine must not turn these into fail-opens
     });
     const [seconds] = await client.time();
     const d = await limiter.limit('k');

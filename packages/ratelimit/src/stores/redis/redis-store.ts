@@ -10,7 +10,7 @@ import {
   type StoreOutcome,
   type StoreSubject,
 } from '../store.js';
-import { limitScript } from './script.js';
+import { KIND_NUMBERS, limitScript } from './script.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -106,7 +106,7 @@ export class RedisStore implements RateLimitStore {
   /** By the algorithms they hold: at most 31. */
   readonly #scripts = new Map<string, Script>();
   /** By parameter array, which lives as long as its algorithm (or its calendar window). */
-  readonly #args = new WeakMap<readonly number[], readonly string[]>();
+  readonly #args = new WeakMap<readonly number[], readonly number[]>();
 
   constructor(options: RedisStoreOptions) {
     const client = options.client as Partial<Redis> | undefined;
@@ -120,22 +120,22 @@ export class RedisStore implements RateLimitStore {
 
   async consume(subject: StoreSubject, dimensions: readonly StoreDimension[], cost: number): Promise<StoreOutcome> {
     const now = this.#clock?.now();
-    const reply = await this.#run('c', subject, dimensions, cost, now, 0);
+    const { reply, offset } = await this.#run(CONSUME, subject, dimensions, cost, now, 0);
     const outcomes: DimensionOutcome[] = [];
     let allowed = true;
     for (let i = 0; i < dimensions.length; i++) {
-      const at = 1 + i * 4;
-      const retryAfterMs = num(reply[at + 3]);
+      const at = offset + 8 + i * 32;
+      const retryAfterMs = reply.readDoubleLE(at + 24);
       if (retryAfterMs !== 0) allowed = false;
       outcomes.push({
         allowed: retryAfterMs === 0,
-        remaining: num(reply[at]),
-        overage: num(reply[at + 1]),
-        resetAt: num(reply[at + 2]),
+        remaining: reply.readDoubleLE(at),
+        overage: reply.readDoubleLE(at + 8),
+        resetAt: reply.readDoubleLE(at + 16),
         retryAfterMs,
       });
     }
-    return { allowed, now: num(reply[0]), dimensions: outcomes };
+    return { allowed, now: reply.readDoubleLE(offset), dimensions: outcomes };
   }
 
   async refund(
@@ -144,7 +144,7 @@ export class RedisStore implements RateLimitStore {
     amount: number,
     chargedAt: number,
   ): Promise<void> {
-    await this.#run('r', subject, dimensions, amount, this.#clock?.now(), chargedAt);
+    await this.#run(REFUND, subject, dimensions, amount, this.#clock?.now(), chargedAt);
   }
 
   async reset(subject: StoreSubject, dimensions: readonly StoreDimension[]): Promise<void> {
@@ -157,35 +157,30 @@ export class RedisStore implements RateLimitStore {
     if (this.#client.status !== 'ready') throw new StoreUnavailableError(this.#client.status);
   }
 
-  /** Queues one operation for the end of the tick; resolves with its part of the reply. */
+  /** Queues one operation for the end of the tick; resolves with the reply and where its part starts. */
   #run(
-    op: 'c' | 'r',
+    op: typeof CONSUME | typeof REFUND,
     subject: StoreSubject,
     dimensions: readonly StoreDimension[],
     amount: number,
     now: number | undefined,
     chargedAt: number,
-  ): Promise<Reply[]> {
+  ): Promise<ReplyPart> {
     this.#ready();
     const keys: string[] = [];
     for (const d of dimensions) keys.push(storageKey(subject, d));
-    const head = [
-      op,
-      String(amount),
-      now === undefined ? '' : String(now),
-      String(chargedAt),
-      String(dimensions.length),
-    ];
+    // NaN: "the server's TIME".
+    const head = [op, amount, now ?? Number.NaN, chargedAt, dimensions.length];
     const at = now ?? Date.now();
     // Calendar windows pass boundaries near the caller's clock; the script picks by the server's.
     const settings = dimensions.map((d) => this.#argsOf(d.algorithm.kind, d.algorithm.scriptParams(at)));
-    return new Promise<Reply[]>((resolve, reject) => {
+    return new Promise<ReplyPart>((resolve, reject) => {
       const operation: Operation = {
         keys,
         head,
         settings,
         dimensions,
-        replyLength: 1 + (op === 'c' ? 4 * dimensions.length : 0),
+        replyBytes: 8 * (1 + (op === CONSUME ? 4 * dimensions.length : 0)),
         resolve,
         reject,
       };
@@ -195,11 +190,11 @@ export class RedisStore implements RateLimitStore {
     });
   }
 
-  /** A dimension's script arguments as strings: kind, count, parameters (cached per parameter array). */
-  #argsOf(kind: StoreDimension['algorithm']['kind'], params: readonly number[]): readonly string[] {
+  /** A dimension's script arguments: kind, count, parameters (cached per parameter array). */
+  #argsOf(kind: StoreDimension['algorithm']['kind'], params: readonly number[]): readonly number[] {
     let args = this.#args.get(params);
     if (args === undefined) {
-      args = [KIND_CODES[kind], String(params.length), ...params.map(String)];
+      args = [KIND_NUMBERS[KIND_CODES[kind]] ?? 0, params.length, ...params];
       this.#args.set(params, args);
     }
     return args;
@@ -227,31 +222,33 @@ export class RedisStore implements RateLimitStore {
     }
     const keys: string[] = [];
     const codes = new Set<string>();
-    // Each distinct dimension setting once per call, referred to by index (the script parses it once).
-    const index = new Map<readonly string[], string>();
-    const settings: string[] = [];
-    const operations: string[] = [String(batch.length)];
+    // Each distinct dimension setting once per call, referred to by index (the script reads it once).
+    const index = new Map<readonly number[], number>();
+    const numbers: number[] = [0];
     for (const operation of batch) {
-      keys.push(...operation.keys);
-      operations.push(...operation.head);
       for (const setting of operation.settings) {
-        let at = index.get(setting);
-        if (at === undefined) {
-          at = String(index.size + 1);
-          index.set(setting, at);
-          settings.push(...setting);
+        if (!index.has(setting)) {
+          index.set(setting, index.size + 1);
+          for (const n of setting) numbers.push(n);
         }
-        operations.push(at);
       }
+    }
+    numbers[0] = index.size;
+    numbers.push(batch.length);
+    for (const operation of batch) {
+      for (const key of operation.keys) keys.push(key);
+      for (const n of operation.head) numbers.push(n);
+      for (const setting of operation.settings) numbers.push(index.get(setting) ?? 0);
       for (const d of operation.dimensions) codes.add(KIND_CODES[d.algorithm.kind]);
     }
-    const args = [String(index.size), ...settings, ...operations];
+    const args = Buffer.allocUnsafe(numbers.length * 8);
+    for (let i = 0; i < numbers.length; i++) args.writeDoubleLE(numbers[i] as number, i * 8);
     this.#call(this.#scriptFor([...codes].sort().join(',')), keys, args).then(
       (reply) => {
-        let at = 0;
+        let offset = 0;
         for (const operation of batch) {
-          operation.resolve(reply.slice(at, at + operation.replyLength));
-          at += operation.replyLength;
+          operation.resolve({ reply, offset });
+          offset += operation.replyBytes;
         }
       },
       (error: unknown) => {
@@ -271,31 +268,38 @@ export class RedisStore implements RateLimitStore {
     return script;
   }
 
-  async #call(script: Script, keys: readonly string[], args: readonly string[]): Promise<Reply[]> {
+  async #call(script: Script, keys: readonly string[], args: Buffer): Promise<Buffer> {
     try {
-      return (await this.#client.evalsha(script.sha, keys.length, ...keys, ...args)) as Reply[];
+      return reply(await this.#client.callBuffer('evalsha', script.sha, keys.length, ...keys, args));
     } catch (error) {
       if (!isNoScript(error)) throw error;
       // First use on this node (or after a restart / failover): EVAL runs it and caches it.
-      return (await this.#client.eval(script.source, keys.length, ...keys, ...args)) as Reply[];
+      return reply(await this.#client.callBuffer('eval', script.source, keys.length, ...keys, args));
     }
   }
 }
 
-/** One element of the script's reply. */
-type Reply = number | string;
+/** Operation codes of the script. */
+const CONSUME = 0;
+const REFUND = 1;
+
+/** The script's whole reply (doubles) and the byte offset where one operation's part starts. */
+interface ReplyPart {
+  readonly reply: Buffer;
+  readonly offset: number;
+}
 
 /** An operation waiting for the end of the tick. */
 interface Operation {
   readonly keys: readonly string[];
-  /** op, amount, now, chargedAt, number of dimensions. */
-  readonly head: readonly string[];
+  /** op, amount, now (NaN: the server's), chargedAt, number of dimensions. */
+  readonly head: readonly number[];
   /** Per dimension: kind, parameter count, parameters (shared arrays: see `#argsOf`). */
-  readonly settings: readonly (readonly string[])[];
+  readonly settings: readonly (readonly number[])[];
   readonly dimensions: readonly StoreDimension[];
-  /** How many elements of the script's reply are this operation's. */
-  readonly replyLength: number;
-  readonly resolve: (reply: Reply[]) => void;
+  /** How many bytes of the script's reply are this operation's. */
+  readonly replyBytes: number;
+  readonly resolve: (part: ReplyPart) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -303,9 +307,8 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-/** A number of the script's reply: a Redis integer, exact text, or `'inf'`. */
-function num(value: Reply | undefined): number {
-  if (typeof value === 'number') return value;
-  if (value === 'inf') return Infinity;
-  return Number(value);
+/** The script's reply: one string of doubles (anything else means a script of another version). */
+function reply(value: unknown): Buffer {
+  if (!Buffer.isBuffer(value)) throw new TypeError('The rate-limit script answered something other than a string');
+  return value;
 }

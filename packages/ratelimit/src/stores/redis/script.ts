@@ -4,58 +4,74 @@
  * decided against the state the previous one left, so every operation is atomic over all its
  * dimensions and costs one round trip. A script holds only the code of the algorithms it uses:
  * Redis runs a script's top level on every call, so every function it defines is a closure built
- * per call (with all five algorithms that was a fifth of the script's time). It mirrors the
- * algorithms in `../../algorithms/` operation for operation (same IEEE double arithmetic, state
- * stored as packed doubles, which round-trip exactly), so the memory and Redis stores decide
- * alike; a differential property test holds them to it.
+ * per call. It mirrors the algorithms in `../../algorithms/` operation for operation (same IEEE
+ * double arithmetic, state stored as packed doubles, which round-trip exactly), so the memory and
+ * Redis stores decide alike; a differential property test holds them to it.
+ *
+ * Numbers travel as little-endian IEEE doubles, both ways: exact, and cheap. Counted with
+ * callgrind on redis-server, Lua's `tonumber` of an argument string (strtod) cost ~1,700
+ * instructions and every extra argument ~900 more, where `struct.unpack` reads several numbers
+ * in one call.
  *
  * KEYS: every operation's keys, in order (one per dimension; one operation's keys share a hash tag).
- * ARGV: number of distinct dimension settings, then each: kind code, number of params, params…;
- *       then the number of operations, then per operation: op ('c' consume | 'r' refund),
- *       cost-or-amount, now ('' = the server's TIME, read once per call), chargedAt, number of
- *       dimensions, then per dimension the index (from 1) of its settings.
- * Returns, per operation: now, then for 'c' per dimension: remaining, overage, resetAt, retryAfter —
- * as Redis integers when whole, else as exact text (`%.17g`; a Lua number with a fraction would be
- * truncated in a Redis reply); `'inf'` for an infinite wait.
+ * ARGV[1]: doubles — number of distinct dimension settings, then each: kind (see `KIND_NUMBERS`),
+ *       number of params, params…; then the number of operations, then per operation: op (0 consume,
+ *       1 refund), cost-or-amount, now (NaN = the server's TIME, read once per call), chargedAt,
+ *       number of dimensions, then per dimension the index (from 1) of its settings.
+ * Returns one string of doubles: per operation, now, then for a consume per dimension: remaining,
+ * overage, resetAt, retryAfter (`Infinity` for a cost that never fits).
  */
+/** How the script's arguments name each algorithm (by its code): numbers, like every other argument. */
+export const KIND_NUMBERS: Readonly<Record<string, number>> = { tb: 1, gc: 2, fw: 3, sw: 4, sl: 5 };
+
 const COMMON = `
 local TOL = 1e-3
 local INF = math.huge
 local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
 
--- A number for the reply: whole numbers as Redis integers (cheap to build and to parse, and every
--- count, instant and wait is whole with the server's clock); others as exact text.
-local function out(x)
-  if x == INF then return 'inf' end
-  if x == floor(x) and x > -9007199254740992 and x < 9007199254740992 then return x end
-  return string.format('%.17g', x)
-end
-
--- State is stored as little-endian IEEE doubles (struct): exact, and far cheaper than text.
+-- State is stored as little-endian IEEE doubles (struct): exact, and far cheaper than text. The
+-- common lengths get fixed formats and table constructors: a table grown key by key is resized at
+-- every power of two, and building a format string per save costs more than the packing.
+local spack, sunpack = struct.pack, struct.unpack
 local function load(key)
   local raw = redis.call('GET', key)
   if not raw then return nil end
-  local n = #raw / 8
+  local len = #raw
+  if len == 16 then
+    local a, b = sunpack('<dd', raw)
+    return { a, b }
+  elseif len == 8 then
+    local a = sunpack('<d', raw)
+    return { a }
+  elseif len == 24 then
+    local a, b, c = sunpack('<ddd', raw)
+    return { a, b, c }
+  end
+  local n = len / 8
   if n ~= floor(n) then return nil end
   local s = {}
-  for i = 1, n do s[i] = struct.unpack('<d', raw, i * 8 - 7) end
+  for i = 1, n do s[i] = sunpack('<d', raw, i * 8 - 7) end
   return s
 end
 
 local function save(key, nxt, ttl)
   if nxt == nil then
     redis.call('DEL', key)
-  else
-    local packed
-    if #nxt <= 8 then
-      packed = struct.pack('<' .. string.rep('d', #nxt), unpack(nxt))
-    else
-      local parts = {}
-      for i = 1, #nxt do parts[i] = struct.pack('<d', nxt[i]) end
-      packed = table.concat(parts)
-    end
-    redis.call('SET', key, packed, 'PX', max(1, ceil(ttl)))
+    return
   end
+  local n, packed = #nxt, nil
+  if n == 2 then
+    packed = spack('<dd', nxt[1], nxt[2])
+  elseif n == 1 then
+    packed = spack('<d', nxt[1])
+  elseif n == 3 then
+    packed = spack('<ddd', nxt[1], nxt[2], nxt[3])
+  else
+    local parts = {}
+    for i = 1, n do parts[i] = spack('<d', nxt[i]) end
+    packed = table.concat(parts)
+  end
+  redis.call('SET', key, packed, 'PX', max(1, ceil(ttl)))
 end
 
 local function split(available, overage)
@@ -63,19 +79,14 @@ local function split(available, overage)
   return max(0, floor(clamped - overage)), max(0, overage - clamped)
 end
 
--- Result tables are reused from one operation of a call to the next (the main loop resets
--- results_used): building tables is a large part of a script's time in Redis's Lua.
-local results_pool, results_used = {}, 0
+-- An algorithm's verdict on one dimension goes to R, 7 slots per dimension from RB (allowed,
+-- remaining, overage in use, resetAt, retry, next state, ttl): one flat table for the whole call
+-- rather than a table per verdict (creating and filling tables is most of a script's time).
+local R, RB = { false, 0, 0, 0, 0, false, 0 }, 0
 local function result(allowed, available, overage, resetAt, retry, nxt, ttl)
   local remaining, inUse = split(available, overage)
-  results_used = results_used + 1
-  local r = results_pool[results_used]
-  if r == nil then
-    r = {}
-    results_pool[results_used] = r
-  end
-  r.allowed, r.remaining, r.overage, r.resetAt, r.retry, r.nxt, r.ttl = allowed, remaining, inUse, resetAt, retry, nxt, ttl
-  return r
+  R[RB + 1], R[RB + 2], R[RB + 3], R[RB + 4], R[RB + 5], R[RB + 6], R[RB + 7] =
+    allowed, remaining, inUse, resetAt, retry, nxt, ttl
 end
 
 `;
@@ -291,10 +302,12 @@ end
 };
 
 const MAIN = `
+local A = ARGV[1]
+-- Formats reading 1 to 8 doubles at once.
+local F = { '<d', '<dd', '<ddd', '<dddd', '<ddddd', '<dddddd', '<ddddddd', '<dddddddd' }
+
 local server_now = nil
-local function now_of(arg)
-  local given = tonumber(arg)
-  if given ~= nil then return given end
+local function server_time()
   if server_now == nil then
     local t = redis.call('TIME')
     server_now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
@@ -302,76 +315,84 @@ local function now_of(arg)
   return server_now
 end
 
--- The batch's distinct dimension settings, parsed once: kind, parameter count, parameters.
-local policies = {}
-local at = 2
-for i = 1, tonumber(ARGV[1]) do
-  local kind, count = ARGV[at], tonumber(ARGV[at + 1])
-  local params = {}
-  for j = 1, count do params[j] = tonumber(ARGV[at + 1 + j]) end
-  policies[i] = { kind = kind, p = params }
-  at = at + 2 + count
+-- Reads 'count' doubles from 'pos' into a new table; returns it and the next position.
+local function read_list(count, pos)
+  if count == 0 then return {}, pos end
+  if count <= 8 then
+    local list = { sunpack(F[count], A, pos) }
+    local nextpos = list[count + 1]
+    list[count + 1] = nil
+    return list, nextpos
+  end
+  local list = {}
+  for j = 1, count do list[j], pos = sunpack('<d', A, pos) end
+  return list, pos
 end
 
-local reply = {}
-local first = 1
--- Reused by every operation of the call (fields overwritten, entries beyond n never read).
-local dims, results = {}, {}
-local operations = tonumber(ARGV[at])
-at = at + 1
-for _ = 1, operations do
-  local op, amount, now, chargedAt, n = ARGV[at], tonumber(ARGV[at + 1]), now_of(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
-  at = at + 5
-  results_used = 0
-  for i = 1, n do
-    local policy = policies[tonumber(ARGV[at + i - 1])]
-    local key = KEYS[first + i - 1]
-    local d = dims[i]
-    if d == nil then
-      d = {}
-      dims[i] = d
-    end
-    d.kind, d.p, d.key, d.s = policy.kind, policy.p, key, load(key)
-  end
-  at = at + n
-  first = first + n
-  reply[#reply + 1] = out(now)
+-- The call's distinct dimension settings, read once: kind and parameters, by index.
+local kinds, params = {}, {}
+local settings, pos = sunpack('<d', A, 1)
+for i = 1, settings do
+  local kind, count
+  kind, count, pos = sunpack('<dd', A, pos)
+  kinds[i], params[i], pos = kind, read_list(count, pos)
+end
 
-  if op == 'r' then
+local reply, nr = {}, 0
+local first = 1
+-- The operation's dimensions, 4 slots each (kind, params, key, state), reused by every operation.
+local D = { false, false, false, false }
+local operations
+operations, pos = sunpack('<d', A, pos)
+for _ = 1, operations do
+  local op, amount, now, chargedAt, n
+  op, amount, now, chargedAt, n, pos = sunpack('<ddddd', A, pos)
+  if now ~= now then now = server_time() end
+  for i = 1, n do
+    local setting, key, b = nil, KEYS[first + i - 1], (i - 1) * 4
+    setting, pos = sunpack('<d', A, pos)
+    D[b + 1], D[b + 2], D[b + 3], D[b + 4] = kinds[setting], params[setting], key, load(key)
+  end
+  first = first + n
+  nr = nr + 1
+  reply[nr] = spack('<d', now)
+
+  if op == 1 then
+    RB = 0
     for i = 1, n do
-      local d = dims[i]
-      local r = REFUND[d.kind](d.p, d.s, now, amount, chargedAt)
-      save(d.key, r.nxt, r.ttl)
+      local b = (i - 1) * 4
+      REFUND[D[b + 1]](D[b + 2], D[b + 4], now, amount, chargedAt)
+      save(D[b + 3], R[6], R[7])
     end
   else
     local allowed = true
     for i = 1, n do
-      local d = dims[i]
-      results[i] = EVAL[d.kind](d.p, d.s, now, amount)
-      if not results[i].allowed then allowed = false end
+      local b = (i - 1) * 4
+      RB = (i - 1) * 7
+      EVAL[D[b + 1]](D[b + 2], D[b + 4], now, amount)
+      if not R[RB + 1] then allowed = false end
     end
     if allowed and amount > 0 then
-      for i = 1, n do save(dims[i].key, results[i].nxt, results[i].ttl) end
+      for i = 1, n do save(D[(i - 1) * 4 + 3], R[(i - 1) * 7 + 6], R[(i - 1) * 7 + 7]) end
     elseif not allowed then
       -- Nothing is charged: dimensions that would have admitted report their usage as it is.
       for i = 1, n do
-        if results[i].allowed then
-          local d = dims[i]
-          results[i] = EVAL[d.kind](d.p, d.s, now, 0)
+        RB = (i - 1) * 7
+        if R[RB + 1] then
+          local b = (i - 1) * 4
+          EVAL[D[b + 1]](D[b + 2], D[b + 4], now, 0)
         end
       end
     end
     -- Per dimension; a dimension admits exactly when its wait is 0 (a denial always waits >= 1 ms).
     for i = 1, n do
-      local r = results[i]
-      reply[#reply + 1] = out(r.remaining)
-      reply[#reply + 1] = out(r.overage)
-      reply[#reply + 1] = out(r.resetAt)
-      reply[#reply + 1] = out(r.retry)
+      local rb = (i - 1) * 7
+      nr = nr + 1
+      reply[nr] = spack('<dddd', R[rb + 2], R[rb + 3], R[rb + 4], R[rb + 5])
     end
   end
 end
-return reply
+return table.concat(reply)
 `;
 
 /**
@@ -380,7 +401,8 @@ return reply
  */
 export function limitScript(codes: readonly string[]): string {
   const used = [...new Set(codes)].sort();
-  const table = (suffix: string): string => `{ ${used.map((c) => `${c} = ${c}_${suffix}`).join(', ')} }`;
+  const table = (suffix: string): string =>
+    `{ ${used.map((c) => `[${String(KIND_NUMBERS[c] ?? 0)}] = ${c}_${suffix}`).join(', ')} }`;
   return [
     COMMON,
     ...used.map((c) => ALGORITHMS[c] ?? ''),
