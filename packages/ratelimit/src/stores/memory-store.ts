@@ -51,6 +51,9 @@ export class MemoryStore implements RateLimitStore {
   readonly #tables = new Map<string, StateTable>();
   readonly #maxKeys: number;
   readonly #clock: Clock;
+  // The last dimension asked about and its table: most decisions ask about the same one again.
+  #lastDimension: StoreDimension | undefined;
+  #lastTable: StateTable | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxKeys = positiveInteger(options.maxKeys ?? 100_000, 'maxKeys');
@@ -113,11 +116,14 @@ export class MemoryStore implements RateLimitStore {
   }
 
   #table(d: StoreDimension): StateTable {
+    if (d === this.#lastDimension) return this.#lastTable as StateTable;
     let table = this.#tables.get(d.slot);
     if (table === undefined) {
       table = new RecentKeys(this.#maxKeys);
       this.#tables.set(d.slot, table);
     }
+    this.#lastDimension = d;
+    this.#lastTable = table;
     return table;
   }
 
