@@ -294,7 +294,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     source: DecisionSource,
   ): Decision {
     const count = outcome.dimensions.length;
-    const dimensions: DimensionUsage[] = new Array<DimensionUsage>(count);
+    // Filled by push: a preallocated `new Array(count)` is holey, and slower to build and read.
+    const dimensions: DimensionUsage[] = [];
     // The most constrained dimension: fewest remaining (ties: the later reset); when denied, the
     // denying dimension with the longest wait.
     let tightest = 0;
@@ -314,7 +315,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         resetAt: d.resetAt,
         retryAfterMs: d.retryAfterMs,
       };
-      dimensions[i] = usage;
+      dimensions.push(usage);
       if (i > 0) {
         const t = dimensions[tightest] as DimensionUsage;
         if (usage.remaining < t.remaining || (usage.remaining === t.remaining && usage.resetAt > t.resetAt))
