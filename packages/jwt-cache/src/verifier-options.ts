@@ -16,6 +16,7 @@ import { createJwksSource, jwksUrl, type JwksSource } from './keys/jwks-source.j
 import type { JwksCacheOptions } from './keys/jwks-options.js';
 import { providerOf, type KeyProvider } from './keys/provider.js';
 import { StaticKeys } from './keys/static-keys.js';
+import { claimRules, type ClaimRules } from './token/claims.js';
 import type { KeyHeaderPolicy } from './token/parse.js';
 
 /**
@@ -135,17 +136,13 @@ export interface ResolvedIssuer {
   readonly algorithms: ReadonlySet<string>;
   readonly crit: ReadonlySet<string>;
   readonly maxTokenAgeMs: number | undefined;
-  /** What jose checks (everything but the time, which is set per verification). */
+  /** What jose's `flattenedVerify` enforces besides the signature: the allowlist again, the `crit` names understood. */
   readonly jose: {
     readonly algorithms: string[];
-    readonly issuer: string;
-    readonly audience?: string | string[];
-    readonly typ?: string;
-    readonly requiredClaims: string[];
-    readonly maxTokenAge?: number;
-    readonly clockTolerance: number;
     readonly crit?: Record<string, boolean>;
   };
+  /** What the claims must satisfy, checked once the signature has verified. */
+  readonly claims: ClaimRules;
 }
 
 export interface ResolvedVerifierOptions {
@@ -283,14 +280,9 @@ function resolveIssuer(
     maxTokenAgeMs,
     jose: {
       algorithms,
-      issuer: name,
-      ...(audience === undefined ? {} : { audience }),
-      ...(typ === undefined ? {} : { typ }),
-      requiredClaims,
-      ...(maxTokenAgeMs === undefined ? {} : { maxTokenAge: maxTokenAgeMs / 1000 }),
-      clockTolerance: tolerance / 1000,
       ...(crit.length === 0 ? {} : { crit: Object.fromEntries(crit.map((c) => [c, true])) }),
     },
+    claims: claimRules({ issuer: name, audience, typ, requiredClaims, maxTokenAgeMs, toleranceMs: tolerance }),
   };
 }
 

@@ -1,12 +1,19 @@
+import { isUtf8 } from 'node:buffer';
 import { JwtVerificationError } from '../errors.js';
 
-/** What is read from a token before any key is looked up (nothing here is trusted yet). */
+/**
+ * What is read from a token before any key is looked up. Nothing here is trusted until the
+ * signature over `jws` has verified; then `header` and `payload` are what it covers (each segment
+ * is canonical base64url, which has one decoding, and strict UTF-8 JSON).
+ */
 export interface ParsedToken {
   readonly header: Readonly<Record<string, unknown>>;
   readonly alg: string;
   readonly kid: string | undefined;
   readonly crit: readonly string[] | undefined;
   readonly payload: Readonly<Record<string, unknown>>;
+  /** The three segments, as jose's `flattenedVerify` takes them. */
+  readonly jws: { readonly protected: string; readonly payload: string; readonly signature: string };
 }
 
 /** What to do with header parameters that carry a key or say where to fetch one. */
@@ -31,7 +38,8 @@ export function parseToken(token: unknown, maxBytes: number, keyHeaders: KeyHead
   if (second === -1 || token.indexOf('.', second + 1) !== -1) {
     throw malformed('The token is not a compact JWS (three dot-separated parts)');
   }
-  const header = decodeObject(token.slice(0, first), 'header');
+  const encodedHeader = token.slice(0, first);
+  const header = decodeObject(encodedHeader, 'header');
   const alg = header['alg'];
   if (typeof alg !== 'string' || alg === '') throw malformed('The token header has no "alg"');
   if (alg.toLowerCase() === 'none') {
@@ -54,9 +62,11 @@ export function parseToken(token: unknown, maxBytes: number, keyHeaders: KeyHead
   const kid = header['kid'];
   if (kid !== undefined && typeof kid !== 'string') throw malformed('The token header "kid" is not a string');
   const crit = checkCrit(header);
-  if (!canonical(token.slice(second + 1))) throw malformed('The token signature is not canonical base64url');
-  const payload = decodeObject(token.slice(first + 1, second), 'payload');
-  return { header, alg, kid, crit, payload };
+  const signature = token.slice(second + 1);
+  if (!canonical(signature)) throw malformed('The token signature is not canonical base64url');
+  const encodedPayload = token.slice(first + 1, second);
+  const payload = decodeObject(encodedPayload, 'payload');
+  return { header, alg, kid, crit, payload, jws: { protected: encodedHeader, payload: encodedPayload, signature } };
 }
 
 function checkCrit(header: Readonly<Record<string, unknown>>): readonly string[] | undefined {
@@ -91,9 +101,12 @@ function canonical(segment: string): boolean {
 
 function decodeObject(segment: string, part: 'header' | 'payload'): Readonly<Record<string, unknown>> {
   if (!canonical(segment)) throw malformed(`The token ${part} is not canonical base64url`);
+  const bytes = Buffer.from(segment, 'base64url');
+  // Strict, as jose decodes: invalid UTF-8 is refused, not replaced with U+FFFD.
+  if (!isUtf8(bytes)) throw malformed(`The token ${part} is not UTF-8`);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw malformed(`The token ${part} is not JSON`, error);
   }
