@@ -7,6 +7,7 @@ import type { KeyEntry } from './keys/key-entry.js';
 import type { JwksSource } from './keys/jwks-source.js';
 import { checkClaims } from './token/claims.js';
 import { fromJoseError, type FailureSite } from './token/jose-errors.js';
+import { HeaderMemo } from './token/header-memo.js';
 import { parseToken, type ParsedToken } from './token/parse.js';
 import { deepFreeze, type VerifiedJwt } from './verified.js';
 import {
@@ -101,9 +102,11 @@ class Verifier implements JwtVerifier {
   readonly #o: ResolvedVerifierOptions;
   readonly #cache: TokenCache | undefined;
   readonly #cacheTtlMs: number;
+  readonly #headers: HeaderMemo;
 
   constructor(options: ResolvedVerifierOptions) {
     this.#o = options;
+    this.#headers = new HeaderMemo(options.keyHeaders);
     this.events = options.events;
     this.#cache = options.cache === undefined ? undefined : new TokenCache(options.cache);
     this.#cacheTtlMs = options.cache?.ttlMs ?? 0;
@@ -147,7 +150,7 @@ class Verifier implements JwtVerifier {
   async #verify(token: string): Promise<VerifiedJwt> {
     let site: { issuer: string | undefined; kid: string | undefined } = NO_SITE;
     try {
-      const parsed = parseToken(token, this.#o.maxTokenBytes, this.#o.keyHeaders);
+      const parsed = parseToken(token, this.#o.maxTokenBytes, this.#headers);
       const issuer = this.#issuerOf(parsed.payload['iss']);
       const { alg, kid } = parsed;
       const where = { issuer: issuer.name, kid };
@@ -207,7 +210,8 @@ class Verifier implements JwtVerifier {
   /** Refuses an algorithm or a critical extension the issuer does not allow; else what jose is to enforce. */
   #joseOptions(issuer: ResolvedIssuer, parsed: ParsedToken, site: FailureSite): VerifyOptions {
     const { alg, crit } = parsed;
-    if (!issuer.algorithms.has(alg)) {
+    const options = issuer.jose.get(alg);
+    if (options === undefined) {
       throw new JwtVerificationError(
         'algorithm',
         `The algorithm ${JSON.stringify(alg.slice(0, 20))} is not allowed`,
@@ -225,7 +229,7 @@ class Verifier implements JwtVerifier {
         }
       }
     }
-    return issuer.jose;
+    return options;
   }
 
   /**
