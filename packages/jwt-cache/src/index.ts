@@ -33,7 +33,7 @@ export type { JwksCacheOptions } from './keys/jwks-options.js';
 export { createJwksSource } from './keys/jwks-source.js';
 export type { JwksSource, JwksSourceOptions, JwksSourceState } from './keys/jwks-source.js';
 export type { JwksSnapshot } from './keys/snapshot.js';
-export type { KeyHeaderPolicy } from './token/parse.js';
+export type { KeyHeaderPolicy } from './token/header.js';
 export type { VerifiedJwt } from './verified.js';
 export { createJwtVerifier } from './verifier.js';
 export type { JwtVerifier } from './verifier.js';

@@ -28,9 +28,16 @@ export interface VerifiedJwt {
 
 /** Freezes a JSON value and everything in it. */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) freezeObject(value);
   return value;
+}
+
+// Runs on every verification: own keys, and no call (nor array of values) per primitive member.
+function freezeObject(object: object): void {
+  Object.freeze(object);
+  const record = object as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const member = record[key];
+    if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) freezeObject(member);
+  }
 }

@@ -8,7 +8,7 @@ import {
   systemClock,
   type Clock,
 } from '@portcullis/core';
-import type { JWK } from 'jose';
+import type { JWK, VerifyOptions } from 'jose';
 import { ALL_ALGORITHMS, ASYMMETRIC_ALGORITHMS, isSymmetric, type JwsAlgorithm } from './algorithms.js';
 import type { TokenCacheKey } from './cache/token-cache.js';
 import type { JwtCacheEvents } from './events.js';
@@ -16,7 +16,8 @@ import { createJwksSource, jwksUrl, type JwksSource } from './keys/jwks-source.j
 import type { JwksCacheOptions } from './keys/jwks-options.js';
 import { providerOf, type KeyProvider } from './keys/provider.js';
 import { StaticKeys } from './keys/static-keys.js';
-import type { KeyHeaderPolicy } from './token/parse.js';
+import { claimRules, type ClaimRules } from './token/claims.js';
+import type { KeyHeaderPolicy } from './token/header.js';
 
 /**
  * How tokens of one issuer are checked, and where its keys come from: a JWKS (`jwks`) or keys
@@ -132,20 +133,17 @@ export interface JwtVerifierOptions {
 export interface ResolvedIssuer {
   readonly name: string;
   readonly provider: KeyProvider;
-  readonly algorithms: ReadonlySet<string>;
   readonly crit: ReadonlySet<string>;
   readonly maxTokenAgeMs: number | undefined;
-  /** What jose checks (everything but the time, which is set per verification). */
-  readonly jose: {
-    readonly algorithms: string[];
-    readonly issuer: string;
-    readonly audience?: string | string[];
-    readonly typ?: string;
-    readonly requiredClaims: string[];
-    readonly maxTokenAge?: number;
-    readonly clockTolerance: number;
-    readonly crit?: Record<string, boolean>;
-  };
+  /**
+   * Per allowed algorithm (one without an entry is refused), what jose's `flattenedVerify`
+   * enforces besides the signature: that `alg` again, and the `crit` names understood. (One
+   * algorithm per entry: jose turns the list into a set on every call, and the token's `alg` is
+   * already known to be allowed.)
+   */
+  readonly jose: ReadonlyMap<string, VerifyOptions>;
+  /** What the claims must satisfy, checked once the signature has verified. */
+  readonly claims: ClaimRules;
 }
 
 export interface ResolvedVerifierOptions {
@@ -278,19 +276,15 @@ function resolveIssuer(
   return {
     name,
     provider,
-    algorithms: new Set(algorithms),
     crit: new Set(crit),
     maxTokenAgeMs,
-    jose: {
-      algorithms,
-      issuer: name,
-      ...(audience === undefined ? {} : { audience }),
-      ...(typ === undefined ? {} : { typ }),
-      requiredClaims,
-      ...(maxTokenAgeMs === undefined ? {} : { maxTokenAge: maxTokenAgeMs / 1000 }),
-      clockTolerance: tolerance / 1000,
-      ...(crit.length === 0 ? {} : { crit: Object.fromEntries(crit.map((c) => [c, true])) }),
-    },
+    jose: new Map(
+      algorithms.map((alg) => [
+        alg,
+        { algorithms: [alg], ...(crit.length === 0 ? {} : { crit: Object.fromEntries(crit.map((c) => [c, true])) }) },
+      ]),
+    ),
+    claims: claimRules({ issuer: name, audience, typ, requiredClaims, maxTokenAgeMs, toleranceMs: tolerance }),
   };
 }
 

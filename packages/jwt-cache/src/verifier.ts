@@ -1,12 +1,14 @@
 import type { Emitter } from '@portcullis/core';
-import { jwtVerify } from 'jose';
+import { flattenedVerify, type JWTHeaderParameters, type JWTPayload, type VerifyOptions } from 'jose';
 import { TokenCache } from './cache/token-cache.js';
 import { isJwtVerificationError, JwtVerificationError } from './errors.js';
 import type { JwtCacheEvents } from './events.js';
 import type { KeyEntry } from './keys/key-entry.js';
 import type { JwksSource } from './keys/jwks-source.js';
-import { fromJoseError } from './token/jose-errors.js';
-import { parseToken } from './token/parse.js';
+import { checkClaims } from './token/claims.js';
+import { fromJoseError, type FailureSite } from './token/jose-errors.js';
+import { HeaderMemo } from './token/header-memo.js';
+import { parseToken, type ParsedToken } from './token/parse.js';
 import { deepFreeze, type VerifiedJwt } from './verified.js';
 import {
   resolveVerifierOptions,
@@ -59,8 +61,9 @@ export interface JwtVerifier extends Disposable {
  * header (`alg: none`, embedded or remote keys `jwk`/`jku`/`x5u`/`x5c`, `b64: false`, malformed
  * `crit` refused); the `iss` claim picks the issuer (unknown ones refused before any key lookup);
  * `alg` in the issuer's allowlist; `crit` names the issuer understands; the key (by `kid`, and fit
- * for `alg`); then jose verifies the signature and `iss`, `aud`, `exp`, `nbf`, `iat`/max age,
- * `typ` and required claims with the clock tolerance.
+ * for `alg`); then jose verifies the signature (and the header rules again); then `typ`, required
+ * claims, `iss`, `aud`, `nbf`, `exp` and `iat`/max age with the clock tolerance, as jose's
+ * `jwtVerify` checks them, on the claims decoded once from the signed payload.
  *
  * @param options - See {@link JwtVerifierOptions}.
  * @throws InvalidOptionError when an option is invalid, naming it.
@@ -99,9 +102,11 @@ class Verifier implements JwtVerifier {
   readonly #o: ResolvedVerifierOptions;
   readonly #cache: TokenCache | undefined;
   readonly #cacheTtlMs: number;
+  readonly #headers: HeaderMemo;
 
   constructor(options: ResolvedVerifierOptions) {
     this.#o = options;
+    this.#headers = new HeaderMemo(options.keyHeaders);
     this.events = options.events;
     this.#cache = options.cache === undefined ? undefined : new TokenCache(options.cache);
     this.#cacheTtlMs = options.cache?.ttlMs ?? 0;
@@ -140,35 +145,39 @@ class Verifier implements JwtVerifier {
     this.dispose();
   }
 
+  // One async function for the whole uncached path: every extra async layer costs promises and
+  // microtasks on each verification.
   async #verify(token: string): Promise<VerifiedJwt> {
     let site: { issuer: string | undefined; kid: string | undefined } = NO_SITE;
     try {
-      const parsed = parseToken(token, this.#o.maxTokenBytes, this.#o.keyHeaders);
+      const parsed = parseToken(token, this.#o.maxTokenBytes, this.#headers);
       const issuer = this.#issuerOf(parsed.payload['iss']);
-      site = { issuer: issuer.name, kid: parsed.kid };
       const { alg, kid } = parsed;
-      if (!issuer.algorithms.has(alg)) {
-        throw new JwtVerificationError(
-          'algorithm',
-          `The algorithm ${JSON.stringify(alg.slice(0, 20))} is not allowed`,
-          site,
-        );
-      }
-      if (parsed.crit !== undefined) {
-        for (const name of parsed.crit) {
-          if (!issuer.crit.has(name)) {
-            throw new JwtVerificationError(
-              'crit',
-              `The critical header extension ${JSON.stringify(name.slice(0, 40))} is not understood`,
-              site,
-            );
-          }
-        }
-      }
+      const where = { issuer: issuer.name, kid };
+      site = where;
+      const options = this.#joseOptions(issuer, parsed, where);
       // Awaited only when pending: a microtask per await adds up on the uncached path.
       const found = issuer.provider.resolve(kid, alg, issuer.name);
       const entry = found instanceof Promise ? await found : found;
-      return await this.#check(token, issuer, entry, alg, kid);
+      let key;
+      try {
+        const imported = entry.verificationKey(alg);
+        key = imported instanceof Promise ? await imported : imported;
+      } catch (error) {
+        throw new JwtVerificationError('key_not_found', `The key of ${issuer.name} cannot be used for ${alg}`, {
+          ...where,
+          cause: error,
+        });
+      }
+      const at = this.#o.clock.now();
+      try {
+        // jose checks the signature over the token's first two segments (and the header rules
+        // again). The flattened form takes the segments parseToken split: no second split.
+        await flattenedVerify(parsed.jws, key, options);
+      } catch (error) {
+        throw fromJoseError(error, where);
+      }
+      return this.#accept(token, parsed, issuer, entry, at, where);
     } catch (error) {
       const failure = isJwtVerificationError(error)
         ? error
@@ -198,41 +207,59 @@ class Verifier implements JwtVerifier {
     );
   }
 
-  async #check(
+  /** Refuses an algorithm or a critical extension the issuer does not allow; else what jose is to enforce. */
+  #joseOptions(issuer: ResolvedIssuer, parsed: ParsedToken, site: FailureSite): VerifyOptions {
+    const { alg, crit } = parsed;
+    const options = issuer.jose.get(alg);
+    if (options === undefined) {
+      throw new JwtVerificationError(
+        'algorithm',
+        `The algorithm ${JSON.stringify(alg.slice(0, 20))} is not allowed`,
+        site,
+      );
+    }
+    if (crit !== undefined) {
+      for (const name of crit) {
+        if (!issuer.crit.has(name)) {
+          throw new JwtVerificationError(
+            'crit',
+            `The critical header extension ${JSON.stringify(name.slice(0, 40))} is not understood`,
+            site,
+          );
+        }
+      }
+    }
+    return options;
+  }
+
+  /**
+   * After the signature has verified: the claims (at `at`, the time the verification started), the
+   * key's state, then the frozen result, cached when the cache is on.
+   */
+  #accept(
     token: string,
+    parsed: ParsedToken,
     issuer: ResolvedIssuer,
     entry: KeyEntry,
-    alg: string,
-    kid: string | undefined,
-  ): Promise<VerifiedJwt> {
-    const site = { issuer: issuer.name, kid };
-    let key;
-    try {
-      const imported = entry.verificationKey(alg);
-      key = imported instanceof Promise ? await imported : imported;
-    } catch (error) {
-      throw new JwtVerificationError('key_not_found', `The key of ${issuer.name} cannot be used for ${alg}`, {
-        ...site,
-        cause: error,
-      });
-    }
-    const clock = this.#o.clock;
-    const at = clock.now();
-    let verified;
-    try {
-      verified = await jwtVerify(token, key, { ...issuer.jose, currentDate: new Date(at) });
-    } catch (error) {
-      throw fromJoseError(error, site);
-    }
+    at: number,
+    site: FailureSite,
+  ): VerifiedJwt {
+    const { alg, kid, header, payload } = parsed;
+    // The claims are checked on the payload parseToken decoded, not on a second decoding by jose:
+    // it is the same string, split at the same two dots (parseToken refuses any other shape), and
+    // each segment was required to be canonical base64url, which has exactly one decoding, and
+    // strict UTF-8; so these are the bytes the signature covers, read as jose reads them.
+    // parseToken also refused "b64": false, so the payload is the base64url of the claims set, as
+    // RFC 7519 requires.
+    checkClaims(header, payload, issuer.claims, at, site);
     // Revoked (or retired) while the signature was being checked: the revocation wins.
-    if (!entry.usable(clock.now())) {
+    if (!entry.usable(this.#o.clock.now())) {
       throw new JwtVerificationError('key_revoked', `The signing key of ${issuer.name} was revoked`, site);
     }
-    const { payload, protectedHeader } = verified;
-    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
+    const exp = typeof payload['exp'] === 'number' ? payload['exp'] * 1000 : undefined;
     const result: VerifiedJwt = Object.freeze({
-      payload: deepFreeze(payload),
-      header: deepFreeze(protectedHeader),
+      payload: deepFreeze(payload as JWTPayload),
+      header: deepFreeze(header as JWTHeaderParameters),
       issuer: issuer.name,
       alg,
       kid,
@@ -242,8 +269,9 @@ class Verifier implements JwtVerifier {
     if (cache !== undefined) {
       let until = at + this.#cacheTtlMs;
       if (exp !== undefined) until = Math.min(until, exp);
-      if (issuer.maxTokenAgeMs !== undefined && typeof payload.iat === 'number') {
-        until = Math.min(until, payload.iat * 1000 + issuer.maxTokenAgeMs);
+      const iat = payload['iat'];
+      if (issuer.maxTokenAgeMs !== undefined && typeof iat === 'number') {
+        until = Math.min(until, iat * 1000 + issuer.maxTokenAgeMs);
       }
       if (until > at) cache.set(token, result, until, entry, issuer.provider);
     }

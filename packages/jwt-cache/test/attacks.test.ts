@@ -1,5 +1,5 @@
 import { generateKeyPair, startHttpServer } from '@portcullis/testkit';
-import { FlattenedSign, SignJWT } from 'jose';
+import { CompactSign, FlattenedSign, SignJWT } from 'jose';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { createJwtVerifier, isJwtVerificationError, type JwtVerifier } from '../src/index.js';
 import { AUDIENCE, b64, fixture, ISSUER, rejectionOf, sign, T0, unsignedToken, type Fixture } from './support.js';
@@ -135,6 +135,20 @@ describe('attack classes are rejected with typed errors', () => {
     await refused(verifier, `${header}.${JSON.stringify(claims)}.${jws.signature}`, 'malformed');
     // Even with the payload spelled in base64url, so the rest of the token is well formed.
     await refused(verifier, `${header}.${b64(claims)}.${jws.signature}`, 'forbidden_header');
+  });
+
+  test('a signed payload that is not UTF-8 is refused, not repaired; a U+FFFD sent as such is kept', async () => {
+    const { verifier } = await setup();
+    const signed = (name: Buffer): Promise<string> =>
+      new CompactSign(
+        Buffer.concat([Buffer.from(`${JSON.stringify(claims).slice(0, -1)},"name":"`), name, Buffer.from('"}')]),
+      )
+        .setProtectedHeader({ alg: 'ES256', kid: 'ec-1' })
+        .sign(ec.privateKey);
+    await refused(verifier, await signed(Buffer.from([0xff])), 'malformed');
+    await refused(verifier, await signed(Buffer.from([0xed, 0xa0, 0x80])), 'malformed');
+    const jwt = await verifier.verify(await signed(Buffer.from('\uFFFD')));
+    expect(jwt.payload['name']).toBe('\uFFFD');
   });
 
   test('an oversized token is refused before any parsing', async () => {

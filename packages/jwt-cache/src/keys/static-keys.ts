@@ -26,6 +26,7 @@ export class StaticKeys implements KeyProvider {
 
   resolve(kid: string | undefined, alg: string, issuer: string): KeyEntry {
     const found = this.#set.find(kid, alg, this.#clock.now());
+    if (typeof found === 'object') return found;
     const which = kid === undefined ? '(no kid)' : JSON.stringify(kid.slice(0, 64));
     if (found === KEY_REVOKED) {
       throw new JwtVerificationError('key_revoked', `The signing key ${which} of ${issuer} was revoked`, {
@@ -39,13 +40,10 @@ export class StaticKeys implements KeyProvider {
         kid,
       });
     }
-    if (found === undefined) {
-      throw new JwtVerificationError('key_not_found', `No configured key of ${issuer} fits kid ${which} and ${alg}`, {
-        issuer,
-        kid,
-      });
-    }
-    return found;
+    throw new JwtVerificationError('key_not_found', `No configured key of ${issuer} fits kid ${which} and ${alg}`, {
+      issuer,
+      kid,
+    });
   }
 
   servable(): boolean {
