@@ -3,7 +3,7 @@ import { generateKeyPair } from '@portcullis/testkit';
 import { jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
 import { describe, expect } from 'vitest';
 import { createJwtVerifier, isJwtVerificationError, type IssuerOptions } from '../src/index.js';
-import { AUDIENCE, ISSUER, T0 } from './support.js';
+import { AUDIENCE, claimSet, ISSUER, T0 } from './support.js';
 
 const key = generateKeyPair('ES256', 'es');
 
@@ -54,18 +54,15 @@ const claimsCase: fc.Arbitrary<ClaimsCase> = fc
   })
   .map((g) => {
     const now = Math.floor((T0 + g.offsetMs) / 1000);
-    const at = (v: unknown): unknown => (typeof v === 'number' ? now + v : v);
-    const claims: Record<string, unknown> = { iss: ISSUER };
-    for (const [name, value] of [
-      ['aud', g.aud],
-      ['exp', at(g.exp)],
-      ['nbf', at(g.nbf)],
-      ['iat', at(g.iat)],
-      ['sub', g.sub],
-      ['jti', g.jti],
-    ] as const) {
-      if (value !== undefined) claims[name] = value;
-    }
+    const claims = claimSet(now, {
+      iss: ISSUER,
+      aud: g.aud,
+      exp: g.exp,
+      nbf: g.nbf,
+      iat: g.iat,
+      sub: g.sub,
+      jti: g.jti,
+    });
     return {
       nowMs: T0 + g.offsetMs,
       toleranceS: g.toleranceS,

@@ -3,7 +3,7 @@ import { generateKeyPair, type TestKeyPair } from '@portcullis/testkit';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect } from 'vitest';
 import { createJwtVerifier, isJwtVerificationError, type JwtVerifier } from '../src/index.js';
-import { AUDIENCE, ISSUER, sign, T0 } from './support.js';
+import { AUDIENCE, claimSet, ISSUER, sign, T0 } from './support.js';
 
 const keys: TestKeyPair[] = [
   generateKeyPair('RS256', 'rs'),
@@ -139,18 +139,7 @@ const claimsCase: fc.Arbitrary<ClaimsCase> = fc
   })
   .map((g) => {
     const now = Math.floor((T0 + g.offsetMs) / 1000);
-    const at = (v: number | string | undefined): number | string | undefined => (typeof v === 'number' ? now + v : v);
-    const claims: Record<string, unknown> = {};
-    for (const [name, value] of [
-      ['iss', g.iss],
-      ['aud', g.aud],
-      ['exp', at(g.exp)],
-      ['nbf', at(g.nbf)],
-      ['iat', at(g.iat)],
-      ['sub', g.sub],
-    ] as const) {
-      if (value !== undefined) claims[name] = value;
-    }
+    const claims = claimSet(now, { iss: g.iss, aud: g.aud, exp: g.exp, nbf: g.nbf, iat: g.iat, sub: g.sub });
     return {
       nowMs: T0 + g.offsetMs,
       toleranceS: g.toleranceS,

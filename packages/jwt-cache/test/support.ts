@@ -74,3 +74,17 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected a rejection, got a value');
 }
+
+/**
+ * The claims of a generated case: the fields that are present, in the order given, with the
+ * numeric times (`exp`, `nbf`, `iat`) taken as offsets in seconds from `nowS`.
+ */
+export function claimSet(nowS: number, fields: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const claims: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const isTime = name === 'exp' || name === 'nbf' || name === 'iat';
+    claims[name] = isTime && typeof value === 'number' ? nowS + value : value;
+  }
+  return claims;
+}
