@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { deepFreeze } from '../verified.js';
 import { readHeader, type KeyHeaderPolicy, type TokenHeader } from './header.js';
 
@@ -8,13 +9,13 @@ const MAX_HEADER_CHARS = 1_024;
 
 /**
  * Remembers the headers that passed {@link readHeader}, by their segment: the same string always
- * reads the same, so a known one is not decoded and checked again. Bounded (oldest forgotten
- * first); refused headers are never kept. The kept headers are deeply frozen, since every token
+ * reads the same, so a known one is not decoded and checked again. Bounded (least recently used
+ * forgotten first); refused headers are never kept. The kept headers are deeply frozen, since every token
  * with that segment shares the object (its `VerifiedJwt.header` included).
  */
 export class HeaderMemo {
   readonly #keyHeaders: KeyHeaderPolicy;
-  readonly #known = new Map<string, TokenHeader>();
+  readonly #known = new LRUCache<string, TokenHeader>({ max: MAX_HEADERS });
 
   constructor(keyHeaders: KeyHeaderPolicy) {
     this.#keyHeaders = keyHeaders;
@@ -32,7 +33,6 @@ export class HeaderMemo {
     const read = readHeader(segment, this.#keyHeaders);
     if (segment.length <= MAX_HEADER_CHARS) {
       deepFreeze(read.header);
-      if (this.#known.size >= MAX_HEADERS) this.#known.delete(this.#known.keys().next().value as string);
       this.#known.set(segment, read);
     }
     return read;
