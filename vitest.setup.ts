@@ -1,4 +1,4 @@
-import { fc } from '@fast-check/vitest';
+import fc from 'fast-check';
 
 // Property runs are reproducible: a failure prints `{ seed, path }`; replay it with
 //   FC_SEED=<seed> FC_PATH=<path> pnpm test
