@@ -13,5 +13,6 @@ export function packageBuild(entry: Readonly<Record<string, string>>): Options {
     clean: true,
     target: 'node20',
     treeshake: true,
+    splitting: true,
   };
 }
