@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { portcullis } from '@portcullis/core/fastify';
+import { portcullis, refusePluginForm } from '@portcullis/core/fastify';
 import { circuitBreakerGuard } from './http/guard.js';
 import type { CircuitBreakerGuardOptions } from './http/options.js';
 
@@ -26,5 +26,7 @@ import type { CircuitBreakerGuardOptions } from './http/options.js';
  * ```
  */
 export function circuitBreaker(options: CircuitBreakerGuardOptions): ReturnType<typeof portcullis> {
+  const refusal = refusePluginForm(options, 'options', 'app.register(circuitBreaker({ breaker }))');
+  if (refusal !== undefined) return refusal;
   return portcullis(circuitBreakerGuard(options));
 }

@@ -425,3 +425,18 @@ describe('fastify plugin encapsulation', () => {
     expect(await res.json()).toEqual({ context: { user: 'ada', tenant: 'acme' } });
   });
 });
+
+describe('fastify: registering the factory itself', () => {
+  test('fails with an error that shows the right form, not "expected a function, got {}"', async () => {
+    const { fastify } = await import('fastify');
+    const app = fastify();
+    onTestFinished(() => app.close());
+    const forbid: Guard = () => respond(403, 'forbidden');
+    // What docs/core.md once said; the plugin form a Fastify user writes by habit.
+    const misuse = app.register(fastifyPortcullis as never, { guard: forbid });
+    await expect(misuse).rejects.toMatchObject({
+      code: 'ERR_PORTCULLIS_INVALID_OPTION',
+      message: expect.stringContaining('await app.register(portcullis(guard))') as unknown,
+    });
+  });
+});

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { portcullis } from '@portcullis/core/fastify';
+import { portcullis, refusePluginForm } from '@portcullis/core/fastify';
 import { jwtGuard } from './http/guard.js';
 import type { JwtGuardOptions, JwtIdentity } from './http/options.js';
 
@@ -33,6 +33,8 @@ import type { JwtGuardOptions, JwtIdentity } from './http/options.js';
  * ```
  */
 export function jwtAuth<Identity = JwtIdentity>(options: JwtGuardOptions<Identity>): ReturnType<typeof portcullis> {
+  const refusal = refusePluginForm(options, 'options', 'app.register(jwtAuth({ verifier }))');
+  if (refusal !== undefined) return refusal;
   // Typed through the adapter (a `FastifyPluginCallback`) so that the declarations import it, and
   // with it its typing of `request.portcullis`, for code that imports only this entry point.
   return portcullis(jwtGuard(options));

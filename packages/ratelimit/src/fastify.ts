@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { portcullis } from '@portcullis/core/fastify';
+import { portcullis, refusePluginForm } from '@portcullis/core/fastify';
 // Brings the adapter's typing of `request.portcullis` to code that imports only this entry point.
 import { rateLimitGuard } from './http/guard.js';
 import type { RateLimitGuardOptions } from './http/options.js';
@@ -34,6 +34,8 @@ import type { RateLimitGuardOptions } from './http/options.js';
  * ```
  */
 export function rateLimit(options: RateLimitGuardOptions): ReturnType<typeof portcullis> {
+  const refusal = refusePluginForm(options, 'options', 'app.register(rateLimit({ limiter }))');
+  if (refusal !== undefined) return refusal;
   // Typed through the adapter (a `FastifyPluginCallback`) so that the declarations import it, and
   // with it its typing of `request.portcullis`, for code that imports only this entry point.
   return portcullis(rateLimitGuard(options));

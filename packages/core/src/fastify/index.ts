@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export { portcullis } from './plugin.js';
+export { refusePluginForm } from './plugin-form.js';

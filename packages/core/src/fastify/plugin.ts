@@ -9,6 +9,7 @@ import { serializeBody } from '../http/response-body.js';
 import { assertVerdict, runGuard } from '../http/run-guard.js';
 import { createGatewayRequest, type GatewayRequest, type GuardContext } from '../request.js';
 import { isFunctionOption } from '../validate.js';
+import { refusePluginForm } from './plugin-form.js';
 import type { ContinueVerdict, OnComplete, RespondVerdict } from '../verdict.js';
 
 declare module 'fastify' {
@@ -67,6 +68,8 @@ declare module 'fastify' {
  * ```
  */
 export function portcullis(guard: Guard<object>): FastifyPluginCallback {
+  const refusal = refusePluginForm(guard, 'guard', 'app.register(portcullis(guard))');
+  if (refusal !== undefined) return refusal;
   isFunctionOption(guard, 'guard');
   function portcullisPlugin(instance: FastifyInstance, _options: unknown, done: (error?: Error) => void): void {
     // Per registration: the same plugin registered in two scopes must not share request state.

@@ -1,0 +1,14 @@
+import { fastify } from 'fastify';
+import { expect, onTestFinished, test } from 'vitest';
+import { circuitBreaker } from './fastify.js';
+
+test('registering the factory itself as the plugin fails with the right form in the message', async () => {
+  const app = fastify();
+  onTestFinished(() => app.close());
+  // The Fastify habit: app.register(plugin, options). The factory must be called instead.
+  const misuse = app.register(circuitBreaker as never, {});
+  await expect(misuse).rejects.toMatchObject({
+    code: 'ERR_PORTCULLIS_INVALID_OPTION',
+    message: expect.stringContaining('await app.register(circuitBreaker({ breaker }))') as unknown,
+  });
+});
