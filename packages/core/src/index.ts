@@ -15,7 +15,7 @@ export type { EventMap, Listener } from './events.js';
 export type { ContextOf, Guard } from './guard.js';
 export { reportUnhandled } from './report-error.js';
 export { createGatewayRequest, withContext } from './request.js';
-export type { GatewayRequest, GatewayRequestInit, GuardContext } from './request.js';
+export type { GatewayRequest, GatewayRequestInit, GuardContext, PortcullisContext } from './request.js';
 export {
   duration,
   finiteNumber,

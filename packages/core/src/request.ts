@@ -1,5 +1,27 @@
-/** What earlier guards put in the request's context, merged in order (see `compose`). */
-export type GuardContext = Readonly<Record<string, unknown>>;
+/**
+ * The context entries that Portcullis packages add, by name, for typing only: each package declares
+ * its own by augmenting this interface (`@portcullis/ratelimit` adds `rateLimit`,
+ * `@portcullis/jwt-cache` adds `jwt` and `identity`), so that importing a package types
+ * `req.portcullis.rateLimit` without a cast. Your own guards can do the same.
+ *
+ * @example
+ * ```ts
+ * declare module '@portcullis/core' {
+ *   interface PortcullisContext {
+ *     readonly tenant: string; // added by my requireTenant guard
+ *   }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by augmentation
+export interface PortcullisContext {}
+
+/**
+ * What earlier guards put in the request's context, merged in order (see `compose`): any name, with
+ * the entries declared in {@link PortcullisContext} typed (and optional: the guard that adds one may
+ * not have run).
+ */
+export type GuardContext = Readonly<Partial<PortcullisContext>> & Readonly<Record<string, unknown>>;
 
 /**
  * The minimal, framework-neutral view of an incoming request that every guard receives. Adapters

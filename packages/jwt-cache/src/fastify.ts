@@ -29,7 +29,7 @@ import type { JwtGuardOptions, JwtIdentity } from './http/options.js';
  *
  * const app = Fastify();
  * await app.register(jwtAuth({ verifier, scopes: ['orders:read'] }));
- * app.get('/me', (request) => ({ identity: request.portcullis?.['identity'] }));
+ * app.get('/me', (request) => ({ subject: request.portcullis?.jwt?.payload.sub })); // typed, no cast
  * ```
  */
 export function jwtAuth<Identity = JwtIdentity>(options: JwtGuardOptions<Identity>): ReturnType<typeof portcullis> {

@@ -26,6 +26,15 @@ export interface VerifiedJwt {
   readonly expiresAt: number | undefined;
 }
 
+declare module '@portcullis/core' {
+  // Types `req.portcullis.jwt` (and `req.context.jwt`) for every app that imports this package. The
+  // `identity` entry is left to the app: its shape is whatever its `identity` option maps to.
+  interface PortcullisContext {
+    /** The verified token, set by `@portcullis/jwt-cache`'s guard when it let the request through. */
+    readonly jwt: VerifiedJwt;
+  }
+}
+
 /** Freezes a JSON value and everything in it. */
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) freezeObject(value);

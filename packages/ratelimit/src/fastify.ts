@@ -30,7 +30,7 @@ import type { RateLimitGuardOptions } from './http/options.js';
  *
  * const app = Fastify();
  * await app.register(rateLimit({ limiter }));
- * app.get('/', (request) => ({ remaining: (request.portcullis?.['rateLimit'] as { remaining: number }).remaining }));
+ * app.get('/', (request) => ({ remaining: request.portcullis?.rateLimit?.remaining })); // typed, no cast
  * ```
  */
 export function rateLimit(options: RateLimitGuardOptions): ReturnType<typeof portcullis> {

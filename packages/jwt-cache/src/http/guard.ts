@@ -14,11 +14,10 @@ import { problem } from './problem.js';
  * @example
  * ```ts
  * import type { Guard } from '@portcullis/core';
- * import type { JwtContext } from '@portcullis/jwt-cache';
  *
  * const tenantOnly: Guard = (req) => {
- *   const { jwt } = req.context as JwtContext;
- *   return jwt.payload['tenant'] === req.header('x-tenant')
+ *   const { jwt } = req.context; // typed by this package: a VerifiedJwt, or undefined before jwtGuard
+ *   return jwt !== undefined && jwt.payload['tenant'] === req.header('x-tenant')
  *     ? { action: 'continue' }
  *     : { action: 'respond', status: 403 };
  * };

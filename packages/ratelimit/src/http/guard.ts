@@ -16,10 +16,9 @@ import { refundOnComplete } from './refund.js';
  * @example
  * ```ts
  * import type { Guard } from '@portcullis/core';
- * import type { RateLimitContext } from '@portcullis/ratelimit';
  *
  * const warnWhenLow: Guard = (req) => {
- *   const decision = (req.context as Partial<RateLimitContext>).rateLimit;
+ *   const decision = req.context.rateLimit; // a Decision (or undefined), typed by this package
  *   return decision !== undefined && decision.remaining < 5
  *     ? { action: 'continue', responseHeaders: new Headers({ warning: '199 - "quota almost used"' }) }
  *     : { action: 'continue' };
@@ -27,6 +26,14 @@ import { refundOnComplete } from './refund.js';
  * ```
  */
 export type RateLimitContext = { readonly rateLimit: Decision };
+
+declare module '@portcullis/core' {
+  // Types `req.portcullis.rateLimit` (and `req.context.rateLimit`) for every app that imports this package.
+  interface PortcullisContext {
+    /** The rate-limit decision, set by `@portcullis/ratelimit`'s guard when it let the request through. */
+    readonly rateLimit: Decision;
+  }
+}
 
 type RateLimitVerdict = Verdict<RateLimitContext>;
 
