@@ -21,6 +21,7 @@ export interface PortcullisContext {}
  * the entries declared in {@link PortcullisContext} typed (and optional: the guard that adds one may
  * not have run).
  */
+// eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- empty until a package augments it
 export type GuardContext = Readonly<Partial<PortcullisContext>> & Readonly<Record<string, unknown>>;
 
 /**
