@@ -28,7 +28,10 @@ export interface RateLimiterOptions {
   limits?: Policy;
   /** Policies by tier name (`free`, `pro`, …); pick one per call with `{ tier }`. */
   tiers?: Readonly<Record<string, Policy>>;
-  /** The tier used when a call names none. Default: the first tier. */
+  /**
+   * The tier used when a call names none (also when the HTTP guard's `tier` function returns
+   * `undefined`). Default: the first tier declared in `tiers`; set it to make the choice explicit.
+   */
   defaultTier?: string;
   /** Limits shared by a pool (a team): charged with the caller's own in one atomic step when a call names `{ pool }`. */
   poolLimits?: Policy;

@@ -68,7 +68,12 @@ export interface RateLimitGuardOptions {
    * checked by the limiter: a negative or non-finite cost answers `400 Bad Request`. Default 1.
    */
   cost?: number | ((req: GatewayRequest) => number) | undefined;
-  /** The limiter tier of a request (`undefined`: the limiter's default tier). Default: none. */
+  /**
+   * The limiter tier of a request. Returning `undefined` picks the limiter's `defaultTier` — the
+   * first tier declared in `tiers` unless `defaultTier` is set — so an unknown customer gets the
+   * first (usually the cheapest) tier; set `defaultTier` to make it explicit. A name the limiter
+   * does not have is answered `400`. Default: none (every request gets the default tier).
+   */
   tier?: ((req: GatewayRequest) => string | undefined) | undefined;
   /** The pool (team) whose shared limits a request is also charged to. Default: none. */
   pool?: ((req: GatewayRequest) => string | undefined) | undefined;
