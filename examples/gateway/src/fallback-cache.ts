@@ -1,4 +1,4 @@
-import { InvalidOptionError, positiveInteger } from '@portcullis/core';
+import { InvalidOptionError, positiveInteger, systemClock, type Clock } from '@portcullis/core';
 import { LRUCache } from 'lru-cache';
 import { directives, headerValue, type RelayedHeaders } from './http-headers.js';
 
@@ -19,6 +19,13 @@ export interface FallbackCacheOptions {
    * not to keep them, and a gateway is one. Default false.
    */
   cachePrivate?: boolean | undefined;
+  /**
+   * How old a kept answer may be and still be served while the upstream fails; older ones are
+   * dropped. Default 3_600_000 (1 hour).
+   */
+  maxStaleMs?: number | undefined;
+  /** Time for `maxStaleMs`. Default: the system clock. */
+  clock?: Clock | undefined;
 }
 
 /** What an answer is looked up and stored by. */
@@ -94,8 +101,14 @@ export function createFallbackCache(options: FallbackCacheOptions = {}): Fallbac
   if (typeof cachePrivate !== 'boolean')
     throw new InvalidOptionError('fallbackCache.cachePrivate', cachePrivate, 'a boolean');
 
+  const maxStaleMs = positiveInteger(options.maxStaleMs ?? 3_600_000, 'fallbackCache.maxStaleMs');
   const answers = new LRUCache<string, StoredAnswer>({
     max: maxEntries,
+    // Checked when read (no timer per entry); `perf` is lru-cache's clock, read every time
+    // (ttlResolution 0: no cached "now", no timer at all).
+    ttl: maxStaleMs,
+    ttlResolution: 0,
+    perf: options.clock ?? systemClock,
     maxSize: maxBytes,
     // Headers count too, so that many empty bodies cannot hold unbounded header bytes.
     sizeCalculation: (answer) => Math.max(1, answer.body.length + JSON.stringify(answer.headers).length),

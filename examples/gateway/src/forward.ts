@@ -11,7 +11,7 @@ import {
   type Breaker,
 } from '@portcullis/circuit-breaker';
 import { PROBLEM_JSON, problemDetails, systemClock, type Clock } from '@portcullis/core';
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent } from 'undici';
 import { createFallbackCache, type CacheLookup, type FallbackCacheOptions } from './fallback-cache.js';
 import { relayedResponseHeaders, upstreamRequestHeaders, type RelayedHeaders } from './http-headers.js';
 
@@ -72,6 +72,9 @@ class UpstreamError extends Error {
   }
 }
 
+/** Time for an attempt to get the upstream's answer headers, in ms. */
+const ATTEMPT_MS = 2_000;
+
 /** How much of an upstream's 5xx body is relayed; past that the gateway says so itself. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -80,7 +83,8 @@ const MAX_ERROR_BODY = 64 * 1024;
  *
  * - bodies go through as they are, streamed both ways, whatever their type: the gateway neither
  *   parses nor limits them (that is the upstream's business);
- * - every attempt has 2 s to get the upstream's answer headers (`timeout` aborts the request);
+ * - every attempt has 2 s to get the upstream's answer headers (`timeout` aborts the request; for
+ *   a request with a body, the 2 s start when the body has been sent);
  * - 3 failures in a row (5xx, timeouts, refused connections) open the breaker for 5 s, then one
  *   probe decides (growing to 60 s while the upstream stays down): while open, calls are refused at
  *   once instead of piling up on a dead service;
@@ -101,8 +105,10 @@ const MAX_ERROR_BODY = 64 * 1024;
 export function resilientForwarder(upstreamUrl: string, options: ForwarderOptions = {}): Forwarder {
   const name = options.name ?? 'upstream';
   const clock = options.clock ?? systemClock;
-  const cache = createFallbackCache(options.fallbackCache);
-  const agent = new Agent();
+  const cache = createFallbackCache({ clock, ...options.fallbackCache });
+  const upstream = new URL(upstreamUrl);
+  const basePath = upstream.pathname.replace(/\/$/, '');
+  const agent = new Agent({ connect: { timeout: ATTEMPT_MS } });
   const breaker = createBreaker({
     name,
     trip: consecutiveFailures(3),
@@ -114,19 +120,27 @@ export function resilientForwarder(upstreamUrl: string, options: ForwarderOption
   const reads = pipeline(
     retry({ maxAttempts: 2, backoff: { initialMs: 50, maxMs: 500, jitter: 'full' }, clock }),
     breaker,
-    timeout({ ms: 2_000 }),
+    timeout({ ms: ATTEMPT_MS }),
   );
-  // Everything else is not retried (not idempotent, or its body is a stream already spent) but
-  // does go through the breaker and the timeout.
-  const writes = pipeline(breaker, timeout({ ms: 2_000 }));
+  // Other methods are not retried (not idempotent) but do go through the breaker and the timeout.
+  const writes = pipeline(breaker, timeout({ ms: ATTEMPT_MS }));
+  // A request with a body is sent once (its stream cannot be replayed), and its time runs from the
+  // end of the upload (undici's headersTimeout), not from its start.
+  const uploads = breaker;
 
   async function attempt(request: Forwarded, lookup: CacheLookup, signal: AbortSignal): Promise<UpstreamAnswer> {
-    const res = await undiciRequest(`${upstreamUrl}${request.path}`, {
+    // Origin and path apart: the path goes out exactly as the client sent it (a URL would
+    // normalise dot segments, and could leave a base path).
+    const res = await agent.request({
+      origin: upstream.origin,
+      path: `${basePath}${request.path}`,
       method: request.method,
       headers: upstreamRequestHeaders(request.headers, request.body !== undefined),
       body: request.body ?? null,
       signal,
-      dispatcher: agent,
+      // Counted from the end of the request body (undici restarts it as the body is written), so
+      // a client that uploads slowly is not taken for an upstream that answers slowly.
+      headersTimeout: ATTEMPT_MS,
     });
     const headers = relayedResponseHeaders(res.headers);
     if (res.statusCode >= 500) {
@@ -178,8 +192,12 @@ export function resilientForwarder(upstreamUrl: string, options: ForwarderOption
         headers: request.headers,
       };
       const call = ({ signal }: { signal: AbortSignal }): Promise<UpstreamAnswer> => attempt(request, lookup, signal);
-      const read = (request.method === 'GET' || request.method === 'HEAD') && request.body === undefined;
-      if (!read) return writes.execute(call, options).catch((error: unknown) => answerFor(error, undefined));
+      if (request.body !== undefined) {
+        return uploads.execute(call, options).catch((error: unknown) => answerFor(error, undefined));
+      }
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return writes.execute(call, options).catch((error: unknown) => answerFor(error, undefined));
+      }
       return pipeline(
         fallback((error: unknown) => answerFor(error, cache.get(lookup))),
         reads,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { startHttpServer, type HttpServer } from '@portcullis/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -25,6 +25,8 @@ beforeAll(async () => {
     for await (const chunk of req) parts.push(chunk as Buffer);
     const body = Buffer.concat(parts);
     received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+    // Takes the body, then never answers.
+    if (req.url === '/hang') return;
     res.setHeader('content-type', req.headers['content-type'] ?? 'application/octet-stream');
     res.setHeader('x-echo-bytes', String(body.length));
     res.setHeader('x-echo-sha256', sha256(body));
@@ -41,6 +43,11 @@ afterAll(async () => {
 beforeEach(() => {
   received.length = 0;
 });
+
+const failures = async (): Promise<number> =>
+  ((await (await fetch(`${gw.base}/demo/breaker`)).json()) as { counters: { failures: number } }).counters.failures;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -199,4 +206,63 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
       { numRuns: 60 },
     );
   });
+
+  test('a GET with a body is forwarded with it (and neither retried nor cached)', async () => {
+    const body = Buffer.from('{"query":"{ users { id } }"}');
+    const res = await rawRequest(`${gw.base}/api/search`, {
+      headers: { ...key, 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect(lastReceived().method).toBe('GET');
+    expect(lastReceived().body.equals(body)).toBe(true);
+  });
+
+  test('the path and query go to the upstream as the client sent them', async () => {
+    const res = await rawRequest(gw.base, { rawPath: '/api/a/../b/%2e%2e/c?x=1&x=2&y=%20', headers: key });
+    expect(res.status).toBe(200);
+    expect(lastReceived().url).toBe('/a/../b/%2e%2e/c?x=1&x=2&y=%20');
+  });
+
+  test('a slow upload is not an upstream failure: the time to answer starts when the body has been sent', async () => {
+    const before = await failures();
+    const parts = [Buffer.from('{"part":1,'), Buffer.from('"part":2,'), Buffer.from('"end":true}')];
+    const res = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest(
+        `${gw.base}/api/uploads/slow`,
+        { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, agent: false },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) });
+          });
+        },
+      );
+      req.on('error', reject);
+      // Longer in all than the 2 s an attempt has to get the upstream's answer.
+      void (async () => {
+        for (const part of parts) {
+          req.write(part);
+          await pause(1_100);
+        }
+        req.end();
+      })();
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.equals(Buffer.concat(parts))).toBe(true);
+    expect(await failures()).toBe(before);
+  }, 15_000);
+
+  test('an upstream that takes the body and never answers gets a 5xx problem, counted as a failure', async () => {
+    const before = await failures();
+    const res = await rawRequest(`${gw.base}/api/hang`, {
+      method: 'POST',
+      headers: { ...key, 'content-type': 'text/plain' },
+      body: Buffer.from('anyone there?'),
+    });
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(await failures()).toBe(before + 1);
+  }, 15_000);
 });

@@ -82,17 +82,26 @@ export interface RawResponse {
 }
 
 /**
- * Sends a request with `node:http`: `body` as one write (with its content-length unless
- * `chunks` is used), or `chunks` as separate writes with chunked transfer encoding.
+ * Sends a request with `node:http`: `body` as one write (with its content-length), or `chunks` as
+ * separate writes with chunked transfer encoding.
  */
 export function rawRequest(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: Uint8Array; chunks?: readonly Uint8Array[] } = {},
+  init: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Uint8Array;
+    chunks?: readonly Uint8Array[];
+    /** The request target exactly as sent (a URL would normalise `..` and `%2e%2e`). */
+    rawPath?: string;
+  } = {},
 ): Promise<RawResponse> {
   return new Promise<RawResponse>((resolve, reject) => {
     const headers: Record<string, string> = { ...init.headers };
     if (init.body !== undefined) headers['content-length'] = String(init.body.byteLength);
-    const req = httpRequest(url, { method: init.method ?? 'GET', headers, agent: false }, (res) => {
+    const { hostname, port, pathname, search } = new URL(url);
+    const path = init.rawPath ?? `${pathname}${search}`;
+    const req = httpRequest({ hostname, port, path, method: init.method ?? 'GET', headers, agent: false }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (chunk: Buffer) => parts.push(chunk));
       res.on('end', () => {
