@@ -21,7 +21,7 @@ export class ConfigError extends Error {
 /**
  * Reads the configuration, refusing a malformed value with a message that says what to fix.
  *
- * @throws ConfigError for a malformed `PORT`.
+ * @throws ConfigError for a malformed `PORT` or `CORS_ORIGINS`.
  * @example
  * ```ts
  * const { port, host } = readConfig({ PORT: '9090' });
@@ -41,10 +41,26 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
           .split(',')
           .map((origin) => origin.trim())
           .filter((origin) => origin !== '');
+  for (const origin of corsOrigins === '*' ? [] : corsOrigins) {
+    if (!isOrigin(origin)) {
+      throw new ConfigError(
+        `CORS_ORIGINS must list origins such as https://app.example.com (scheme, host, port; no path), got ${JSON.stringify(origin)}`,
+      );
+    }
+  }
   return {
     port,
     host: env['HOST'] ?? '127.0.0.1',
     redisUrl: redisUrl === '' ? undefined : redisUrl,
     corsOrigins,
   };
+}
+
+/** A bare `scheme://host[:port]`, as browsers send it in `Origin`. */
+export function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
 }

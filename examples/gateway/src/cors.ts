@@ -4,6 +4,7 @@ import type {
   FastifyPluginOptionsDelegate,
 } from '@fastify/cors';
 import { InvalidOptionError } from '@portcullis/core';
+import { isOrigin } from './config.js';
 import type { FastifyRequest } from 'fastify';
 
 /** Which browser origins may call the gateway. */
@@ -77,13 +78,4 @@ export function corsOptions(options: CorsOptions): FastifyPluginOptionsDelegate<
     function corsFor(request, callback) {
       callback(null, { ...base, preflight: isPreflight(request) });
     };
-}
-
-function isOrigin(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  try {
-    return new URL(value).origin === value;
-  } catch {
-    return false;
-  }
 }

@@ -127,16 +127,23 @@ describe('the README’s run command as a process', () => {
       await until('every process has exited', () => !groupAlive(run.child.pid as number), 15_000);
     }, 60_000);
 
-    test('a malformed PORT is a one-line message too', async () => {
-      const run = start(
-        process.execPath,
-        ['--conditions=@portcullis/source', '--import', 'tsx', 'src/main.ts'],
-        gatewayDir,
-        userEnv({ PORT: 'eighty' }),
-      );
-      const { code } = await run.exited;
-      expect(code).not.toBe(0);
-      expect(run.errors.trim().split('\n')).toEqual([expect.stringMatching(/PORT must be a whole number/)]);
-    }, 60_000);
+    test.each([
+      ['PORT', 'eighty', /^\[gateway\] PORT must be a whole number/],
+      ['CORS_ORIGINS', 'https://app.example.com/path', /^\[gateway\] CORS_ORIGINS must list origins/],
+    ])(
+      'a malformed %s is a one-line message too',
+      async (name, value, message) => {
+        const run = start(
+          process.execPath,
+          ['--conditions=@portcullis/source', '--import', 'tsx', 'src/main.ts'],
+          gatewayDir,
+          userEnv({ PORT: '0', [name]: value }),
+        );
+        const { code } = await run.exited;
+        expect(code).toBe(1);
+        expect(run.errors.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+      },
+      60_000,
+    );
   });
 });
