@@ -1,54 +1,123 @@
+import { isInvalidOptionError } from '@portcullis/core';
 import { createJwtVerifier } from '@portcullis/jwt-cache';
+import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildGateway } from './app.js';
-import { readConfig } from './config.js';
+import { ConfigError, readConfig } from './config.js';
 import { DEMO_AUDIENCE, startDemoIssuer } from './issuer.js';
 import { createPlanLimiter } from './plans.js';
 import { startDemoUpstream } from './upstream.js';
 
-const config = readConfig();
-const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { enableOfflineQueue: false });
-redis?.on('error', (error: Error) => {
-  console.error(`[gateway] redis: ${error.message} (limits fail open until it is back)`);
-});
-const upstream = await startDemoUpstream();
-const issuer = await startDemoIssuer();
-const verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
-const gateway = await buildGateway({
-  limiter: createPlanLimiter(redis),
-  verifier,
-  issuer,
-  upstreamUrl: upstream.url,
-  setUpstreamFailing: (failing) => {
-    upstream.setFailing(failing);
-  },
-});
-const address = await gateway.listen({ port: config.port, host: config.host });
+/** How long a graceful shutdown may take (requests in flight finishing) before the process just exits. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
-console.log(`Portcullis example gateway on ${address} (limits in ${redis === undefined ? 'memory' : 'Redis'})
+/** A failure to start that the user can fix: printed as one line, without a stack trace. */
+class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** What `listen` failing means, in one line that says what to do. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host}:${String(port)}`;
+  if (code === 'EADDRINUSE') {
+    return new StartupError(
+      `cannot listen on ${where}: the address is already in use (another gateway running?); stop it or set PORT=<another port>`,
+    );
+  }
+  if (code === 'EACCES')
+    return new StartupError(`cannot listen on ${where}: permission denied; set PORT=<a port above 1023>`);
+  if (code === 'EADDRNOTAVAIL') return new StartupError(`cannot listen on ${where}: no such local address; check HOST`);
+  return error;
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { enableOfflineQueue: false });
+  redis?.on('error', (error: Error) => {
+    console.error(`[gateway] redis: ${error.message} (limits fail open until it is back)`);
+  });
+  const upstream = await startDemoUpstream();
+  const issuer = await startDemoIssuer();
+  const verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
+  const closeDemoParts = async (): Promise<void> => {
+    verifier.dispose();
+    await issuer.close();
+    await upstream.close();
+    redis?.disconnect();
+  };
+
+  let gateway: FastifyInstance | undefined;
+  let address: string;
+  try {
+    gateway = await buildGateway({
+      limiter: createPlanLimiter(redis),
+      verifier,
+      issuer,
+      upstreamUrl: upstream.url,
+      cors: { origins: config.corsOrigins },
+      setUpstreamFailing: (failing) => {
+        upstream.setFailing(failing);
+      },
+    });
+    address = await gateway.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await gateway?.close();
+    await closeDemoParts();
+    throw listenError(error, config.host, config.port);
+  }
+  const started = gateway;
+
+  console.log(`Portcullis example gateway on ${address} (limits in ${redis === undefined ? 'memory' : 'Redis'})
   upstream:   ${upstream.url}
   issuer:     ${issuer.url} (JWKS at ${issuer.jwksUrl})
   token:      TOKEN=$(curl -s -X POST '${address}/demo/token?user=alice&tier=pro' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')
               curl -s ${address}/api/users/1 -H "authorization: Bearer $TOKEN" -H 'x-portcullis-user: mallory'
-  rotate:     curl -s -X POST ${address}/demo/rotate   (old tokens keep verifying during the rotation grace)
+  rotate:     curl -s -X POST ${address}/demo/rotate   (the next key is published ahead: it signs at once if the
+              gateway has fetched it, else after its next JWKS refresh, within 30 s; old tokens keep verifying)
   api key:    curl -i ${address}/api/users -H 'x-api-key: demo-free'
-  usage:      curl -s ${address}/api/quota -H 'x-api-key: demo-pro'
+  a body:     curl -s ${address}/api/orders -H 'x-api-key: demo-pro' -H 'content-type: application/json' -d '{"items":["p1"]}'
+  head:       curl -I ${address}/api/products -H 'x-api-key: demo-pro'
+  usage:      curl -s ${address}/api/quota -H 'x-api-key: demo-pro'   (not charged; 503 if Redis is down)
   burst it:   for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' ${address}/api/products -H 'x-api-key: demo-free'; done
   breaker:    curl -s -X POST '${address}/demo/upstream?failing=true'; then GET /api/users a few times:
-              cached answers (x-portcullis-served-by: cache), the breaker opens (GET /demo/breaker),
+              your own last answer from cache (x-portcullis-served-by: cache), the breaker opens (GET /demo/breaker),
               unseen paths get a fast 503 with Retry-After; ?failing=false and it closes again
-  health:     curl ${address}/health`);
+  cors:       curl -i -X OPTIONS ${address}/api/users -H 'origin: https://app.example.com' -H 'access-control-request-method: POST'
+  health:     curl ${address}/health
+  stop:       Ctrl-C, or kill ${String(process.pid)} (or the PID of the command that started it)`);
 
-async function shutdown(signal: string): Promise<void> {
-  console.log(`[gateway] ${signal}: closing`);
-  await gateway.close();
-  verifier.dispose();
-  await issuer.close();
-  await upstream.close();
-  redis?.disconnect();
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    // A terminal's Ctrl-C reaches this process more than once (its process group, and pnpm passing
+    // it on): one shutdown, bounded by SHUTDOWN_GRACE_MS, answers all of them.
+    if (closing) return;
+    closing = true;
+    console.log(`[gateway] ${signal}: closing`);
+    setTimeout(() => {
+      console.error(`[gateway] still closing after ${String(SHUTDOWN_GRACE_MS / 1000)} s: exiting now`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    started
+      .close()
+      .then(closeDemoParts)
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`[gateway] closing failed: ${error instanceof Error ? error.message : String(error)}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void shutdown(signal);
-  });
-}
+
+main().catch((error: unknown) => {
+  if (error instanceof StartupError || error instanceof ConfigError || isInvalidOptionError(error)) {
+    console.error(`[gateway] ${error.message}`);
+  } else {
+    console.error('[gateway] failed to start:', error);
+  }
+  process.exit(1);
+});

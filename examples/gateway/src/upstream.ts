@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A running demo upstream. */
@@ -21,37 +22,88 @@ const CATALOGUE: Readonly<Record<string, readonly object[]>> = {
   orders: [{ id: 'o1', userId: 1, items: ['p1'] }],
 };
 
+/** Largest body the demo reads back to you as JSON; a larger one is only counted and hashed. */
+const ECHO_LIMIT = 4_096;
+
+function answer(res: ServerResponse, status: number, body: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json');
+  // Set explicitly: for HEAD, Node would otherwise send no length at all.
+  res.setHeader('content-length', bytes.length);
+  res.end(bytes);
+}
+
+/** What a write received, so that a demo user sees their body arrived intact. */
+async function received(req: IncomingMessage): Promise<object> {
+  const hash = createHash('sha256');
+  const head: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    if (bytes < ECHO_LIMIT) head.push(chunk);
+    bytes += chunk.length;
+  }
+  const text = bytes <= ECHO_LIMIT ? Buffer.concat(head).toString('utf8') : undefined;
+  let json: unknown;
+  try {
+    json = text === undefined || text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // Not JSON: shown as text (the demo upstream, not the gateway, decides what it accepts).
+  }
+  return {
+    contentType: req.headers['content-type'] ?? null,
+    bytes,
+    sha256: hash.digest('hex'),
+    ...(json !== undefined ? { json } : text !== undefined && text !== '' ? { text } : {}),
+  };
+}
+
 /**
- * A stand-in for the services behind the gateway: `/users`, `/products`, `/orders` (and `/{name}/{id}`)
- * answer JSON, echoing the identity headers the gateway forwarded so you can see them. `setFailing`
- * turns it into a failing service (503 to everything) to show the gateway's breaker at work.
+ * A stand-in for the services behind the gateway: `GET /users`, `/products`, `/orders` (and
+ * `/{name}/{id}`) answer JSON, echoing the identity headers the gateway forwarded so you can see
+ * them; HEAD answers the same headers without the body; a write (`POST`, `PUT`, `PATCH`, `DELETE`)
+ * answers `201` with what it received (content type, size, SHA-256, and the body itself when small).
+ * `setFailing` turns it into a failing service (503 to everything) to show the gateway's breaker at
+ * work.
+ *
+ * @example
+ * ```ts
+ * const upstream = await startDemoUpstream();
+ * await fetch(`${upstream.url}/users/1`);
+ * await upstream.close();
+ * ```
  */
 export async function startDemoUpstream(name = 'catalogue'): Promise<DemoUpstream> {
   let failing = false;
   const server: Server = createServer((req, res) => {
     const [, collection = '', id] = (req.url ?? '/').split('?')[0]?.split('/') ?? [];
-    res.setHeader('content-type', 'application/json');
+    const identity = { user: req.headers['x-portcullis-user'] ?? null, tier: req.headers['x-portcullis-tier'] ?? null };
     if (failing) {
-      res.statusCode = 503;
-      res.end(JSON.stringify({ error: 'the demo upstream is failing on purpose' }));
+      req.resume();
+      answer(res, 503, { error: 'the demo upstream is failing on purpose' });
       return;
     }
     const items = CATALOGUE[collection];
     if (items === undefined) {
-      res.statusCode = 404;
-      res.end(JSON.stringify({ error: `no such collection: /${collection}` }));
+      req.resume();
+      answer(res, 404, { error: `no such collection: /${collection}` });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      received(req).then(
+        (body) => {
+          answer(res, 201, { upstream: name, ...identity, method: req.method, collection, received: body });
+        },
+        () => {
+          res.destroy();
+        },
+      );
       return;
     }
     const body = id === undefined ? items : items.find((item) => String((item as { id: unknown }).id) === id);
-    res.statusCode = body === undefined ? 404 : 200;
-    res.end(
-      JSON.stringify({
-        upstream: name,
-        user: req.headers['x-portcullis-user'] ?? null,
-        tier: req.headers['x-portcullis-tier'] ?? null,
-        data: body ?? null,
-      }),
-    );
+    // For HEAD, Node sends the same headers (content-length included) and leaves the body out.
+    answer(res, body === undefined ? 404 : 200, { upstream: name, ...identity, data: body ?? null });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
