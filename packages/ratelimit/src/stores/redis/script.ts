@@ -156,12 +156,20 @@ local function bounds(p, at, now)
     local start = floor(now / len) * len
     return start, start + len
   end
-  for i = at + 1, at + 3 do
-    if now < p[i + 1] then
-      if now >= p[i] or i == at + 1 then return p[i], p[i + 1] end
+  -- The caller sent boundaries around the server's time as it last saw it: now is normally within.
+  for i = at + 2, at + 4 do
+    if now < p[i] then
+      if now >= p[i - 1] then return p[i - 1], p[i] end
+      -- Before them (a caller's clock far ahead): the first window's length, repeated backwards.
+      local len = p[at + 2] - p[at + 1]
+      local start = p[at + 1] - ceil((p[at + 1] - now) / len) * len
+      return start, start + len
     end
   end
-  return p[at + 3], p[at + 4]
+  -- After them (a caller's clock far behind): the last window's length, repeated.
+  local len = p[at + 4] - p[at + 3]
+  local start = p[at + 4] + floor((now - p[at + 4]) / len) * len
+  return start, start + len
 end
 
 -- fixed window: p = { hard, overage, window... }
