@@ -224,3 +224,63 @@ describe('every algorithm', () => {
     },
   );
 });
+
+/** Rates that are not exact in binary: thirds, sevenths, tenths, per-minute rates. */
+const awkwardRate: fc.Arbitrary<number> = fc.oneof(
+  fc.constantFrom(1 / 3, 2 / 3, 0.1, 1 / 7, 100 / 60, 0.001 / 3),
+  fc.tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 97 })).map(([a, b]) => a / b),
+);
+
+const bucketLike: fc.Arbitrary<Algorithm> = fc.oneof(
+  fc
+    .record({ c: fc.integer({ min: 1, max: 20 }), r: awkwardRate, o: fc.nat({ max: 2 }) })
+    .map(({ c, r, o }) => labelled(tokenBucket, 'tokenBucket')({ capacity: c, refillPerSecond: r, overage: o })),
+  fc
+    .record({ c: fc.double({ min: 0.5, max: 20, noNaN: true }), r: awkwardRate })
+    .map(({ c, r }) => labelled(tokenBucket, 'tokenBucket')({ capacity: c, refillPerSecond: r })),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 20 }), p: awkwardRate, b: fc.integer({ min: 1, max: 20 }) })
+    .map(({ l, p, b }) => labelled(gcra, 'gcra')({ limit: l, periodMs: p * 10_000, burst: b })),
+);
+
+describe('resetAt and retryAfterMs are promises that hold', () => {
+  test.prop([fc.oneof(bucketLike, anyAlgorithm), schedule(15, 5_000), fc.nat({ max: 100_000 })], { numRuns: 500 })(
+    'at resetAt (and any time after), the limit is whole again: a request of limit + overage is allowed',
+    (algorithm, steps, later) => {
+      const hard = algorithm.limit + algorithm.overage;
+      let state: LimitState | undefined;
+      let now = T0 + 0.5; // not on a whole ms either
+      for (const step of steps) {
+        now += step.dt;
+        const r = algorithm.evaluate(state, now, step.cost);
+        // What the store holds afterwards: the new state only when it charged.
+        if (r.allowed && step.cost > 0) state = r.next;
+        expect(r.resetAt).toBeGreaterThanOrEqual(now);
+        for (const at of [r.resetAt, r.resetAt + later]) {
+          const whole = algorithm.evaluate(state, at, 0);
+          expect(whole.remaining).toBe(Math.floor(algorithm.limit));
+          expect(algorithm.evaluate(state, at, hard).allowed).toBe(true);
+        }
+        if (!r.allowed && Number.isFinite(r.retryAfterMs)) {
+          expect(r.retryAfterMs).toBeGreaterThan(0);
+          expect(algorithm.evaluate(state, now + r.retryAfterMs, step.cost).allowed).toBe(true);
+        }
+      }
+    },
+  );
+
+  test.each([
+    ['three charges', [697, 3_358, 4_364], [1, 1, 1]],
+    ['charges, then a denial (resetAt of the state left as it was)', [2_761, 6_278, 6_324], [2, 1, 1]],
+  ])('a bucket of 2 refilled at 1/3 per second is full at its resetAt: %s', (_, at, costs) => {
+    const bucket = tokenBucket({ capacity: 2, refillPerSecond: 1 / 3 });
+    let state: LimitState | undefined;
+    let last = bucket.evaluate(state, T0, 0);
+    for (const [i, dt] of at.entries()) {
+      last = bucket.evaluate(state, T0 + dt, costs[i] as number);
+      if (last.allowed) state = last.next;
+    }
+    expect(bucket.evaluate(state, last.resetAt, 0).remaining).toBe(2);
+    expect(bucket.evaluate(state, last.resetAt, 2).allowed).toBe(true);
+  });
+});

@@ -94,31 +94,42 @@ end
 /** Each algorithm's functions: `<code>_eval(p, s, now, cost)` and `<code>_refund(p, s, now, amount, chargedAt)`. */
 const ALGORITHMS: Readonly<Record<string, string>> = {
   tb: `-- token bucket: p = { capacity, ratePerMs, overage }
-local function tb_settle(p, hard, tokens, now, allowed, retry)
-  local missing = hard - tokens
-  local ttl = ceil(missing / p[2])
-  local nxt = nil
-  if missing > 0 then nxt = { tokens, now } end
-  return result(allowed, tokens, p[3], now + ttl, retry, nxt, ttl)
-end
 local function tb_tokens(p, hard, s, now)
   if s == nil then return hard end
   return min(hard, s[1] + max(0, now - s[2]) * p[2])
 end
+-- Whole ms until the bucket stored as s holds amount (the estimate, pushed on past rounding).
+local function tb_wait(p, hard, s, now, amount, estimate)
+  local ms, step = estimate, 1
+  while tb_tokens(p, hard, s, now + ms) < amount do
+    ms = ms + step
+    step = step * 2
+  end
+  return ms
+end
+-- s: the stored state; commits: whether this decision's state replaces it.
+local function tb_settle(p, hard, tokens, s, commits, now, allowed, retry)
+  local missing = hard - tokens
+  local ttl = 0
+  local nxt = nil
+  if missing > 0 then
+    nxt = { tokens, now }
+    if commits then s = nxt end
+    ttl = tb_wait(p, hard, s, now, hard, ceil(missing / p[2]))
+  end
+  return result(allowed, tokens, p[3], now + ttl, retry, nxt, ttl)
+end
 local function tb_eval(p, s, now, cost)
   local hard = p[1] + p[3]
   local tokens = tb_tokens(p, hard, s, now)
-  if cost <= tokens then return tb_settle(p, hard, tokens - cost, now, true, 0) end
+  if cost <= tokens then return tb_settle(p, hard, tokens - cost, s, cost > 0, now, true, 0) end
   local retry = INF
-  if cost <= hard then
-    retry = ceil((cost - tokens) / p[2])
-    if tb_tokens(p, hard, s, now + retry) < cost then retry = retry + 1 end
-  end
-  return tb_settle(p, hard, tokens, now, false, retry)
+  if cost <= hard then retry = tb_wait(p, hard, s, now, cost, ceil((cost - tokens) / p[2])) end
+  return tb_settle(p, hard, tokens, s, false, now, false, retry)
 end
 local function tb_refund(p, s, now, amount)
   local hard = p[1] + p[3]
-  return tb_settle(p, hard, min(hard, tb_tokens(p, hard, s, now) + amount), now, true, 0)
+  return tb_settle(p, hard, min(hard, tb_tokens(p, hard, s, now) + amount), s, true, now, true, 0)
 end
 
 `,
