@@ -7,13 +7,15 @@ import {
   fixedWindow,
   MemoryStore,
   RedisStore,
+  slidingLog,
   type Decision,
   type Policy,
   type RateLimiter,
 } from '../src/index.js';
 
 /*
- * Time on Redis: calendar windows where the UTC offset changes.
+ * Time on Redis: calendar windows where the UTC offset changes, and refunds of charges sharing a
+ * millisecond.
  */
 
 let redis: RedisServer;
@@ -149,5 +151,45 @@ describe('calendar windows where the offset changes, on Redis', () => {
     const month = calendarWindow('month', 'Europe/Paris');
     for (const d of decisions.slice(1)) expect(d.dimensions[1]?.resetAt).toBe(month.bounds(d.decidedAt)[1]);
     for (const ttl of await expiries(prefix)) expect(ttl).toBeGreaterThan(0);
+  });
+});
+
+describe('sliding-log refunds on memory and Redis', () => {
+  test('a refund gives back its own decision’s units when a pool’s charges share a millisecond', async () => {
+    const clock = new ManualClock(1_800_000_000_000);
+    const { memory, shared } = pair({ own: slidingLog({ limit: 10, windowMs: 60_000 }) }, clock, {
+      team: slidingLog({ limit: 10, windowMs: 60_000 }),
+    });
+    for (const limiter of [memory, shared]) {
+      // Alice and Bob charge the team in the same millisecond (on Redis, one script call).
+      const [alice, bob] = await Promise.all([
+        limiter.limit('alice', { pool: 'acme', cost: 1 }),
+        limiter.limit('bob', { pool: 'acme', cost: 3 }),
+      ]);
+      expect(alice.decidedAt).toBe(bob.decidedAt);
+      expect(await limiter.refund(bob)).toBe(true);
+      const usage = async (user: string): Promise<number[]> =>
+        (await limiter.peek(user, { pool: 'acme' })).dimensions.map((d) => d.remaining);
+      // [own, team]: Bob's 3 are back to him and to the team; Alice's unit stays charged.
+      expect(await usage('bob')).toEqual([10, 9]);
+      expect(await usage('alice')).toEqual([9, 9]);
+    }
+  });
+
+  test('on Redis with its own clock: two charges of a batch share TIME, and a refund returns its own cost', async () => {
+    const prefix = freshPrefix();
+    const limiter = createRateLimiter({
+      store: new RedisStore({ client }),
+      limits: { log: slidingLog({ limit: 10, windowMs: 3_600_000 }) },
+      prefix,
+      denyCache: false,
+      timeoutMs: 10_000,
+    });
+    const [small, large] = await Promise.all([limiter.limit('k', { cost: 1 }), limiter.limit('k', { cost: 3 })]);
+    expect(small.decidedAt).toBe(large.decidedAt);
+    expect(await limiter.refund(large)).toBe(true);
+    expect((await limiter.peek('k')).remaining).toBe(9);
+    expect(await limiter.refund(small)).toBe(true);
+    expect((await limiter.peek('k')).remaining).toBe(10);
   });
 });

@@ -284,3 +284,55 @@ describe('resetAt and retryAfterMs are promises that hold', () => {
     expect(bucket.evaluate(state, last.resetAt, 2).allowed).toBe(true);
   });
 });
+
+describe('sliding log refunds', () => {
+  test('give back exactly the refunded decision’s units when two charges share a millisecond', () => {
+    const log = slidingLog({ limit: 10, windowMs: 60_000 });
+    const small = log.evaluate(undefined, T0, 1);
+    const large = log.evaluate(small.next, T0, 3);
+    expect(large.remaining).toBe(6);
+    // Refund the cost-3 decision, charged in the same millisecond as the cost-1 one.
+    const refunded = log.refund(large.next, T0 + 10, 3, T0);
+    expect(refunded.remaining).toBe(9);
+    // And then the cost-1 one: back to the whole limit, nothing more.
+    expect(log.refund(refunded.next, T0 + 20, 1, T0).remaining).toBe(10);
+  });
+
+  test.prop(
+    [
+      fc.integer({ min: 1, max: 30 }),
+      fc.array(fc.record({ dt: fc.constantFrom(0, 0, 0, 1, 7), cost: fc.integer({ min: 1, max: 4 }) }), {
+        minLength: 1,
+        maxLength: 30,
+      }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 10 }),
+    ],
+    { numRuns: 300 },
+  )(
+    'a refund of a charge still in the window frees exactly min(amount, what is left of that charge)',
+    (limit, charges, refunds) => {
+      const log = slidingLog({ limit, windowMs: 1_000_000 });
+      let state: LimitState | undefined;
+      let now = T0;
+      const granted: { at: number; left: number }[] = [];
+      for (const c of charges) {
+        now += c.dt;
+        const r = log.evaluate(state, now, c.cost);
+        if (r.allowed) {
+          state = r.next;
+          granted.push({ at: now, left: c.cost });
+        }
+      }
+      for (const [pick, amount] of refunds) {
+        const charge = granted[pick % Math.max(1, granted.length)];
+        if (charge === undefined) return;
+        const before = log.evaluate(state, now, 0).remaining;
+        const give = Math.min(amount, charge.left);
+        const after = log.refund(state, now, give, charge.at);
+        expect(after.remaining).toBe(before + give);
+        charge.left -= give;
+        state = after.next;
+      }
+    },
+  );
+});

@@ -284,9 +284,13 @@ end
 local function sl_eval(p, s, now, cost)
   local entries, used = sl_live(p, s, now)
   if used + cost <= p[1] then
-    if cost > 0 then
-      entries[#entries + 1] = now
-      entries[#entries + 1] = cost
+    local n = #entries
+    -- Charges of one millisecond share an entry: their units leave the window together.
+    if cost > 0 and n > 0 and entries[n - 1] == now then
+      entries[n] = entries[n] + cost
+    elseif cost > 0 then
+      entries[n + 1] = now
+      entries[n + 2] = cost
     end
     return sl_settle(p, entries, used + cost, now, true, 0)
   end
@@ -302,17 +306,20 @@ local function sl_eval(p, s, now, cost)
 end
 local function sl_refund(p, s, now, amount, chargedAt)
   local entries, used = sl_live(p, s, now)
+  -- The units charged at the decision's instant, from every entry of that millisecond.
   local back = 0
-  for i = 1, #entries - 1, 2 do
+  local i = #entries - 1
+  while i >= 1 and back < amount do
     if entries[i] == chargedAt then
-      back = min(amount, entries[i + 1])
-      entries[i + 1] = entries[i + 1] - back
+      local take = min(amount - back, entries[i + 1])
+      back = back + take
+      entries[i + 1] = entries[i + 1] - take
       if entries[i + 1] == 0 then
         table.remove(entries, i)
         table.remove(entries, i)
       end
-      break
     end
+    i = i - 2
   end
   return sl_settle(p, entries, used - back, now, true, 0)
 end
