@@ -5,17 +5,20 @@ import {
   calendarWindow,
   createRateLimiter,
   fixedWindow,
+  gcra,
   MemoryStore,
   RedisStore,
   slidingLog,
+  tokenBucket,
   type Decision,
   type Policy,
   type RateLimiter,
 } from '../src/index.js';
+import { MAX_STATE_TTL_MS } from '../src/stores/redis/script.js';
 
 /*
- * Time on Redis: calendar windows where the UTC offset changes, and refunds of charges sharing a
- * millisecond.
+ * Time on Redis: calendar windows where the UTC offset changes, refunds of charges sharing a
+ * millisecond, and expiries far beyond what a `SET … PX` written as text in exponent form accepts.
  */
 
 let redis: RedisServer;
@@ -191,5 +194,30 @@ describe('sliding-log refunds on memory and Redis', () => {
     expect((await limiter.peek('k')).remaining).toBe(9);
     expect(await limiter.refund(small)).toBe(true);
     expect((await limiter.peek('k')).remaining).toBe(10);
+  });
+});
+
+describe('expiries beyond what Redis reads in exponent form', () => {
+  test.each([
+    ['a token bucket refilling at 1e-12 per second', tokenBucket({ capacity: 100, refillPerSecond: 1e-12 })],
+    ['a GCRA of one unit per 1e18 ms', gcra({ limit: 100, periodMs: 1e20, burst: 100 })],
+  ])('%s enforces on Redis as in memory (no fail-open), and its key lives the longest TTL', async (_, algorithm) => {
+    const clock = new ManualClock(1_800_000_000_000);
+    const { memory, shared, prefix } = pair({ lifetime: algorithm }, clock);
+    const errors: unknown[] = [];
+    shared.events.on('storeError', ({ error }) => errors.push(error));
+    for (const cost of [100, 1, 1]) {
+      clock.advance(1_000);
+      const m = await memory.limit('k', { cost });
+      const r = await shared.limit('k', { cost });
+      expect(r.source).toBe('store');
+      expect(comparable(r)).toEqual(comparable(m));
+    }
+    expect(errors).toEqual([]);
+    expect((await memory.limit('k')).allowed).toBe(false);
+    const [ttl, ...others] = await expiries(prefix);
+    expect(others).toEqual([]);
+    expect(ttl).toBeLessThanOrEqual(MAX_STATE_TTL_MS);
+    expect(ttl).toBeGreaterThan(MAX_STATE_TTL_MS - 60_000);
   });
 });

@@ -24,8 +24,16 @@
 /** How the script's arguments name each algorithm (by its code): numbers, like every other argument. */
 export const KIND_NUMBERS: Readonly<Record<string, number>> = { tb: 1, gc: 2, fw: 3, sw: 4, sl: 5 };
 
+/**
+ * The longest a stored state lives in Redis: 100 years (of 365.25 days). `SET … PX` needs a finite
+ * whole number; a state that would need longer (a "lifetime" quota refilling at 1e-12 per second)
+ * is kept this long, then forgotten like any expired state.
+ */
+export const MAX_STATE_TTL_MS = 3_155_760_000_000;
+
 const COMMON = `
 local TOL = 1e-3
+local MAX_TTL = ${String(MAX_STATE_TTL_MS)}
 local INF = math.huge
 local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
 
@@ -71,7 +79,16 @@ local function save(key, nxt, ttl)
     for i = 1, n do parts[i] = spack('<d', nxt[i]) end
     packed = table.concat(parts)
   end
-  redis.call('SET', key, packed, 'PX', max(1, ceil(ttl)))
+  -- Whole ms in [1, MAX_TTL] (comparisons, not min/max: C calls cost more; NaN gives 1), as
+  -- digits: Redis turns a number argument into text in exponent form when large (1e+17), which
+  -- PX refuses.
+  local px = ceil(ttl)
+  if px > MAX_TTL then
+    px = MAX_TTL
+  elseif not (px >= 1) then
+    px = 1
+  end
+  redis.call('SET', key, packed, 'PX', string.format('%d', px))
 end
 
 local function split(available, overage)
@@ -98,12 +115,16 @@ local function tb_tokens(p, hard, s, now)
   if s == nil then return hard end
   return min(hard, s[1] + max(0, now - s[2]) * p[2])
 end
--- Whole ms until the bucket stored as s holds amount (the estimate, pushed on past rounding).
-local function tb_wait(p, hard, s, now, amount, estimate)
-  local ms, step = estimate, 1
-  while tb_tokens(p, hard, s, now + ms) < amount do
+-- Whole ms until the bucket stored as s holds amount <= hard (the estimate, pushed on past
+-- rounding). tb_tokens(...) < amount, inlined: below hard, its min() changes nothing.
+local function tb_wait(p, s, now, amount, estimate)
+  if s == nil then return estimate end
+  local ms, step, rate, tokens, at = estimate, 1, p[2], s[1], s[2]
+  local elapsed = now + ms - at
+  while tokens + (elapsed > 0 and elapsed or 0) * rate < amount do
     ms = ms + step
     step = step * 2
+    elapsed = now + ms - at
   end
   return ms
 end
@@ -115,7 +136,7 @@ local function tb_settle(p, hard, tokens, s, commits, now, allowed, retry)
   if missing > 0 then
     nxt = { tokens, now }
     if commits then s = nxt end
-    ttl = tb_wait(p, hard, s, now, hard, ceil(missing / p[2]))
+    ttl = tb_wait(p, s, now, hard, ceil(missing / p[2]))
   end
   return result(allowed, tokens, p[3], now + ttl, retry, nxt, ttl)
 end
@@ -124,7 +145,7 @@ local function tb_eval(p, s, now, cost)
   local tokens = tb_tokens(p, hard, s, now)
   if cost <= tokens then return tb_settle(p, hard, tokens - cost, s, cost > 0, now, true, 0) end
   local retry = INF
-  if cost <= hard then retry = tb_wait(p, hard, s, now, cost, ceil((cost - tokens) / p[2])) end
+  if cost <= hard then retry = tb_wait(p, s, now, cost, ceil((cost - tokens) / p[2])) end
   return tb_settle(p, hard, tokens, s, false, now, false, retry)
 end
 local function tb_refund(p, s, now, amount)
