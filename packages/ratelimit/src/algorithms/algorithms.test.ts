@@ -336,3 +336,17 @@ describe('sliding log refunds', () => {
     },
   );
 });
+
+describe('options whose arithmetic would round to 0 or overflow', () => {
+  test.each([
+    [
+      'a refill that rounds to 0 per ms',
+      'refillPerSecond',
+      () => tokenBucket({ capacity: 1, refillPerSecond: 5e-324 }),
+    ],
+    ['a GCRA interval that overflows', 'periodMs', () => gcra({ limit: 0.1, periodMs: 1e308 })],
+    ['a GCRA interval that underflows', 'periodMs', () => gcra({ limit: 1e300, periodMs: 1e-300 })],
+  ])('%s is a typed error naming the option', (_, option, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'ERR_PORTCULLIS_INVALID_OPTION', option }));
+  });
+});
