@@ -224,3 +224,129 @@ describe('every algorithm', () => {
     },
   );
 });
+
+/** Rates that are not exact in binary: thirds, sevenths, tenths, per-minute rates. */
+const awkwardRate: fc.Arbitrary<number> = fc.oneof(
+  fc.constantFrom(1 / 3, 2 / 3, 0.1, 1 / 7, 100 / 60, 0.001 / 3),
+  fc.tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 97 })).map(([a, b]) => a / b),
+);
+
+const bucketLike: fc.Arbitrary<Algorithm> = fc.oneof(
+  fc
+    .record({ c: fc.integer({ min: 1, max: 20 }), r: awkwardRate, o: fc.nat({ max: 2 }) })
+    .map(({ c, r, o }) => labelled(tokenBucket, 'tokenBucket')({ capacity: c, refillPerSecond: r, overage: o })),
+  fc
+    .record({ c: fc.double({ min: 0.5, max: 20, noNaN: true }), r: awkwardRate })
+    .map(({ c, r }) => labelled(tokenBucket, 'tokenBucket')({ capacity: c, refillPerSecond: r })),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 20 }), p: awkwardRate, b: fc.integer({ min: 1, max: 20 }) })
+    .map(({ l, p, b }) => labelled(gcra, 'gcra')({ limit: l, periodMs: p * 10_000, burst: b })),
+);
+
+describe('resetAt and retryAfterMs are promises that hold', () => {
+  test.prop([fc.oneof(bucketLike, anyAlgorithm), schedule(15, 5_000), fc.nat({ max: 100_000 })], { numRuns: 500 })(
+    'at resetAt (and any time after), the limit is whole again: a request of limit + overage is allowed',
+    (algorithm, steps, later) => {
+      const hard = algorithm.limit + algorithm.overage;
+      let state: LimitState | undefined;
+      let now = T0 + 0.5; // not on a whole ms either
+      for (const step of steps) {
+        now += step.dt;
+        const r = algorithm.evaluate(state, now, step.cost);
+        // What the store holds afterwards: the new state only when it charged.
+        if (r.allowed && step.cost > 0) state = r.next;
+        expect(r.resetAt).toBeGreaterThanOrEqual(now);
+        for (const at of [r.resetAt, r.resetAt + later]) {
+          const whole = algorithm.evaluate(state, at, 0);
+          expect(whole.remaining).toBe(Math.floor(algorithm.limit));
+          expect(algorithm.evaluate(state, at, hard).allowed).toBe(true);
+        }
+        if (!r.allowed && Number.isFinite(r.retryAfterMs)) {
+          expect(r.retryAfterMs).toBeGreaterThan(0);
+          expect(algorithm.evaluate(state, now + r.retryAfterMs, step.cost).allowed).toBe(true);
+        }
+      }
+    },
+  );
+
+  test.each([
+    ['three charges', [697, 3_358, 4_364], [1, 1, 1]],
+    ['charges, then a denial (resetAt of the state left as it was)', [2_761, 6_278, 6_324], [2, 1, 1]],
+  ])('a bucket of 2 refilled at 1/3 per second is full at its resetAt: %s', (_, at, costs) => {
+    const bucket = tokenBucket({ capacity: 2, refillPerSecond: 1 / 3 });
+    let state: LimitState | undefined;
+    let last = bucket.evaluate(state, T0, 0);
+    for (const [i, dt] of at.entries()) {
+      last = bucket.evaluate(state, T0 + dt, costs[i] as number);
+      if (last.allowed) state = last.next;
+    }
+    expect(bucket.evaluate(state, last.resetAt, 0).remaining).toBe(2);
+    expect(bucket.evaluate(state, last.resetAt, 2).allowed).toBe(true);
+  });
+});
+
+describe('sliding log refunds', () => {
+  test('give back exactly the refunded decision’s units when two charges share a millisecond', () => {
+    const log = slidingLog({ limit: 10, windowMs: 60_000 });
+    const small = log.evaluate(undefined, T0, 1);
+    const large = log.evaluate(small.next, T0, 3);
+    expect(large.remaining).toBe(6);
+    // Refund the cost-3 decision, charged in the same millisecond as the cost-1 one.
+    const refunded = log.refund(large.next, T0 + 10, 3, T0);
+    expect(refunded.remaining).toBe(9);
+    // And then the cost-1 one: back to the whole limit, nothing more.
+    expect(log.refund(refunded.next, T0 + 20, 1, T0).remaining).toBe(10);
+  });
+
+  test.prop(
+    [
+      fc.integer({ min: 1, max: 30 }),
+      fc.array(fc.record({ dt: fc.constantFrom(0, 0, 0, 1, 7), cost: fc.integer({ min: 1, max: 4 }) }), {
+        minLength: 1,
+        maxLength: 30,
+      }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 10 }),
+    ],
+    { numRuns: 300 },
+  )(
+    'a refund of a charge still in the window frees exactly min(amount, what is left of that charge)',
+    (limit, charges, refunds) => {
+      const log = slidingLog({ limit, windowMs: 1_000_000 });
+      let state: LimitState | undefined;
+      let now = T0;
+      const granted: { at: number; left: number }[] = [];
+      for (const c of charges) {
+        now += c.dt;
+        const r = log.evaluate(state, now, c.cost);
+        if (r.allowed) {
+          state = r.next;
+          granted.push({ at: now, left: c.cost });
+        }
+      }
+      for (const [pick, amount] of refunds) {
+        const charge = granted[pick % Math.max(1, granted.length)];
+        if (charge === undefined) return;
+        const before = log.evaluate(state, now, 0).remaining;
+        const give = Math.min(amount, charge.left);
+        const after = log.refund(state, now, give, charge.at);
+        expect(after.remaining).toBe(before + give);
+        charge.left -= give;
+        state = after.next;
+      }
+    },
+  );
+});
+
+describe('options whose arithmetic would round to 0 or overflow', () => {
+  test.each([
+    [
+      'a refill that rounds to 0 per ms',
+      'refillPerSecond',
+      () => tokenBucket({ capacity: 1, refillPerSecond: 5e-324 }),
+    ],
+    ['a GCRA interval that overflows', 'periodMs', () => gcra({ limit: 0.1, periodMs: 1e308 })],
+    ['a GCRA interval that underflows', 'periodMs', () => gcra({ limit: 1e300, periodMs: 1e-300 })],
+  ])('%s is a typed error naming the option', (_, option, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'ERR_PORTCULLIS_INVALID_OPTION', option }));
+  });
+});

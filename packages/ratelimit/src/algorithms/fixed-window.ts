@@ -16,7 +16,10 @@ export type FixedWindowOptions = {
       timeZone?: never;
     }
   | {
-      /** A calendar window: resets at the start of each hour, day, ISO week or month. */
+      /**
+       * A calendar window: resets at the start of each hour, day, ISO week or month (where the
+       * clocks change, as `calendarWindow` says).
+       */
       calendar: CalendarUnit;
       /** IANA time zone of the calendar. Default `'UTC'`. */
       timeZone?: string;

@@ -1,4 +1,4 @@
-import { finiteNumber, positiveNumber } from '@portcullis/core';
+import { finiteNumber, InvalidOptionError, positiveNumber } from '@portcullis/core';
 import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
 
 /** Options of {@link gcra}. */
@@ -35,6 +35,13 @@ export function gcra(options: GcraOptions): Algorithm {
   const burst = positiveNumber(options.burst ?? limit, 'burst');
   const overage = finiteNumber(options.overage ?? 0, 'overage', { min: 0 });
   const interval = periodMs / limit;
+  // Over- or underflowing (periodMs 1e308 with limit 0.1) it would turn every comparison into NaN.
+  if (!(interval > 0 && Number.isFinite(interval)))
+    throw new InvalidOptionError(
+      'periodMs',
+      periodMs,
+      'a period whose time per unit (periodMs / limit) is finite and > 0',
+    );
   const hard = burst + overage;
   const horizon = hard * interval;
 

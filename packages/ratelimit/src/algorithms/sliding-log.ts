@@ -74,7 +74,10 @@ export function slidingLog(options: SlidingLogOptions): Algorithm {
     evaluate: function evaluate(state, now, cost) {
       const { entries, used } = live(state, now);
       if (used + cost <= hard) {
-        if (cost > 0) entries.push(now, cost);
+        const n = entries.length;
+        // Charges of one millisecond share an entry: their units leave the window together.
+        if (cost > 0 && n > 0 && entries[n - 2] === now) entries[n - 1] = (entries[n - 1] as number) + cost;
+        else if (cost > 0) entries.push(now, cost);
         return settle(entries, used + cost, now, true, 0);
       }
       if (cost > hard) return settle(entries, used, now, false, Infinity);
@@ -89,14 +92,16 @@ export function slidingLog(options: SlidingLogOptions): Algorithm {
     },
     refund: function refund(state, now, amount, chargedAt) {
       const { entries, used } = live(state, now);
+      // The decision's units are those charged at its instant, all alike (they leave the window
+      // together): give back `amount` of them, from every entry of that millisecond (a log written
+      // before charges were merged per millisecond may hold several).
       let back = 0;
-      for (let i = 0; i < entries.length; i += 2) {
-        if (entries[i] === chargedAt) {
-          back = Math.min(amount, entries[i + 1] as number);
-          entries[i + 1] = (entries[i + 1] as number) - back;
-          if (entries[i + 1] === 0) entries.splice(i, 2);
-          break;
-        }
+      for (let i = entries.length - 2; i >= 0 && back < amount; i -= 2) {
+        if (entries[i] !== chargedAt) continue;
+        const take = Math.min(amount - back, entries[i + 1] as number);
+        back += take;
+        entries[i + 1] = (entries[i + 1] as number) - take;
+        if (entries[i + 1] === 0) entries.splice(i, 2);
       }
       return settle(entries, used - back, now, true, 0);
     },

@@ -1,4 +1,4 @@
-import { finiteNumber, positiveNumber } from '@portcullis/core';
+import { finiteNumber, InvalidOptionError, positiveNumber } from '@portcullis/core';
 import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
 
 /** Options of {@link tokenBucket}. */
@@ -29,6 +29,9 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
   const refillPerSecond = positiveNumber(options.refillPerSecond, 'refillPerSecond');
   const overage = finiteNumber(options.overage ?? 0, 'overage', { min: 0 });
   const ratePerMs = refillPerSecond / 1000;
+  // A rate that rounds to 0 per ms (below ~5e-321 per second) would never refill, nor say when.
+  if (!(ratePerMs > 0))
+    throw new InvalidOptionError('refillPerSecond', refillPerSecond, 'a rate that does not round to 0 per ms');
   const hard = capacity + overage;
 
   function tokensAt(state: LimitState | undefined, now: number): number {
@@ -39,16 +42,36 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
     return Math.min(hard, tokens + Math.max(0, now - updatedAt) * ratePerMs);
   }
 
-  function settle(tokens: number, now: number, allowed: boolean, retryAfterMs: number): Evaluation {
+  /**
+   * Whole ms from `now` until the bucket stored as `stored` holds `amount`: the estimate, pushed on
+   * while rounding leaves the refill a hair short then, so the wait it promises always holds.
+   */
+  function wait(stored: LimitState | undefined, now: number, amount: number, estimate: number): number {
+    let ms = estimate;
+    for (let step = 1; tokensAt(stored, now + ms) < amount; step *= 2) ms += step;
+    return ms;
+  }
+
+  /** `state`: the stored state; `commits`: whether the store replaces it with this decision's. */
+  function settle(
+    tokens: number,
+    state: LimitState | undefined,
+    commits: boolean,
+    now: number,
+    allowed: boolean,
+    retryAfterMs: number,
+  ): Evaluation {
     const missing = hard - tokens;
-    const ttlMs = Math.ceil(missing / ratePerMs);
+    const next = missing <= 0 ? undefined : [tokens, now];
+    // Full (resetAt) when the state left behind is, checked as for retryAfterMs: a promise that holds.
+    const ttlMs = missing <= 0 ? 0 : wait(commits ? next : state, now, hard, Math.ceil(missing / ratePerMs));
     return {
       allowed,
       remaining: remainingOf(tokens, overage),
       overage: overageInUse(tokens, overage),
       resetAt: now + ttlMs,
       retryAfterMs,
-      next: missing <= 0 ? undefined : [tokens, now],
+      next,
       ttlMs,
     };
   }
@@ -60,15 +83,14 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
     windowMs: Math.ceil(capacity / ratePerMs),
     evaluate: function evaluate(state, now, cost) {
       const tokens = tokensAt(state, now);
-      if (cost <= tokens) return settle(tokens - cost, now, true, 0);
-      if (cost > hard) return settle(tokens, now, false, Infinity);
-      let retryAfterMs = Math.ceil((cost - tokens) / ratePerMs);
-      // Rounding may leave the refill a hair short at that instant: promise only what will hold.
-      if (tokensAt(state, now + retryAfterMs) < cost) retryAfterMs += 1;
-      return settle(tokens, now, false, retryAfterMs);
+      // A charge commits the new state; a peek or a denial leaves the stored one as it was.
+      if (cost <= tokens) return settle(tokens - cost, state, cost > 0, now, true, 0);
+      if (cost > hard) return settle(tokens, state, false, now, false, Infinity);
+      const retryAfterMs = wait(state, now, cost, Math.ceil((cost - tokens) / ratePerMs));
+      return settle(tokens, state, false, now, false, retryAfterMs);
     },
     refund: function refund(state, now, amount) {
-      return settle(Math.min(hard, tokensAt(state, now) + amount), now, true, 0);
+      return settle(Math.min(hard, tokensAt(state, now) + amount), state, true, now, true, 0);
     },
     scriptParams: constant([capacity, ratePerMs, overage]),
   };

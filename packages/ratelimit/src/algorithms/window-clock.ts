@@ -1,5 +1,9 @@
-import { InvalidOptionError, oneOf, positiveInteger } from '@portcullis/core';
+import { oneOf, positiveInteger } from '@portcullis/core';
+import { zoneClock } from './time-zone.js';
 import { constant } from './types.js';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
 
 /** Start (inclusive) and end (exclusive) of the window containing an instant, in ms. */
 export type WindowBounds = readonly [start: number, end: number];
@@ -49,7 +53,18 @@ export function durationWindow(lengthMs: number): WindowClock {
 
 /**
  * Calendar windows in an IANA time zone: hours, days, ISO weeks (from Monday) or months, with
- * daylight-saving changes handled (a day may last 23 or 25 hours).
+ * daylight-saving changes handled. Every window contains the instant asked about, has a positive
+ * length, and ends where the next one starts. Where the wall clock jumps or repeats itself:
+ *
+ * - **Days, weeks and months** start at the first instant the wall clock shows their first day at
+ *   00:00 or later (Temporal's `startOfDay`; `disambiguation: 'compatible'` for a midnight that is
+ *   skipped or repeated). A skipped midnight (Cairo, Beirut, spring) starts the day at the jump, so
+ *   it lasts 23 hours; a repeated hour makes it last 25. A day never goes back: clocks set back
+ *   across midnight leave the repeated minutes in the new day.
+ * - **Hours** are one wall-clock hour at one UTC offset: each starts when the clock shows hh:00 or
+ *   its offset changes, so a window never lasts longer than an hour. The hour a jump shortens
+ *   (Lord Howe's 02:00 → 02:30) is a shorter window; the hour repeated when clocks go back is two
+ *   windows, each an hour long.
  *
  * @example
  * ```ts
@@ -61,104 +76,73 @@ export function durationWindow(lengthMs: number): WindowClock {
  */
 export function calendarWindow(unit: CalendarUnit, timeZone = 'UTC'): WindowClock {
   oneOf(unit, ['hour', 'day', 'week', 'month'], 'calendar');
-  let format: Intl.DateTimeFormat;
-  try {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-  } catch {
-    throw new InvalidOptionError('timeZone', timeZone, 'an IANA time zone name such as "Europe/Paris"');
+  const zone = zoneClock(timeZone);
+
+  /** Where the wall-clock unit holding the wall time `wall` starts (a wall time). */
+  function unitStart(wall: number): number {
+    const day = Math.floor(wall / DAY) * DAY;
+    if (unit === 'day') return day;
+    // 1970-01-01 was a Thursday: Monday-based weekday of a day number d is (d + 3) mod 7.
+    if (unit === 'week') return day - ((((Math.floor(wall / DAY) + 3) % 7) + 7) % 7) * DAY;
+    const date = new Date(wall);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
   }
 
-  /** Wall-clock fields of an instant in the zone. */
-  function wall(t: number): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
-    const parts: Record<string, number> = {};
-    for (const p of format.formatToParts(t)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-    return {
-      y: parts['year'] ?? 0,
-      mo: parts['month'] ?? 1,
-      d: parts['day'] ?? 1,
-      h: parts['hour'] ?? 0,
-      mi: parts['minute'] ?? 0,
-      s: parts['second'] ?? 0,
-    };
+  /** The wall time the unit after the one starting at `wall` starts at. */
+  function unitAfter(wall: number): number {
+    if (unit === 'day') return wall + DAY;
+    if (unit === 'week') return wall + 7 * DAY;
+    const date = new Date(wall);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
   }
 
-  /** The instant at which the zone's wall clock reads the given local midnight/hour. */
-  function instant(y: number, mo: number, d: number, h: number): number {
-    const target = Date.UTC(y, mo - 1, d, h);
-    let guess = target;
-    // Two corrections settle the offset, including across a DST change.
-    for (let i = 0; i < 3; i++) {
-      const w = wall(guess);
-      const seen = Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s);
-      const next = guess + (target - seen);
-      if (next === guess) break;
-      guess = next;
+  /** The hour window: one wall-clock hour at the offset in force at `now`. */
+  function hourAt(now: number): WindowBounds {
+    const offset = zone.offset(now);
+    let start = now - ((((now + offset) % HOUR) + HOUR) % HOUR);
+    let end = start + HOUR;
+    // An offset change inside the hour cuts it: the window is the part on `now`'s side.
+    if (zone.offset(start) !== offset) start = zone.nextChange(start, now) ?? start;
+    end = zone.nextChange(now, end - 1) ?? end;
+    return [start, end];
+  }
+
+  /** The day, week or month: from the first instant its first day shows to the next's. */
+  function unitAt(now: number): WindowBounds {
+    let wall = unitStart(now + zone.offset(now));
+    let start = zone.firstReading(wall);
+    let end = zone.firstReading(unitAfter(wall));
+    // Clocks set back across a boundary show the previous unit again: it stays the later one.
+    while (end <= now) {
+      wall = unitAfter(wall);
+      start = end;
+      end = zone.firstReading(unitAfter(wall));
     }
-    return guess;
+    return [start, end];
   }
 
-  function startOf(now: number): number {
-    const w = wall(now);
-    switch (unit) {
-      case 'hour':
-        // Hours are an hour long in every zone offset in use today except half-hour DST shifts;
-        // aligning on the local hour keeps "per hour" what a user sees on the clock.
-        return instant(w.y, w.mo, w.d, w.h);
-      case 'day':
-        return instant(w.y, w.mo, w.d, 0);
-      case 'week': {
-        const weekday = (new Date(Date.UTC(w.y, w.mo - 1, w.d)).getUTCDay() + 6) % 7; // Monday = 0
-        return instant(w.y, w.mo, w.d - weekday, 0);
-      }
-      case 'month':
-        return instant(w.y, w.mo, 1, 0);
-    }
-  }
-
-  function nextAfter(start: number): number {
-    const w = wall(start);
-    switch (unit) {
-      case 'hour':
-        return instant(w.y, w.mo, w.d, w.h + 1);
-      case 'day':
-        return instant(w.y, w.mo, w.d + 1, 0);
-      case 'week':
-        return instant(w.y, w.mo, w.d + 7, 0);
-      case 'month':
-        return instant(w.y, w.mo + 1, 1, 0);
-    }
-  }
+  const windowAt = unit === 'hour' ? hourAt : unitAt;
 
   // The hot path asks about the same window again and again: remember the last one.
   let cached: WindowBounds = [0, 0];
   function bounds(now: number): WindowBounds {
     if (now >= cached[0] && now < cached[1]) return cached;
-    const start = startOf(now);
-    cached = [start, nextAfter(start)];
+    cached = windowAt(now);
     return cached;
   }
 
   let params: readonly number[] = [];
   let paramsFor = Number.NaN;
 
-  const nominal = { hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_592_000_000 }[unit];
+  const nominal = { hour: HOUR, day: DAY, week: 7 * DAY, month: 30 * DAY }[unit];
   return {
     nominalMs: nominal,
     bounds,
     scriptParams: function scriptParams(now) {
       const [start, end] = bounds(now);
-      // Four Intl calls: compute once per window, not per decision.
+      // Several Intl calls: compute once per window, not per decision.
       if (paramsFor !== start) {
-        params = [1, startOf(start - 1), start, end, nextAfter(end)];
+        params = [1, windowAt(start - 1)[0], start, end, windowAt(end)[1]];
         paramsFor = start;
       }
       return params;

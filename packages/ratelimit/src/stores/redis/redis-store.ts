@@ -103,6 +103,8 @@ export class RedisStore implements RateLimitStore {
   /** Script calls issued during the current tick, sent together when it ends. */
   #batch: Operation[] = [];
   readonly #batchSize: number;
+  /** The Redis server's clock minus this process's, as last seen (server time only). */
+  #skew = 0;
   /** By the algorithms they hold: at most 31. */
   readonly #scripts = new Map<string, Script>();
   /** By parameter array, which lives as long as its algorithm (or its calendar window). */
@@ -135,7 +137,9 @@ export class RedisStore implements RateLimitStore {
         retryAfterMs,
       });
     }
-    return { allowed, now: reply.readDoubleLE(offset), dimensions: outcomes };
+    const decidedAt = reply.readDoubleLE(offset);
+    if (now === undefined) this.#skew = decidedAt - Date.now();
+    return { allowed, now: decidedAt, dimensions: outcomes };
   }
 
   async refund(
@@ -171,8 +175,9 @@ export class RedisStore implements RateLimitStore {
     for (const d of dimensions) keys.push(storageKey(subject, d));
     // NaN: "the server's TIME".
     const head = [op, amount, now ?? Number.NaN, chargedAt, dimensions.length];
-    const at = now ?? Date.now();
-    // Calendar windows pass boundaries near the caller's clock; the script picks by the server's.
+    const at = now ?? Date.now() + this.#skew;
+    // Calendar windows pass boundaries around the server's time as last seen (so they hold it even
+    // when this process's clock is off); the script picks by the server's clock.
     const settings = dimensions.map((d) => this.#argsOf(d.algorithm.kind, d.algorithm.scriptParams(at)));
     return new Promise<ReplyPart>((resolve, reject) => {
       const operation: Operation = {

@@ -24,8 +24,16 @@
 /** How the script's arguments name each algorithm (by its code): numbers, like every other argument. */
 export const KIND_NUMBERS: Readonly<Record<string, number>> = { tb: 1, gc: 2, fw: 3, sw: 4, sl: 5 };
 
+/**
+ * The longest a stored state lives in Redis: 100 years (of 365.25 days). `SET … PX` needs a finite
+ * whole number; a state that would need longer (a "lifetime" quota refilling at 1e-12 per second)
+ * is kept this long, then forgotten like any expired state.
+ */
+export const MAX_STATE_TTL_MS = 3_155_760_000_000;
+
 const COMMON = `
 local TOL = 1e-3
+local MAX_TTL = ${String(MAX_STATE_TTL_MS)}
 local INF = math.huge
 local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
 
@@ -71,7 +79,16 @@ local function save(key, nxt, ttl)
     for i = 1, n do parts[i] = spack('<d', nxt[i]) end
     packed = table.concat(parts)
   end
-  redis.call('SET', key, packed, 'PX', max(1, ceil(ttl)))
+  -- Whole ms in [1, MAX_TTL] (comparisons, not min/max: C calls cost more; NaN gives 1), as
+  -- digits: Redis turns a number argument into text in exponent form when large (1e+17), which
+  -- PX refuses.
+  local px = ceil(ttl)
+  if px > MAX_TTL then
+    px = MAX_TTL
+  elseif not (px >= 1) then
+    px = 1
+  end
+  redis.call('SET', key, packed, 'PX', string.format('%d', px))
 end
 
 local function split(available, overage)
@@ -94,31 +111,46 @@ end
 /** Each algorithm's functions: `<code>_eval(p, s, now, cost)` and `<code>_refund(p, s, now, amount, chargedAt)`. */
 const ALGORITHMS: Readonly<Record<string, string>> = {
   tb: `-- token bucket: p = { capacity, ratePerMs, overage }
-local function tb_settle(p, hard, tokens, now, allowed, retry)
-  local missing = hard - tokens
-  local ttl = ceil(missing / p[2])
-  local nxt = nil
-  if missing > 0 then nxt = { tokens, now } end
-  return result(allowed, tokens, p[3], now + ttl, retry, nxt, ttl)
-end
 local function tb_tokens(p, hard, s, now)
   if s == nil then return hard end
   return min(hard, s[1] + max(0, now - s[2]) * p[2])
 end
+-- Whole ms until the bucket stored as s holds amount <= hard (the estimate, pushed on past
+-- rounding). tb_tokens(...) < amount, inlined: below hard, its min() changes nothing.
+local function tb_wait(p, s, now, amount, estimate)
+  if s == nil then return estimate end
+  local ms, step, rate, tokens, at = estimate, 1, p[2], s[1], s[2]
+  local elapsed = now + ms - at
+  while tokens + (elapsed > 0 and elapsed or 0) * rate < amount do
+    ms = ms + step
+    step = step * 2
+    elapsed = now + ms - at
+  end
+  return ms
+end
+-- s: the stored state; commits: whether this decision's state replaces it.
+local function tb_settle(p, hard, tokens, s, commits, now, allowed, retry)
+  local missing = hard - tokens
+  local ttl = 0
+  local nxt = nil
+  if missing > 0 then
+    nxt = { tokens, now }
+    if commits then s = nxt end
+    ttl = tb_wait(p, s, now, hard, ceil(missing / p[2]))
+  end
+  return result(allowed, tokens, p[3], now + ttl, retry, nxt, ttl)
+end
 local function tb_eval(p, s, now, cost)
   local hard = p[1] + p[3]
   local tokens = tb_tokens(p, hard, s, now)
-  if cost <= tokens then return tb_settle(p, hard, tokens - cost, now, true, 0) end
+  if cost <= tokens then return tb_settle(p, hard, tokens - cost, s, cost > 0, now, true, 0) end
   local retry = INF
-  if cost <= hard then
-    retry = ceil((cost - tokens) / p[2])
-    if tb_tokens(p, hard, s, now + retry) < cost then retry = retry + 1 end
-  end
-  return tb_settle(p, hard, tokens, now, false, retry)
+  if cost <= hard then retry = tb_wait(p, s, now, cost, ceil((cost - tokens) / p[2])) end
+  return tb_settle(p, hard, tokens, s, false, now, false, retry)
 end
 local function tb_refund(p, s, now, amount)
   local hard = p[1] + p[3]
-  return tb_settle(p, hard, min(hard, tb_tokens(p, hard, s, now) + amount), now, true, 0)
+  return tb_settle(p, hard, min(hard, tb_tokens(p, hard, s, now) + amount), s, true, now, true, 0)
 end
 
 `,
@@ -156,12 +188,20 @@ local function bounds(p, at, now)
     local start = floor(now / len) * len
     return start, start + len
   end
-  for i = at + 1, at + 3 do
-    if now < p[i + 1] then
-      if now >= p[i] or i == at + 1 then return p[i], p[i + 1] end
+  -- The caller sent boundaries around the server's time as it last saw it: now is normally within.
+  for i = at + 2, at + 4 do
+    if now < p[i] then
+      if now >= p[i - 1] then return p[i - 1], p[i] end
+      -- Before them (a caller's clock far ahead): the first window's length, repeated backwards.
+      local len = p[at + 2] - p[at + 1]
+      local start = p[at + 1] - ceil((p[at + 1] - now) / len) * len
+      return start, start + len
     end
   end
-  return p[at + 3], p[at + 4]
+  -- After them (a caller's clock far behind): the last window's length, repeated.
+  local len = p[at + 4] - p[at + 3]
+  local start = p[at + 4] + floor((now - p[at + 4]) / len) * len
+  return start, start + len
 end
 
 -- fixed window: p = { hard, overage, window... }
@@ -265,9 +305,13 @@ end
 local function sl_eval(p, s, now, cost)
   local entries, used = sl_live(p, s, now)
   if used + cost <= p[1] then
-    if cost > 0 then
-      entries[#entries + 1] = now
-      entries[#entries + 1] = cost
+    local n = #entries
+    -- Charges of one millisecond share an entry: their units leave the window together.
+    if cost > 0 and n > 0 and entries[n - 1] == now then
+      entries[n] = entries[n] + cost
+    elseif cost > 0 then
+      entries[n + 1] = now
+      entries[n + 2] = cost
     end
     return sl_settle(p, entries, used + cost, now, true, 0)
   end
@@ -283,17 +327,20 @@ local function sl_eval(p, s, now, cost)
 end
 local function sl_refund(p, s, now, amount, chargedAt)
   local entries, used = sl_live(p, s, now)
+  -- The units charged at the decision's instant, from every entry of that millisecond.
   local back = 0
-  for i = 1, #entries - 1, 2 do
+  local i = #entries - 1
+  while i >= 1 and back < amount do
     if entries[i] == chargedAt then
-      back = min(amount, entries[i + 1])
-      entries[i + 1] = entries[i + 1] - back
+      local take = min(amount - back, entries[i + 1])
+      back = back + take
+      entries[i + 1] = entries[i + 1] - take
       if entries[i + 1] == 0 then
         table.remove(entries, i)
         table.remove(entries, i)
       end
-      break
     end
+    i = i - 2
   end
   return sl_settle(p, entries, used - back, now, true, 0)
 end
