@@ -59,21 +59,30 @@ describe('retry budget', () => {
     { maxLength: 300 },
   );
 
-  test.prop(
-    [
-      opArb,
-      fc.double({ min: 0, max: 1, noNaN: true }),
-      fc.integer({ min: 0, max: 5 }),
-      fc.integer({ min: 1, max: 10 }),
-    ],
-    { numRuns: 500 },
-  )(
-    'a retry is granted only while retries in the window stay within minRetries + ratio × calls, and always then',
-    (ops, ratio, minRetries, buckets) => {
+  /** A ratio written as a decimal (`0.29`), with its exact value as a fraction of a power of ten. */
+  const ratioArb = fc
+    .integer({ min: 0, max: 3 })
+    .chain((places) =>
+      fc.record({ places: fc.constant(places), digits: fc.integer({ min: 0, max: 2 * 10 ** places }) }),
+    )
+    .map(({ places, digits }) => ({
+      ratio: Number(
+        `${String(Math.trunc(digits / 10 ** places))}.${String(digits % 10 ** places).padStart(places, '0')}`,
+      ),
+      digits: BigInt(digits),
+      scale: 10n ** BigInt(places),
+    }));
+
+  test.prop([opArb, ratioArb, fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 10 })], { numRuns: 500 })(
+    'a retry is granted only while retries in the window stay within minRetries + ratio × calls, and always then (exactly)',
+    (ops, { ratio, digits, scale }, minRetries, buckets) => {
       const windowMs = 10_000;
       const budget = new RetryBudget({ ratio, minRetries, windowMs, buckets }, 0);
       const bucketMs = windowMs / buckets;
       const log: { at: number; kind: 'call' | 'retry' }[] = [];
+      /** retries <= minRetries + ratio × calls, in integers. */
+      const within = (retries: number, calls: number): boolean =>
+        BigInt(retries - minRetries) * scale <= digits * BigInt(calls);
       let now = 0;
       for (const { gapMs, kind } of ops) {
         now += gapMs;
@@ -90,12 +99,20 @@ describe('retry budget', () => {
         const calls = inWindow.filter((e) => e.kind === 'call').length;
         const retries = inWindow.length - calls;
         // Checked when a retry is granted: later, calls may leave the window before the retries do.
-        if (granted) expect(retries).toBeLessThanOrEqual(minRetries + ratio * calls);
-        else if (kind === 'retry') expect(retries + 1).toBeGreaterThan(minRetries + ratio * calls);
+        if (granted) expect(within(retries, calls)).toBe(true);
+        else if (kind === 'retry') expect(within(retries + 1, calls)).toBe(false);
         expect(budget.usage(now)).toEqual({ calls, retries });
       }
     },
   );
+
+  test('a ratio is compared exactly: 0.29 of 100 calls allows 29 retries (in floating point 0.29 × 100 < 29)', () => {
+    const budget = new RetryBudget({ ratio: 0.29, minRetries: 0, windowMs: 10_000 }, 0);
+    for (let i = 0; i < 100; i++) budget.recordCall(0);
+    let granted = 0;
+    while (budget.tryRetry(0)) granted++;
+    expect(granted).toBe(29);
+  });
 
   test('a failing upstream sees at most calls × (1 + ratio) + minRetries attempts', async () => {
     vi.useFakeTimers();
