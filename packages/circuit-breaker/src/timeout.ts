@@ -1,6 +1,7 @@
 import { Emitter, InvalidOptionError, positiveNumber } from '@portcullis/core';
 import { PolicyDisposedError, TimeoutError } from './errors.js';
 import { invoke, type ExecuteOptions, type Policy, type Protected, rejectWith } from './policy.js';
+import { startTimer } from './timer.js';
 
 /** Payload of the `timeout` event. */
 export interface TimeoutEvent {
@@ -37,7 +38,10 @@ export interface TimeoutEvents {
  * ```
  */
 export interface TimeoutOptions {
-  /** How long a call may run, in ms. Finite, > 0. Required. */
+  /**
+   * How long a call may run, in ms. Finite, > 0. Required. Waits beyond `setTimeout`'s limit
+   * (2^31 − 1 ms, about 24.8 days) are honoured too (a chain of timers), never cut short.
+   */
   ms: number;
   /** Names the policy in events. Default `'timeout'`. */
   name?: string | undefined;
@@ -80,7 +84,7 @@ export class TimeoutPolicy implements Policy {
       const finish = (): boolean => {
         if (done) return false;
         done = true;
-        clearTimeout(timer);
+        cancelTimer();
         parent?.removeEventListener('abort', onParentAbort);
         active.delete(cancel);
         return true;
@@ -97,7 +101,7 @@ export class TimeoutPolicy implements Policy {
       const cancel = (): void => {
         abortWith(new PolicyDisposedError('timeout'));
       };
-      const timer = setTimeout(() => {
+      const cancelTimer = startTimer(() => {
         if (done) return;
         const error = new TimeoutError(this.ms);
         if (this.events.has('timeout')) this.events.emit('timeout', { policy: this.#name, timeoutMs: this.ms });

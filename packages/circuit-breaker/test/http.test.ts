@@ -92,6 +92,15 @@ describe.each(HARNESSES)('circuit breaking on $name', (fw: Harness) => {
     expect(served.handled).toEqual([]);
   });
 
+  test('an open period of centuries still gives Retry-After as delta-seconds (capped at 2^31 s)', async () => {
+    const { breaker } = breakerFor({ trip: consecutiveFailures(1), openDuration: 1e300 });
+    breaker.acquire().failure();
+    const served = await start([{ circuitBreaker: { breaker } }]);
+    const res = await get(served);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe(String(2 ** 31));
+  });
+
   test('an isolated breaker answers 503 without Retry-After', async () => {
     const { breaker } = breakerFor();
     breaker.isolate();
