@@ -1,5 +1,6 @@
 import {
   Emitter,
+  finiteNumber,
   InvalidOptionError,
   isFunctionOption,
   nonEmptyString,
@@ -25,7 +26,10 @@ import type { TripPolicy } from './trip/types.js';
  * ```
  */
 export interface HalfOpenOptions {
-  /** Probes allowed in flight at once; other calls are refused at once. Whole number >= 1. Default 1. */
+  /**
+   * Probes allowed in flight at once; other calls are refused at once. Whole number, 1 to 1000
+   * (a breaker keeps a slot per probe). Default 1.
+   */
   maxProbes?: number | undefined;
   /** Successful probes that close the breaker (they may run one after another). Whole number >= 1. Default 1. */
   successesToClose?: number | undefined;
@@ -68,13 +72,17 @@ export interface BreakerOptions {
   halfOpen?: HalfOpenOptions | undefined;
   /**
    * Whether an error counts as a failure of the upstream. An error for which it returns false
-   * counts as a success (the upstream answered: a 404, a validation error). An error that follows
-   * the caller's own abort is never counted either way. Default: every error is a failure.
+   * counts as a success (the upstream answered: a 404, a validation error). Never asked, and never
+   * counted either way: an error that follows the caller's own abort, and a `PolicyDisposedError`
+   * (the pipeline was disposed while the call was in flight). If it throws, the call rejects with
+   * its error and the outcome is not counted (`counters.ignored`; a probe's slot is freed).
+   * Default: every error is a failure.
    */
   isFailure?: ((error: unknown) => boolean) | undefined;
   /**
    * Whether a successful result counts as a failure (e.g. a `Response` with status >= 500, when
-   * the protected function does not throw for those). Default: none does.
+   * the protected function does not throw for those). If it throws, the call rejects with its error
+   * and the outcome is not counted, as for `isFailure`. Default: none does.
    */
   isFailureResult?: ((result: unknown) => boolean) | undefined;
   /** The clock for open periods, windows and durations. Default {@link systemClock}. */
@@ -99,6 +107,9 @@ export interface ResolvedBreakerOptions {
 
 const DEFAULT_TRIP: readonly TripPolicy[] = Object.freeze([consecutiveFailures(5)]);
 
+/** The most probes a half-open breaker may run at once (it keeps a start time per probe slot). */
+export const MAX_PROBES = 1_000;
+
 /** Validates every option once, naming the option in the error; applies the defaults. */
 export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerOptions {
   if (typeof options !== 'object' || (options as unknown) === null) {
@@ -120,7 +131,7 @@ export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerO
     name: nonEmptyString(options.name ?? 'default', 'name', 200),
     trip,
     openDurationFor: openDurationFn(options.openDuration, 'openDuration'),
-    maxProbes: positiveInteger(maxProbes ?? 1, 'halfOpen.maxProbes'),
+    maxProbes: finiteNumber(maxProbes ?? 1, 'halfOpen.maxProbes', { min: 1, max: MAX_PROBES, integer: true }),
     successesToClose: positiveInteger(successesToClose ?? 1, 'halfOpen.successesToClose'),
     maxWaitMs: positiveNumber(maxWaitMs ?? 30_000, 'halfOpen.maxWaitMs'),
     isFailure: options.isFailure === undefined ? undefined : isFunctionOption(options.isFailure, 'isFailure'),

@@ -2,7 +2,7 @@ import type { Clock, Emitter } from '@portcullis/core';
 import type { BreakerEvents, TransitionReason } from './breaker-events.js';
 import { resolveBreakerOptions, type BreakerOptions } from './breaker-options.js';
 import type { BreakerState } from './breaker-state.js';
-import { BrokenCircuitError } from './errors.js';
+import { BrokenCircuitError, isPolicyDisposedError } from './errors.js';
 import { NO_SIGNAL_CONTEXT, type ExecuteOptions, type Policy, type Protected, rejectWith } from './policy.js';
 import { rejecter, rejection } from './rejection.js';
 import { withoutStack } from './stackless.js';
@@ -156,8 +156,8 @@ export class Breaker implements Policy {
   #unhealthySince: number | undefined;
   #openUntil = 0;
   #consecutiveOpens = 0;
-  /** Start time of each probe slot's call; NaN when free. */
-  readonly #probeStarts: Float64Array;
+  /** Start time of each probe slot's call; NaN when free. Allocated when first half-open. */
+  #probeStarts: Float64Array | undefined;
   #probes = 0;
   #probeSuccesses = 0;
   /** The error every refusal of the current state shares, built on the first one. */
@@ -193,7 +193,6 @@ export class Breaker implements Policy {
     this.#maxWaitMs = o.maxWaitMs;
     this.#isFailure = o.isFailure;
     this.#isFailureResult = o.isFailureResult;
-    this.#probeStarts = new Float64Array(o.maxProbes).fill(NaN);
     this.#since = now;
     [this.#closedFulfilled, this.#closedRejected] = this.#closedHandlers(0);
   }
@@ -218,8 +217,7 @@ export class Breaker implements Policy {
       try {
         result = fn(NO_SIGNAL_CONTEXT);
       } catch (error) {
-        this.#settle(this.#generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, this.#endTime());
-        return rejectWith(error);
+        return rejectWith(this.#recordError(this.#generation, NOT_A_PROBE, error, undefined, NaN, this.#endTime()));
       }
       if (result instanceof Promise) return result.then(this.#closedFulfilled, this.#closedRejected) as Promise<T>;
       return Promise.resolve(result).then(this.#closedFulfilled, this.#closedRejected) as Promise<T>;
@@ -334,10 +332,9 @@ export class Breaker implements Policy {
     try {
       value = await fn(signal === undefined ? NO_SIGNAL_CONTEXT : { signal });
     } catch (error) {
-      this.#settle(generation, slot, this.#classifyError(error, signal), start, this.#clock.now());
-      throw error;
+      throw this.#recordError(generation, slot, error, signal, start, this.#clock.now());
     }
-    this.#settle(generation, slot, this.#classifyResult(value), start, this.#clock.now());
+    this.#recordResult(generation, slot, value, start, this.#clock.now());
     return value;
   }
 
@@ -345,13 +342,10 @@ export class Breaker implements Policy {
   #closedHandlers(generation: number): [(value: unknown) => unknown, (error: unknown) => PromiseLike<never>] {
     return [
       (value) => {
-        this.#settle(generation, NOT_A_PROBE, this.#classifyResult(value), NaN, this.#endTime());
+        this.#recordResult(generation, NOT_A_PROBE, value, NaN, this.#endTime());
         return value;
       },
-      (error) => {
-        this.#settle(generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, this.#endTime());
-        return rejection(error);
-      },
+      (error) => rejection(this.#recordError(generation, NOT_A_PROBE, error, undefined, NaN, this.#endTime())),
     ];
   }
 
@@ -360,13 +354,52 @@ export class Breaker implements Policy {
     return this.#needsClock ? this.#clock.now() : NaN;
   }
 
-  #classifyResult(value: unknown): Verdict {
-    return this.#isFailureResult !== undefined && this.#isFailureResult(value) ? FAILED : SUCCEEDED;
+  /**
+   * Records a call that returned `value`. When `isFailureResult` throws, the outcome is not
+   * counted (a probe's slot is freed all the same) and its error is thrown, for the call to reject with.
+   */
+  #recordResult(generation: number, slot: number, value: unknown, start: number, now: number): void {
+    let verdict: Verdict = SUCCEEDED;
+    const isFailureResult = this.#isFailureResult;
+    if (isFailureResult !== undefined) {
+      try {
+        if (isFailureResult(value)) verdict = FAILED;
+      } catch (predicateError) {
+        this.#settle(generation, slot, IGNORED, start, now);
+        throw predicateError;
+      }
+    }
+    this.#settle(generation, slot, verdict, start, now);
   }
 
-  #classifyError(error: unknown, signal: AbortSignal | undefined): Verdict {
-    if (signal?.aborted === true) return IGNORED;
-    return this.#isFailure === undefined || this.#isFailure(error) ? FAILED : SUCCEEDED;
+  /**
+   * Records a call that failed with `error`; returns what the call rejects with: `error`, or the
+   * error `isFailure` threw (the outcome then not counted, a probe's slot freed). An error after
+   * the caller's own abort, or a `PolicyDisposedError` (a pipeline disposed while the call was in
+   * flight), says nothing about the upstream: not counted either.
+   */
+  #recordError(
+    generation: number,
+    slot: number,
+    error: unknown,
+    signal: AbortSignal | undefined,
+    start: number,
+    now: number,
+  ): unknown {
+    let verdict: Verdict = FAILED;
+    const isFailure = this.#isFailure;
+    if (signal?.aborted === true || isPolicyDisposedError(error)) {
+      verdict = IGNORED;
+    } else if (isFailure !== undefined) {
+      try {
+        verdict = isFailure(error) ? FAILED : SUCCEEDED;
+      } catch (predicateError) {
+        this.#settle(generation, slot, IGNORED, start, now);
+        return predicateError;
+      }
+    }
+    this.#settle(generation, slot, verdict, start, now);
+    return error;
   }
 
   /** Decides whether a call may run at `now`: NOT_A_PROBE, a probe slot, or REFUSED. */
@@ -374,7 +407,7 @@ export class Breaker implements Policy {
     this.#advance(now);
     if (this.#state === CLOSED) return NOT_A_PROBE;
     if (this.#state !== HALF_OPEN || this.#probes >= this.#maxProbes) return REFUSED;
-    const starts = this.#probeStarts;
+    const starts = this.#probeStarts as Float64Array;
     let slot = 0;
     while (!Number.isNaN(starts[slot])) slot++;
     starts[slot] = now;
@@ -414,7 +447,7 @@ export class Breaker implements Policy {
         this.#transition(HALF_OPEN, this.#openUntil, 'open-elapsed');
       } else if (this.#state === HALF_OPEN && this.#probes > 0) {
         let oldest = Infinity;
-        for (const start of this.#probeStarts) if (start < oldest) oldest = start;
+        for (const start of this.#probeStarts as Float64Array) if (start < oldest) oldest = start;
         const expiry = oldest + this.#maxWaitMs;
         if (now < expiry) return;
         this.#open(expiry, 'probe-timed-out', undefined);
@@ -448,7 +481,7 @@ export class Breaker implements Policy {
         this.#open(Number.isNaN(now) ? this.#clock.now() : now, 'tripped', this.#policyNames[tripped]);
       return;
     }
-    this.#probeStarts[slot] = NaN;
+    (this.#probeStarts as Float64Array)[slot] = NaN;
     this.#probes--;
     if (verdict === IGNORED) return;
     if (verdict === FAILED || now - start > this.#slowProbeMs) {
@@ -480,7 +513,8 @@ export class Breaker implements Policy {
       this.#unhealthySince ??= at;
     }
     if (to === HALF_OPEN || from === HALF_OPEN) {
-      this.#probeStarts.fill(NaN);
+      // Most breakers never open: the slots are allocated on the first half-open.
+      (this.#probeStarts ??= new Float64Array(this.#maxProbes)).fill(NaN);
       this.#probes = 0;
       this.#probeSuccesses = 0;
     }

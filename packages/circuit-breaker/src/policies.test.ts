@@ -155,3 +155,36 @@ describe('registry', () => {
     expect(registry.size).toBe(0);
   });
 });
+
+describe('disposing a pipeline', () => {
+  const hang = (): Promise<never> => new Promise<never>(() => undefined);
+
+  test.each([undefined, () => true])(
+    'does not trip its breaker: PolicyDisposedError is not an upstream outcome (isFailure: %s)',
+    async (isFailure) => {
+      const breaker = createBreaker({ trip: consecutiveFailures(1), isFailure });
+      const policy = pipeline(breaker, timeout({ ms: 30_000 }), bulkhead({ maxConcurrent: 1, maxQueue: 5 }));
+      const calls = [policy.execute(hang), policy.execute(hang), policy.execute(hang)].map((p) =>
+        p.catch((error: unknown) => error),
+      );
+      await Promise.resolve();
+      policy.dispose();
+      const errors = await Promise.all(calls);
+      expect(errors.every(isPolicyDisposedError)).toBe(true);
+      expect(breaker.snapshot()).toMatchObject({ state: 'closed', counters: { calls: 3, failures: 0, ignored: 3 } });
+    },
+  );
+
+  test('frees a probe it cancels, without reopening the breaker', async () => {
+    const clock = new ManualClock();
+    const breaker = createBreaker({ clock, trip: consecutiveFailures(1) });
+    breaker.acquire().failure();
+    clock.advance(30_000);
+    const policy = pipeline(breaker, timeout({ ms: 30_000 }));
+    const probe = policy.execute(hang).catch((error: unknown) => error);
+    expect(breaker.snapshot().probesInFlight).toBe(1);
+    policy.dispose();
+    expect(isPolicyDisposedError(await probe)).toBe(true);
+    expect(breaker.snapshot()).toMatchObject({ state: 'half-open', probesInFlight: 0 });
+  });
+});
