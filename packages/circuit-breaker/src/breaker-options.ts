@@ -91,10 +91,21 @@ export interface BreakerOptions {
   events?: Emitter<BreakerEvents> | undefined;
 }
 
-/** The options, validated and defaulted. */
-export interface ResolvedBreakerOptions {
-  readonly name: string;
+/**
+ * Everything a breaker is configured with but its name, validated and defaulted, with what the
+ * breaker derives from it. Immutable, so a registry validates each service's settings once and
+ * shares the result among the breakers it creates.
+ */
+export interface BreakerConfig {
   readonly trip: readonly TripPolicy[];
+  /** The trip policies' names, for events. */
+  readonly policyNames: readonly string[];
+  /** True when a trip policy needs the time of each outcome. */
+  readonly needsClock: boolean;
+  /** A probe slower than this failed (the smallest slow-call threshold; Infinity without one). */
+  readonly slowProbeMs: number;
+  /** True when a trip policy needs call durations (a slow-call policy). */
+  readonly timesCalls: boolean;
   readonly openDurationFor: (opens: number) => number;
   readonly maxProbes: number;
   readonly successesToClose: number;
@@ -105,13 +116,36 @@ export interface ResolvedBreakerOptions {
   readonly events: Emitter<BreakerEvents>;
 }
 
+/**
+ * Where a registry puts a {@link BreakerConfig} it validated already, in the options of a breaker
+ * it creates (not a public option: the symbol is not exported from the package).
+ */
+export const CONFIG: unique symbol = Symbol('portcullis.breakerConfig');
+
+/** Options carrying a validated configuration; see {@link CONFIG}. */
+export interface ConfiguredBreakerOptions extends BreakerOptions {
+  readonly name: string;
+  readonly [CONFIG]: BreakerConfig;
+}
+
 const DEFAULT_TRIP: readonly TripPolicy[] = Object.freeze([consecutiveFailures(5)]);
 
 /** The most probes a half-open breaker may run at once (it keeps a start time per probe slot). */
 export const MAX_PROBES = 1_000;
 
+/** The longest breaker name, in characters. */
+export const MAX_NAME_LENGTH = 200;
+
 /** Validates every option once, naming the option in the error; applies the defaults. */
-export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerOptions {
+export function resolveBreakerOptions(options: BreakerOptions): { name: string; config: BreakerConfig } {
+  const configured = (options as Partial<ConfiguredBreakerOptions> | null | undefined)?.[CONFIG];
+  if (configured !== undefined) return { name: (options as ConfiguredBreakerOptions).name, config: configured };
+  const config = resolveBreakerConfig(options);
+  return { name: nonEmptyString(options.name ?? 'default', 'name', MAX_NAME_LENGTH), config };
+}
+
+/** Validates every option but the name, naming the option in the error; applies the defaults. */
+export function resolveBreakerConfig(options: BreakerOptions): BreakerConfig {
   if (typeof options !== 'object' || (options as unknown) === null) {
     throw new InvalidOptionError('options', options, 'an object');
   }
@@ -122,14 +156,19 @@ export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerO
   }
   const { maxProbes, successesToClose, maxWaitMs } = halfOpen as HalfOpenOptions;
   const clock = options.clock ?? systemClock;
-  if (typeof (clock as Partial<Clock>).now !== 'function') {
+  if (typeof (clock as Partial<Clock> | null)?.now !== 'function') {
     throw new InvalidOptionError('clock', clock, 'a Clock ({ now(): number })');
   }
   const events = options.events ?? new Emitter<BreakerEvents>();
   if (!(events instanceof Emitter)) throw new InvalidOptionError('events', events, 'an Emitter');
-  return {
-    name: nonEmptyString(options.name ?? 'default', 'name', 200),
+  let slowProbeMs = Infinity;
+  for (const policy of trip) slowProbeMs = Math.min(slowProbeMs, policy.slowCallMs ?? Infinity);
+  return Object.freeze({
     trip,
+    policyNames: Object.freeze(trip.map((policy) => policy.name)),
+    needsClock: trip.some((policy) => policy.needsClock),
+    slowProbeMs,
+    timesCalls: Number.isFinite(slowProbeMs),
     openDurationFor: openDurationFn(options.openDuration, 'openDuration'),
     maxProbes: finiteNumber(maxProbes ?? 1, 'halfOpen.maxProbes', { min: 1, max: MAX_PROBES, integer: true }),
     successesToClose: positiveInteger(successesToClose ?? 1, 'halfOpen.successesToClose'),
@@ -139,7 +178,7 @@ export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerO
       options.isFailureResult === undefined ? undefined : isFunctionOption(options.isFailureResult, 'isFailureResult'),
     clock,
     events,
-  };
+  });
 }
 
 function tripPolicies(trip: BreakerOptions['trip']): readonly TripPolicy[] {
@@ -155,5 +194,6 @@ function tripPolicies(trip: BreakerOptions['trip']): readonly TripPolicy[] {
       );
     }
   }
-  return list as readonly TripPolicy[];
+  // A copy: the caller's array may change later; the configuration may not.
+  return Object.freeze([...(list as readonly TripPolicy[])]);
 }

@@ -111,3 +111,21 @@ describe('bad options throw an InvalidOptionError naming the option', () => {
     expect(invalid(build).option).toBe(option);
   });
 });
+
+describe('registry options', () => {
+  test.each<[string, () => unknown]>([
+    ['defaults', () => createBreakerRegistry({ defaults: 5 as never })],
+    ['defaults', () => createBreakerRegistry({ defaults: [] as never })],
+    ['services', () => createBreakerRegistry({ services: 5 as never })],
+    ['services', () => createBreakerRegistry({ services: [{}] as never })],
+    ['services.payments', () => createBreakerRegistry({ services: { payments: 5 as never } })],
+    ['services.payments', () => createBreakerRegistry({ services: { payments: 'fast' as never } })],
+    ['services', () => createBreakerRegistry({ services: { ['x'.repeat(201)]: {} } })],
+    ['clock', () => createBreakerRegistry({ clock: {} as never })],
+    ['clock', () => createBreakerRegistry({ clock: { now: 5 } as never })],
+    ['defaults.openDuration', () => createBreakerRegistry({ defaults: { openDuration: -1 } })],
+    ['services.payments.trip', () => createBreakerRegistry({ services: { payments: { trip: [] } } })],
+  ])('%s', (option, build) => {
+    expect(invalid(build).option).toBe(option);
+  });
+});
