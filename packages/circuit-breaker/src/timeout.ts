@@ -1,4 +1,4 @@
-import { Emitter, InvalidOptionError, positiveNumber } from '@portcullis/core';
+import { Emitter, InvalidOptionError, nonEmptyString, positiveNumber } from '@portcullis/core';
 import { PolicyDisposedError, TimeoutError } from './errors.js';
 import { invoke, type ExecuteOptions, type Policy, type Protected, rejectWith } from './policy.js';
 import { startTimer } from './timer.js';
@@ -43,7 +43,7 @@ export interface TimeoutOptions {
    * (2^31 − 1 ms, about 24.8 days) are honoured too (a chain of timers), never cut short.
    */
   ms: number;
-  /** Names the policy in events. Default `'timeout'`. */
+  /** Names the policy in events (1 to 200 characters). Default `'timeout'`. */
   name?: string | undefined;
 }
 
@@ -65,7 +65,7 @@ export class TimeoutPolicy implements Policy {
       throw new InvalidOptionError('options', options, 'an object with ms');
     }
     this.ms = positiveNumber(options.ms, 'ms');
-    this.#name = options.name ?? 'timeout';
+    this.#name = nonEmptyString(options.name ?? 'timeout', 'name', 200);
   }
 
   /**

@@ -3,6 +3,7 @@ import {
   Emitter,
   InvalidOptionError,
   isFunctionOption,
+  nonEmptyString,
   positiveInteger,
   systemClock,
   type Clock,
@@ -117,7 +118,7 @@ export interface RetryOptions {
   random?: (() => number) | undefined;
   /** The clock for the budget window and `Retry-After` dates. Default {@link systemClock}. */
   clock?: Clock | undefined;
-  /** Names the policy in events. Default `'retry'`. */
+  /** Names the policy in events (1 to 200 characters). Default `'retry'`. */
   name?: string | undefined;
 }
 
@@ -160,7 +161,7 @@ export class RetryPolicy implements Policy {
     }
     const budget: unknown = options.budget;
     this.#budget = budget === false ? undefined : new RetryBudget(budget ?? {}, this.#clock.now());
-    this.#name = options.name ?? 'retry';
+    this.#name = nonEmptyString(options.name ?? 'retry', 'name', 200);
   }
 
   /** Calls and retries in the budget's current window (zeros without a budget). */
