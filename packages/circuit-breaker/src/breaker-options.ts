@@ -1,5 +1,6 @@
 import {
   Emitter,
+  finiteNumber,
   InvalidOptionError,
   isFunctionOption,
   nonEmptyString,
@@ -25,7 +26,10 @@ import type { TripPolicy } from './trip/types.js';
  * ```
  */
 export interface HalfOpenOptions {
-  /** Probes allowed in flight at once; other calls are refused at once. Whole number >= 1. Default 1. */
+  /**
+   * Probes allowed in flight at once; other calls are refused at once. Whole number, 1 to 1000
+   * (a breaker keeps a slot per probe). Default 1.
+   */
   maxProbes?: number | undefined;
   /** Successful probes that close the breaker (they may run one after another). Whole number >= 1. Default 1. */
   successesToClose?: number | undefined;
@@ -68,13 +72,17 @@ export interface BreakerOptions {
   halfOpen?: HalfOpenOptions | undefined;
   /**
    * Whether an error counts as a failure of the upstream. An error for which it returns false
-   * counts as a success (the upstream answered: a 404, a validation error). An error that follows
-   * the caller's own abort is never counted either way. Default: every error is a failure.
+   * counts as a success (the upstream answered: a 404, a validation error). Never asked, and never
+   * counted either way: an error that follows the caller's own abort, and a `PolicyDisposedError`
+   * (the pipeline was disposed while the call was in flight). If it throws, the call rejects with
+   * its error and the outcome is not counted (`counters.ignored`; a probe's slot is freed).
+   * Default: every error is a failure.
    */
   isFailure?: ((error: unknown) => boolean) | undefined;
   /**
    * Whether a successful result counts as a failure (e.g. a `Response` with status >= 500, when
-   * the protected function does not throw for those). Default: none does.
+   * the protected function does not throw for those). If it throws, the call rejects with its error
+   * and the outcome is not counted, as for `isFailure`. Default: none does.
    */
   isFailureResult?: ((result: unknown) => boolean) | undefined;
   /** The clock for open periods, windows and durations. Default {@link systemClock}. */
@@ -83,10 +91,21 @@ export interface BreakerOptions {
   events?: Emitter<BreakerEvents> | undefined;
 }
 
-/** The options, validated and defaulted. */
-export interface ResolvedBreakerOptions {
-  readonly name: string;
+/**
+ * Everything a breaker is configured with but its name, validated and defaulted, with what the
+ * breaker derives from it. Immutable, so a registry validates each service's settings once and
+ * shares the result among the breakers it creates.
+ */
+export interface BreakerConfig {
   readonly trip: readonly TripPolicy[];
+  /** The trip policies' names, for events. */
+  readonly policyNames: readonly string[];
+  /** True when a trip policy needs the time of each outcome. */
+  readonly needsClock: boolean;
+  /** A probe slower than this failed (the smallest slow-call threshold; Infinity without one). */
+  readonly slowProbeMs: number;
+  /** True when a trip policy needs call durations (a slow-call policy). */
+  readonly timesCalls: boolean;
   readonly openDurationFor: (opens: number) => number;
   readonly maxProbes: number;
   readonly successesToClose: number;
@@ -97,10 +116,36 @@ export interface ResolvedBreakerOptions {
   readonly events: Emitter<BreakerEvents>;
 }
 
+/**
+ * Where a registry puts a {@link BreakerConfig} it validated already, in the options of a breaker
+ * it creates (not a public option: the symbol is not exported from the package).
+ */
+export const CONFIG: unique symbol = Symbol('portcullis.breakerConfig');
+
+/** Options carrying a validated configuration; see {@link CONFIG}. */
+export interface ConfiguredBreakerOptions extends BreakerOptions {
+  readonly name: string;
+  readonly [CONFIG]: BreakerConfig;
+}
+
 const DEFAULT_TRIP: readonly TripPolicy[] = Object.freeze([consecutiveFailures(5)]);
 
+/** The most probes a half-open breaker may run at once (it keeps a start time per probe slot). */
+export const MAX_PROBES = 1_000;
+
+/** The longest breaker name, in characters. */
+export const MAX_NAME_LENGTH = 200;
+
 /** Validates every option once, naming the option in the error; applies the defaults. */
-export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerOptions {
+export function resolveBreakerOptions(options: BreakerOptions): { name: string; config: BreakerConfig } {
+  const configured = (options as Partial<ConfiguredBreakerOptions> | null | undefined)?.[CONFIG];
+  if (configured !== undefined) return { name: (options as ConfiguredBreakerOptions).name, config: configured };
+  const config = resolveBreakerConfig(options);
+  return { name: nonEmptyString(options.name ?? 'default', 'name', MAX_NAME_LENGTH), config };
+}
+
+/** Validates every option but the name, naming the option in the error; applies the defaults. */
+export function resolveBreakerConfig(options: BreakerOptions): BreakerConfig {
   if (typeof options !== 'object' || (options as unknown) === null) {
     throw new InvalidOptionError('options', options, 'an object');
   }
@@ -111,16 +156,21 @@ export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerO
   }
   const { maxProbes, successesToClose, maxWaitMs } = halfOpen as HalfOpenOptions;
   const clock = options.clock ?? systemClock;
-  if (typeof (clock as Partial<Clock>).now !== 'function') {
+  if (typeof (clock as Partial<Clock> | null)?.now !== 'function') {
     throw new InvalidOptionError('clock', clock, 'a Clock ({ now(): number })');
   }
   const events = options.events ?? new Emitter<BreakerEvents>();
   if (!(events instanceof Emitter)) throw new InvalidOptionError('events', events, 'an Emitter');
-  return {
-    name: nonEmptyString(options.name ?? 'default', 'name', 200),
+  let slowProbeMs = Infinity;
+  for (const policy of trip) slowProbeMs = Math.min(slowProbeMs, policy.slowCallMs ?? Infinity);
+  return Object.freeze({
     trip,
+    policyNames: Object.freeze(trip.map((policy) => policy.name)),
+    needsClock: trip.some((policy) => policy.needsClock),
+    slowProbeMs,
+    timesCalls: Number.isFinite(slowProbeMs),
     openDurationFor: openDurationFn(options.openDuration, 'openDuration'),
-    maxProbes: positiveInteger(maxProbes ?? 1, 'halfOpen.maxProbes'),
+    maxProbes: finiteNumber(maxProbes ?? 1, 'halfOpen.maxProbes', { min: 1, max: MAX_PROBES, integer: true }),
     successesToClose: positiveInteger(successesToClose ?? 1, 'halfOpen.successesToClose'),
     maxWaitMs: positiveNumber(maxWaitMs ?? 30_000, 'halfOpen.maxWaitMs'),
     isFailure: options.isFailure === undefined ? undefined : isFunctionOption(options.isFailure, 'isFailure'),
@@ -128,7 +178,7 @@ export function resolveBreakerOptions(options: BreakerOptions): ResolvedBreakerO
       options.isFailureResult === undefined ? undefined : isFunctionOption(options.isFailureResult, 'isFailureResult'),
     clock,
     events,
-  };
+  });
 }
 
 function tripPolicies(trip: BreakerOptions['trip']): readonly TripPolicy[] {
@@ -144,5 +194,6 @@ function tripPolicies(trip: BreakerOptions['trip']): readonly TripPolicy[] {
       );
     }
   }
-  return list as readonly TripPolicy[];
+  // A copy: the caller's array may change later; the configuration may not.
+  return Object.freeze([...(list as readonly TripPolicy[])]);
 }

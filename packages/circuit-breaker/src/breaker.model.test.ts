@@ -15,7 +15,8 @@ import type { TripPolicy } from './trip/types.js';
 
 type WindowSpec = { calls: number } | { durationMs: number; buckets: number };
 interface RateSpec {
-  threshold: number;
+  /** The threshold in hundredths: the breaker is given the decimal `0.07` for 7. */
+  hundredths: number;
   minimumCalls: number;
   window: WindowSpec;
 }
@@ -131,12 +132,12 @@ class Model {
     if (rate !== undefined) {
       const seen = this.inWindow(rate.window, now);
       const failures = seen.filter((o) => o.failed).length;
-      if (seen.length >= rate.minimumCalls && failures >= rate.threshold * seen.length) return true;
+      if (seen.length >= minimumOf(rate) && failures * 100 >= rate.hundredths * seen.length) return true;
     }
     if (slow !== undefined) {
       const seen = this.inWindow(slow.window, now);
       const slowCalls = seen.filter((o) => o.durationMs > slow.slowerThanMs).length;
-      if (seen.length >= slow.minimumCalls && slowCalls >= slow.threshold * seen.length) return true;
+      if (seen.length >= minimumOf(slow) && slowCalls * 100 >= slow.hundredths * seen.length) return true;
     }
     return false;
   }
@@ -327,12 +328,23 @@ class ResetCommand implements Cmd {
   }
 }
 
+/** The minimum a rate policy waits for: a count window never holds more than its size. */
+function minimumOf(rate: RateSpec): number {
+  return 'calls' in rate.window ? Math.min(rate.minimumCalls, rate.window.calls) : rate.minimumCalls;
+}
+
+/** The policy's options, the threshold written as a decimal (`0.07`), as a user would. */
+function rateOptions({ hundredths, minimumCalls, window }: RateSpec) {
+  const threshold = hundredths === 100 ? 1 : Number(`0.${String(hundredths).padStart(2, '0')}`);
+  return { threshold, minimumCalls, window };
+}
+
 const windowArb: fc.Arbitrary<WindowSpec> = fc.oneof(
   fc.record({ calls: fc.integer({ min: 1, max: 6 }) }),
   fc.record({ durationMs: fc.integer({ min: 10, max: 200 }), buckets: fc.integer({ min: 1, max: 5 }) }),
 );
 const rateArb: fc.Arbitrary<RateSpec> = fc.record({
-  threshold: fc.oneof(fc.constantFrom(0.25, 0.5, 1), fc.double({ min: 0.05, max: 1, noNaN: true })),
+  hundredths: fc.oneof(fc.constantFrom(20, 25, 28, 50, 55, 60, 70, 100), fc.integer({ min: 5, max: 100 })),
   minimumCalls: fc.integer({ min: 1, max: 5 }),
   window: windowArb,
 });
@@ -365,8 +377,9 @@ const configArb: fc.Arbitrary<Config> = fc
 function tripPolicies(config: Config): TripPolicy[] {
   const trip: TripPolicy[] = [];
   if (config.consecutive !== undefined) trip.push(consecutiveFailures(config.consecutive));
-  if (config.rate !== undefined) trip.push(failureRate(config.rate));
-  if (config.slow !== undefined) trip.push(slowCallRate(config.slow));
+  if (config.rate !== undefined) trip.push(failureRate(rateOptions(config.rate)));
+  if (config.slow !== undefined)
+    trip.push(slowCallRate({ ...rateOptions(config.slow), slowerThanMs: config.slow.slowerThanMs }));
   return trip;
 }
 

@@ -351,3 +351,70 @@ describe('breaker', () => {
     await call.catch(() => undefined);
   });
 });
+
+describe('half-open probes are bounded', () => {
+  test.each([1_001, 2 ** 31, Number.MAX_SAFE_INTEGER])(
+    'halfOpen.maxProbes %d is refused with an InvalidOptionError, before anything is allocated',
+    (maxProbes) => {
+      expect(() => createBreaker({ halfOpen: { maxProbes } })).toThrow(
+        expect.objectContaining({ code: 'ERR_PORTCULLIS_INVALID_OPTION', option: 'halfOpen.maxProbes' }),
+      );
+    },
+  );
+
+  test('1000 probes may run at once; the next is refused', () => {
+    const { breaker, clock } = setup({ trip: consecutiveFailures(1), halfOpen: { maxProbes: 1_000 } });
+    breaker.acquire().failure();
+    clock.advance(30_000);
+    const permits = Array.from({ length: 1_000 }, () => breaker.acquire());
+    expect(breaker.snapshot().probesInFlight).toBe(1_000);
+    expect(() => breaker.acquire()).toThrow(BrokenCircuitError);
+    permits[0]?.ignore();
+    expect(() => breaker.acquire()).not.toThrow();
+  });
+});
+
+describe('a throwing isFailure or isFailureResult', () => {
+  const predicateError = new Error('isFailure has a bug');
+  const throwing = (): boolean => {
+    throw predicateError;
+  };
+
+  test('closed, a function that throws synchronously: execute returns a promise rejecting with the predicate error', async () => {
+    const { breaker } = setup({ trip: consecutiveFailures(1), isFailure: throwing });
+    let call: Promise<unknown> | undefined;
+    expect(() => {
+      call = breaker.execute(() => {
+        throw new Error('upstream');
+      });
+    }).not.toThrow();
+    await expect(call).rejects.toBe(predicateError);
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', counters: { calls: 1, ignored: 1, failures: 0 } });
+  });
+
+  test.each<[string, BreakerOptions, () => Promise<unknown>, { signal?: AbortSignal }]>([
+    ['isFailure, closed', { isFailure: throwing }, fail, {}],
+    ['isFailure, closed with a signal', { isFailure: throwing }, fail, { signal: new AbortController().signal }],
+    ['isFailureResult, closed', { isFailureResult: throwing }, ok, {}],
+    ['isFailureResult, timed', { isFailureResult: throwing, trip: slowCallRate({ slowerThanMs: 10 }) }, ok, {}],
+  ])('%s: the call rejects with the predicate error, counted as ignored', async (_, options, fn, executeOptions) => {
+    const { breaker } = setup({ trip: consecutiveFailures(1), ...options });
+    await expect(breaker.execute(fn, executeOptions)).rejects.toBe(predicateError);
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', counters: { calls: 1, ignored: 1 } });
+  });
+
+  test.each<[string, BreakerOptions, () => Promise<unknown>]>([
+    ['isFailure', { isFailure: throwing }, fail],
+    ['isFailureResult', { isFailureResult: throwing }, ok],
+  ])('%s on a probe: the probe rejects with its error and frees its slot at once', async (_, options, fn) => {
+    const { breaker, clock } = setup({ trip: consecutiveFailures(1), halfOpen: { maxWaitMs: 60_000 }, ...options });
+    breaker.acquire().failure();
+    clock.advance(30_000);
+    await expect(breaker.execute(fn)).rejects.toBe(predicateError);
+    expect(breaker.snapshot()).toMatchObject({ state: 'half-open', probesInFlight: 0 });
+    const next = vi.fn(() => Promise.resolve('probe ran'));
+    // Not refused: the slot is free, not held until maxWaitMs.
+    await breaker.execute(next).catch(() => undefined);
+    expect(next).toHaveBeenCalledOnce();
+  });
+});

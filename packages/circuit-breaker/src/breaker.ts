@@ -1,8 +1,8 @@
 import type { Clock, Emitter } from '@portcullis/core';
 import type { BreakerEvents, TransitionReason } from './breaker-events.js';
-import { resolveBreakerOptions, type BreakerOptions } from './breaker-options.js';
+import { resolveBreakerOptions, type BreakerConfig, type BreakerOptions } from './breaker-options.js';
 import type { BreakerState } from './breaker-state.js';
-import { BrokenCircuitError } from './errors.js';
+import { BrokenCircuitError, isPolicyDisposedError } from './errors.js';
 import { NO_SIGNAL_CONTEXT, type ExecuteOptions, type Policy, type Protected, rejectWith } from './policy.js';
 import { rejecter, rejection } from './rejection.js';
 import { withoutStack } from './stackless.js';
@@ -135,19 +135,9 @@ export class Breaker implements Policy {
   readonly events: Emitter<BreakerEvents>;
 
   readonly #clock: Clock;
+  /** Validated settings, shared with the registry's other breakers of the same service settings. */
+  readonly #config: BreakerConfig;
   readonly #meters: readonly TripMeter[];
-  readonly #policyNames: readonly string[];
-  readonly #needsClock: boolean;
-  /** A probe slower than this failed (the smallest slow-call threshold; Infinity without one). */
-  readonly #slowProbeMs: number;
-  /** True when a trip policy needs call durations (a slow-call policy). */
-  readonly #timesCalls: boolean;
-  readonly #openDurationFor: (opens: number) => number;
-  readonly #maxProbes: number;
-  readonly #successesToClose: number;
-  readonly #maxWaitMs: number;
-  readonly #isFailure: ((error: unknown) => boolean) | undefined;
-  readonly #isFailureResult: ((result: unknown) => boolean) | undefined;
 
   #state: StateCode = CLOSED;
   /** Bumped on every transition: outcomes of calls admitted in an earlier state are not counted. */
@@ -156,8 +146,8 @@ export class Breaker implements Policy {
   #unhealthySince: number | undefined;
   #openUntil = 0;
   #consecutiveOpens = 0;
-  /** Start time of each probe slot's call; NaN when free. */
-  readonly #probeStarts: Float64Array;
+  /** Start time of each probe slot's call; NaN when free. Allocated when first half-open. */
+  #probeStarts: Float64Array | undefined;
   #probes = 0;
   #probeSuccesses = 0;
   /** The error every refusal of the current state shares, built on the first one. */
@@ -171,31 +161,23 @@ export class Breaker implements Policy {
   #ignored = 0;
   #rejections = 0;
 
-  /** Settlement handlers for clock-free closed calls of the current generation, shared by all of them. */
-  #closedFulfilled: (value: unknown) => unknown;
-  #closedRejected: (error: unknown) => PromiseLike<never>;
+  /**
+   * Settlement handlers for clock-free closed calls of the current generation, shared by all of
+   * them; made on the first such call (a breaker used only through `acquire` never needs them).
+   */
+  #closedFulfilled: ((value: unknown) => unknown) | undefined;
+  #closedRejected: ((error: unknown) => PromiseLike<never>) | undefined;
 
   /** @param options - See {@link BreakerOptions}; validated here. */
   constructor(options: BreakerOptions = {}) {
-    const o = resolveBreakerOptions(options);
-    this.name = o.name;
-    this.events = o.events;
-    this.#clock = o.clock;
-    const now = o.clock.now();
-    this.#meters = o.trip.map((policy) => policy.createMeter(now));
-    this.#policyNames = o.trip.map((policy) => policy.name);
-    this.#needsClock = o.trip.some((policy) => policy.needsClock);
-    this.#slowProbeMs = Math.min(...o.trip.map((policy) => policy.slowCallMs ?? Infinity));
-    this.#timesCalls = Number.isFinite(this.#slowProbeMs);
-    this.#openDurationFor = o.openDurationFor;
-    this.#maxProbes = o.maxProbes;
-    this.#successesToClose = o.successesToClose;
-    this.#maxWaitMs = o.maxWaitMs;
-    this.#isFailure = o.isFailure;
-    this.#isFailureResult = o.isFailureResult;
-    this.#probeStarts = new Float64Array(o.maxProbes).fill(NaN);
+    const { name, config } = resolveBreakerOptions(options);
+    this.name = name;
+    this.events = config.events;
+    this.#clock = config.clock;
+    this.#config = config;
+    const now = config.clock.now();
+    this.#meters = config.trip.map((policy) => policy.createMeter(now));
     this.#since = now;
-    [this.#closedFulfilled, this.#closedRejected] = this.#closedHandlers(0);
   }
 
   /** The current state, applying any transition that is due (open period over, probe expired). */
@@ -210,7 +192,7 @@ export class Breaker implements Policy {
    * rejects with its reason without running `fn`.
    */
   execute<T>(fn: Protected<T>, options?: ExecuteOptions): Promise<T> {
-    if (this.#state === CLOSED && !this.#timesCalls && options?.signal === undefined) {
+    if (this.#state === CLOSED && !this.#config.timesCalls && options?.signal === undefined) {
       // The hot path: nothing to decide, nothing to time, handlers shared by the generation (a
       // time window reads the clock once, when the call ends).
       this.#calls++;
@@ -218,11 +200,13 @@ export class Breaker implements Policy {
       try {
         result = fn(NO_SIGNAL_CONTEXT);
       } catch (error) {
-        this.#settle(this.#generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, this.#endTime());
-        return rejectWith(error);
+        return rejectWith(this.#recordError(this.#generation, NOT_A_PROBE, error, undefined, NaN, this.#endTime()));
       }
-      if (result instanceof Promise) return result.then(this.#closedFulfilled, this.#closedRejected) as Promise<T>;
-      return Promise.resolve(result).then(this.#closedFulfilled, this.#closedRejected) as Promise<T>;
+      if (this.#closedFulfilled === undefined) this.#makeClosedHandlers();
+      const onFulfilled = this.#closedFulfilled as (value: unknown) => unknown;
+      const onRejected = this.#closedRejected as (error: unknown) => PromiseLike<never>;
+      if (result instanceof Promise) return result.then(onFulfilled, onRejected) as Promise<T>;
+      return Promise.resolve(result).then(onFulfilled, onRejected) as Promise<T>;
     }
     return this.#execute(fn, options?.signal);
   }
@@ -315,7 +299,7 @@ export class Breaker implements Policy {
   #execute<T>(fn: Protected<T>, signal: AbortSignal | undefined): Promise<T> {
     if (signal?.aborted === true) return rejectWith(signal.reason);
     // A closed call needs its start time only to be timed (a slow-call policy): one clock read saved.
-    const start = this.#state === CLOSED && !this.#timesCalls ? NaN : this.#clock.now();
+    const start = this.#state === CLOSED && !this.#config.timesCalls ? NaN : this.#clock.now();
     const slot = this.#admit(start);
     if (slot === REFUSED) return this.#refusedPromise();
     this.#calls++;
@@ -334,47 +318,82 @@ export class Breaker implements Policy {
     try {
       value = await fn(signal === undefined ? NO_SIGNAL_CONTEXT : { signal });
     } catch (error) {
-      this.#settle(generation, slot, this.#classifyError(error, signal), start, this.#clock.now());
-      throw error;
+      throw this.#recordError(generation, slot, error, signal, start, this.#clock.now());
     }
-    this.#settle(generation, slot, this.#classifyResult(value), start, this.#clock.now());
+    this.#recordResult(generation, slot, value, start, this.#clock.now());
     return value;
   }
 
-  /** Shared settlement handlers for the untimed closed path of `generation`. */
-  #closedHandlers(generation: number): [(value: unknown) => unknown, (error: unknown) => PromiseLike<never>] {
-    return [
-      (value) => {
-        this.#settle(generation, NOT_A_PROBE, this.#classifyResult(value), NaN, this.#endTime());
-        return value;
-      },
-      (error) => {
-        this.#settle(generation, NOT_A_PROBE, this.#classifyError(error, undefined), NaN, this.#endTime());
-        return rejection(error);
-      },
-    ];
+  /** Makes the shared settlement handlers of the untimed closed path, for the current generation. */
+  #makeClosedHandlers(): void {
+    const generation = this.#generation;
+    this.#closedFulfilled = (value) => {
+      this.#recordResult(generation, NOT_A_PROBE, value, NaN, this.#endTime());
+      return value;
+    };
+    this.#closedRejected = (error) =>
+      rejection(this.#recordError(generation, NOT_A_PROBE, error, undefined, NaN, this.#endTime()));
   }
 
   /** When a closed call ended: the clock if a time window needs it, else NaN (no read). */
   #endTime(): number {
-    return this.#needsClock ? this.#clock.now() : NaN;
+    return this.#config.needsClock ? this.#clock.now() : NaN;
   }
 
-  #classifyResult(value: unknown): Verdict {
-    return this.#isFailureResult !== undefined && this.#isFailureResult(value) ? FAILED : SUCCEEDED;
+  /**
+   * Records a call that returned `value`. When `isFailureResult` throws, the outcome is not
+   * counted (a probe's slot is freed all the same) and its error is thrown, for the call to reject with.
+   */
+  #recordResult(generation: number, slot: number, value: unknown, start: number, now: number): void {
+    let verdict: Verdict = SUCCEEDED;
+    const isFailureResult = this.#config.isFailureResult;
+    if (isFailureResult !== undefined) {
+      try {
+        if (isFailureResult(value)) verdict = FAILED;
+      } catch (predicateError) {
+        this.#settle(generation, slot, IGNORED, start, now);
+        throw predicateError;
+      }
+    }
+    this.#settle(generation, slot, verdict, start, now);
   }
 
-  #classifyError(error: unknown, signal: AbortSignal | undefined): Verdict {
-    if (signal?.aborted === true) return IGNORED;
-    return this.#isFailure === undefined || this.#isFailure(error) ? FAILED : SUCCEEDED;
+  /**
+   * Records a call that failed with `error`; returns what the call rejects with: `error`, or the
+   * error `isFailure` threw (the outcome then not counted, a probe's slot freed). An error after
+   * the caller's own abort, or a `PolicyDisposedError` (a pipeline disposed while the call was in
+   * flight), says nothing about the upstream: not counted either.
+   */
+  #recordError(
+    generation: number,
+    slot: number,
+    error: unknown,
+    signal: AbortSignal | undefined,
+    start: number,
+    now: number,
+  ): unknown {
+    let verdict: Verdict = FAILED;
+    const isFailure = this.#config.isFailure;
+    if (signal?.aborted === true || isPolicyDisposedError(error)) {
+      verdict = IGNORED;
+    } else if (isFailure !== undefined) {
+      try {
+        verdict = isFailure(error) ? FAILED : SUCCEEDED;
+      } catch (predicateError) {
+        this.#settle(generation, slot, IGNORED, start, now);
+        return predicateError;
+      }
+    }
+    this.#settle(generation, slot, verdict, start, now);
+    return error;
   }
 
   /** Decides whether a call may run at `now`: NOT_A_PROBE, a probe slot, or REFUSED. */
   #admit(now: number): number {
     this.#advance(now);
     if (this.#state === CLOSED) return NOT_A_PROBE;
-    if (this.#state !== HALF_OPEN || this.#probes >= this.#maxProbes) return REFUSED;
-    const starts = this.#probeStarts;
+    if (this.#state !== HALF_OPEN || this.#probes >= this.#config.maxProbes) return REFUSED;
+    const starts = this.#probeStarts as Float64Array;
     let slot = 0;
     while (!Number.isNaN(starts[slot])) slot++;
     starts[slot] = now;
@@ -414,8 +433,8 @@ export class Breaker implements Policy {
         this.#transition(HALF_OPEN, this.#openUntil, 'open-elapsed');
       } else if (this.#state === HALF_OPEN && this.#probes > 0) {
         let oldest = Infinity;
-        for (const start of this.#probeStarts) if (start < oldest) oldest = start;
-        const expiry = oldest + this.#maxWaitMs;
+        for (const start of this.#probeStarts as Float64Array) if (start < oldest) oldest = start;
+        const expiry = oldest + this.#config.maxWaitMs;
         if (now < expiry) return;
         this.#open(expiry, 'probe-timed-out', undefined);
       } else {
@@ -445,15 +464,15 @@ export class Breaker implements Policy {
       }
       // A NaN time comes from the clock-free path, which reads the clock only now that it must.
       if (tripped !== -1)
-        this.#open(Number.isNaN(now) ? this.#clock.now() : now, 'tripped', this.#policyNames[tripped]);
+        this.#open(Number.isNaN(now) ? this.#clock.now() : now, 'tripped', this.#config.policyNames[tripped]);
       return;
     }
-    this.#probeStarts[slot] = NaN;
+    (this.#probeStarts as Float64Array)[slot] = NaN;
     this.#probes--;
     if (verdict === IGNORED) return;
-    if (verdict === FAILED || now - start > this.#slowProbeMs) {
+    if (verdict === FAILED || now - start > this.#config.slowProbeMs) {
       this.#open(now, 'probe-failed', undefined);
-    } else if (++this.#probeSuccesses >= this.#successesToClose) {
+    } else if (++this.#probeSuccesses >= this.#config.successesToClose) {
       for (const meter of this.#meters) meter.reset(now);
       this.#consecutiveOpens = 0;
       this.#transition(CLOSED, now, 'probes-succeeded');
@@ -462,7 +481,7 @@ export class Breaker implements Policy {
 
   #open(at: number, reason: TransitionReason, policy: string | undefined): void {
     this.#consecutiveOpens++;
-    this.#openUntil = at + this.#openDurationFor(this.#consecutiveOpens);
+    this.#openUntil = at + this.#config.openDurationFor(this.#consecutiveOpens);
     this.#transition(OPEN, at, reason, policy);
   }
 
@@ -475,12 +494,15 @@ export class Breaker implements Policy {
     this.#rejectRefusal = undefined;
     if (to === CLOSED) {
       this.#unhealthySince = undefined;
-      [this.#closedFulfilled, this.#closedRejected] = this.#closedHandlers(this.#generation);
+      // The next clock-free closed call makes handlers for the new generation.
+      this.#closedFulfilled = undefined;
+      this.#closedRejected = undefined;
     } else {
       this.#unhealthySince ??= at;
     }
     if (to === HALF_OPEN || from === HALF_OPEN) {
-      this.#probeStarts.fill(NaN);
+      // Most breakers never open: the slots are allocated on the first half-open.
+      (this.#probeStarts ??= new Float64Array(this.#config.maxProbes)).fill(NaN);
       this.#probes = 0;
       this.#probeSuccesses = 0;
     }

@@ -1,4 +1,4 @@
-import { Emitter, InvalidOptionError, nonNegativeInteger, positiveInteger } from '@portcullis/core';
+import { Emitter, InvalidOptionError, nonEmptyString, nonNegativeInteger, positiveInteger } from '@portcullis/core';
 import { BulkheadRejectedError, PolicyDisposedError } from './errors.js';
 import {
   contextFor,
@@ -53,7 +53,7 @@ export interface BulkheadOptions {
   maxConcurrent: number;
   /** Calls allowed to wait for a slot (first in, first out); more are refused. Whole number >= 0. Default 0. */
   maxQueue?: number | undefined;
-  /** Names the policy in events. Default `'bulkhead'`. */
+  /** Names the policy in events (1 to 200 characters). Default `'bulkhead'`. */
   name?: string | undefined;
 }
 
@@ -92,7 +92,7 @@ export class BulkheadPolicy implements Policy {
     }
     this.maxConcurrent = positiveInteger(options.maxConcurrent, 'maxConcurrent');
     this.maxQueue = nonNegativeInteger(options.maxQueue ?? 0, 'maxQueue');
-    this.#name = options.name ?? 'bulkhead';
+    this.#name = nonEmptyString(options.name ?? 'bulkhead', 'name', 200);
   }
 
   /** Calls running now. */

@@ -1,4 +1,4 @@
-import { Emitter, isFunctionOption } from '@portcullis/core';
+import { Emitter, InvalidOptionError, isFunctionOption, nonEmptyString } from '@portcullis/core';
 import { contextFor, invoke, type ExecuteOptions, type Policy, type Protected } from './policy.js';
 
 /** Payload of the `fallback` event. */
@@ -39,7 +39,7 @@ export interface FallbackEvents {
 export interface FallbackOptions {
   /** Which errors the fallback answers; others propagate. Default: every error. */
   when?: ((error: unknown) => boolean) | undefined;
-  /** Names the policy in events. Default `'fallback'`. */
+  /** Names the policy in events (1 to 200 characters). Default `'fallback'`. */
   name?: string | undefined;
 }
 
@@ -59,9 +59,12 @@ export class FallbackPolicy<F> implements Policy<F> {
    * @param options - See {@link FallbackOptions}.
    */
   constructor(answer: (error: unknown) => F | PromiseLike<F>, options: FallbackOptions = {}) {
-    this.#answer = answer;
+    if (typeof options !== 'object' || (options as unknown) === null) {
+      throw new InvalidOptionError('options', options, 'an object');
+    }
+    this.#answer = isFunctionOption(answer, 'answer');
     this.#when = options.when === undefined ? undefined : isFunctionOption(options.when, 'when');
-    this.#name = options.name ?? 'fallback';
+    this.#name = nonEmptyString(options.name ?? 'fallback', 'name', 200);
   }
 
   /**

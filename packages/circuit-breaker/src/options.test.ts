@@ -5,7 +5,7 @@ import { createBreaker } from './breaker.js';
 import { bulkhead } from './bulkhead.js';
 import { fallback } from './fallback.js';
 import { circuitBreakerGuard } from './http/guard.js';
-import { pipeline } from './pipeline.js';
+import { Pipeline, pipeline } from './pipeline.js';
 import { createBreakerRegistry } from './registry.js';
 import { retry } from './retry/retry.js';
 import { timeout } from './timeout.js';
@@ -107,6 +107,38 @@ describe('bad options throw an InvalidOptionError naming the option', () => {
     ['policies[1]', () => pipeline(timeout({ ms: 1 }), {} as never)],
     ['breaker', () => circuitBreakerGuard({})],
     ['service', () => circuitBreakerGuard({ registry: createBreakerRegistry() })],
+  ])('%s', (option, build) => {
+    expect(invalid(build).option).toBe(option);
+  });
+});
+
+describe('registry options', () => {
+  test.each<[string, () => unknown]>([
+    ['defaults', () => createBreakerRegistry({ defaults: 5 as never })],
+    ['defaults', () => createBreakerRegistry({ defaults: [] as never })],
+    ['services', () => createBreakerRegistry({ services: 5 as never })],
+    ['services', () => createBreakerRegistry({ services: [{}] as never })],
+    ['services.payments', () => createBreakerRegistry({ services: { payments: 5 as never } })],
+    ['services.payments', () => createBreakerRegistry({ services: { payments: 'fast' as never } })],
+    ['services', () => createBreakerRegistry({ services: { ['x'.repeat(201)]: {} } })],
+    ['clock', () => createBreakerRegistry({ clock: {} as never })],
+    ['clock', () => createBreakerRegistry({ clock: { now: 5 } as never })],
+    ['defaults.openDuration', () => createBreakerRegistry({ defaults: { openDuration: -1 } })],
+    ['services.payments.trip', () => createBreakerRegistry({ services: { payments: { trip: [] } } })],
+  ])('%s', (option, build) => {
+    expect(invalid(build).option).toBe(option);
+  });
+});
+
+describe('every policy validates its name and options', () => {
+  test.each<[string, () => unknown]>([
+    ['name', () => timeout({ ms: 1, name: 5 as never })],
+    ['name', () => retry({ name: '' })],
+    ['name', () => bulkhead({ maxConcurrent: 1, name: 'x'.repeat(201) })],
+    ['name', () => fallback('x', { name: {} as never })],
+    ['options', () => fallback('x', null as never)],
+    ['policies[0]', () => pipeline({ execute: () => Promise.resolve() } as never)],
+    ['policies', () => new Pipeline(5 as never)],
   ])('%s', (option, build) => {
     expect(invalid(build).option).toBe(option);
   });

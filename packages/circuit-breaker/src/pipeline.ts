@@ -17,8 +17,11 @@ export class Pipeline<Extra = never> implements Policy<Extra> {
 
   /** @param policies - Outermost first. */
   constructor(policies: readonly Policy<unknown>[]) {
+    if (!Array.isArray(policies)) throw new InvalidOptionError('policies', policies, 'an array of policies');
     for (const [i, policy] of policies.entries()) {
-      if (typeof (policy as Partial<Policy> | null)?.execute !== 'function') {
+      const candidate = policy as Partial<Policy> | null;
+      // Both are called later (dispose at shutdown): a half-policy would fail then, not here.
+      if (typeof candidate?.execute !== 'function' || typeof candidate.dispose !== 'function') {
         throw new InvalidOptionError(
           `policies[${i}]`,
           policy,

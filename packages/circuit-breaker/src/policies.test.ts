@@ -1,5 +1,6 @@
+import { fc, test } from '@fast-check/vitest';
 import { ManualClock } from '@portcullis/testkit';
-import { describe, expect, expectTypeOf, test } from 'vitest';
+import { describe, expect, expectTypeOf } from 'vitest';
 import { createBreaker } from './breaker.js';
 import { bulkhead } from './bulkhead.js';
 import type { BulkheadRejectedError } from './errors.js';
@@ -153,5 +154,121 @@ describe('registry', () => {
     expect(registry.has('payments')).toBe(true);
     registry.dispose();
     expect(registry.size).toBe(0);
+  });
+
+  test('holds maxBreakers when every slot is a listed service: an unlisted breaker is then not kept', async () => {
+    const registry = createBreakerRegistry({ maxBreakers: 2, services: { a: {}, b: {} } });
+    registry.get('a');
+    registry.get('b');
+    const x = registry.get('x');
+    registry.get('y');
+    expect(registry.size).toBe(2);
+    expect(['a', 'b', 'x', 'y'].map((n) => registry.has(n))).toEqual([true, true, false, false]);
+    expect(await x.execute(() => 'still runs')).toBe('still runs');
+  });
+
+  test.prop(
+    [
+      fc.integer({ min: 0, max: 4 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.array(fc.tuple(fc.constantFrom('get', 'fail', 'delete'), fc.integer({ min: 0, max: 9 })), { maxLength: 60 }),
+    ],
+    { numRuns: 300 },
+  )('never holds more than maxBreakers, and never evicts a listed service', async (listedCount, room, ops) => {
+    const listed = Array.from({ length: listedCount }, (_, i) => `listed-${String(i)}`);
+    const maxBreakers = Math.max(1, listedCount + room);
+    const registry = createBreakerRegistry({
+      maxBreakers,
+      defaults: { trip: consecutiveFailures(1) },
+      services: Object.fromEntries(listed.map((name) => [name, {}])),
+    });
+    const names = [...listed, ...Array.from({ length: 10 - listedCount }, (_, i) => `other-${String(i)}`)];
+    const held = new Set<string>();
+    for (const [op, pick] of ops) {
+      const name = names[pick % names.length] as string;
+      if (op === 'delete') {
+        registry.delete(name);
+        held.delete(name);
+      } else if (op === 'get') registry.get(name);
+      else await registry.execute(name, () => Promise.reject(new Error('down'))).catch(() => undefined);
+      if (op !== 'delete' && listed.includes(name)) held.add(name);
+      expect(registry.size).toBeLessThanOrEqual(maxBreakers);
+      for (const service of held) expect(registry.has(service)).toBe(true);
+    }
+  });
+
+  test('validates the settings once, at construction: changing them afterwards changes no breaker', () => {
+    const defaults = { openDuration: 1_000, halfOpen: { maxProbes: 2 } };
+    const registry = createBreakerRegistry({ defaults });
+    defaults.openDuration = -1;
+    defaults.halfOpen.maxProbes = 0;
+    const breaker = registry.get('orders');
+    breaker.isolate();
+    breaker.reset();
+    expect(breaker.state).toBe('closed');
+  });
+
+  test('any non-empty name is a service: one longer than 200 characters is keyed by its SHA-256', async () => {
+    const registry = createBreakerRegistry({ defaults: { trip: consecutiveFailures(1) } });
+    const long = `/${'a'.repeat(300)}`;
+    const breaker = registry.get(long);
+    expect(breaker.name).toMatch(/^h:[\w-]{43}$/);
+    expect(registry.get(long)).toBe(breaker);
+    expect(registry.get(`${long}b`)).not.toBe(breaker);
+    expect(registry.has(long)).toBe(true);
+    await registry.execute(long, () => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect(registry.get(long).state).toBe('open');
+    expect(registry.delete(long)).toBe(true);
+    expect(registry.has(long)).toBe(false);
+    expect(() => registry.get('')).toThrow(expect.objectContaining({ option: 'service' }));
+  });
+
+  test.prop(
+    [
+      fc.oneof(
+        fc.string({ minLength: 1, maxLength: 60, unit: 'binary' }),
+        fc.string({ minLength: 190, maxLength: 600, unit: 'binary' }),
+      ),
+    ],
+    { numRuns: 500 },
+  )('no client-chosen name makes get throw, and every breaker name fits in 200 characters', (name) => {
+    const registry = createBreakerRegistry();
+    const breaker = registry.get(name);
+    expect(breaker.name.length).toBeLessThanOrEqual(200);
+    expect(breaker.name === name).toBe(name.length <= 200);
+    expect(registry.get(name)).toBe(breaker);
+  });
+});
+
+describe('disposing a pipeline', () => {
+  const hang = (): Promise<never> => new Promise<never>(() => undefined);
+
+  test.each([undefined, () => true])(
+    'does not trip its breaker: PolicyDisposedError is not an upstream outcome (isFailure: %s)',
+    async (isFailure) => {
+      const breaker = createBreaker({ trip: consecutiveFailures(1), isFailure });
+      const policy = pipeline(breaker, timeout({ ms: 30_000 }), bulkhead({ maxConcurrent: 1, maxQueue: 5 }));
+      const calls = [policy.execute(hang), policy.execute(hang), policy.execute(hang)].map((p) =>
+        p.catch((error: unknown) => error),
+      );
+      await Promise.resolve();
+      policy.dispose();
+      const errors = await Promise.all(calls);
+      expect(errors.every(isPolicyDisposedError)).toBe(true);
+      expect(breaker.snapshot()).toMatchObject({ state: 'closed', counters: { calls: 3, failures: 0, ignored: 3 } });
+    },
+  );
+
+  test('frees a probe it cancels, without reopening the breaker', async () => {
+    const clock = new ManualClock();
+    const breaker = createBreaker({ clock, trip: consecutiveFailures(1) });
+    breaker.acquire().failure();
+    clock.advance(30_000);
+    const policy = pipeline(breaker, timeout({ ms: 30_000 }));
+    const probe = policy.execute(hang).catch((error: unknown) => error);
+    expect(breaker.snapshot().probesInFlight).toBe(1);
+    policy.dispose();
+    expect(isPolicyDisposedError(await probe)).toBe(true);
+    expect(breaker.snapshot()).toMatchObject({ state: 'half-open', probesInFlight: 0 });
   });
 });

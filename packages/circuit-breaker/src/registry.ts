@@ -9,8 +9,16 @@ import {
 } from '@portcullis/core';
 import { Breaker, type BreakerSnapshot } from './breaker.js';
 import type { BreakerEvents } from './breaker-events.js';
-import type { BreakerOptions } from './breaker-options.js';
+import {
+  CONFIG,
+  MAX_NAME_LENGTH,
+  resolveBreakerConfig,
+  type BreakerConfig,
+  type BreakerOptions,
+  type ConfiguredBreakerOptions,
+} from './breaker-options.js';
 import type { ExecuteOptions, Protected } from './policy.js';
+import { serviceKey } from './service-name.js';
 
 /** A breaker's settings in a registry: everything but what the registry supplies. */
 export type ServiceBreakerOptions = Omit<BreakerOptions, 'name' | 'clock' | 'events'>;
@@ -30,17 +38,20 @@ export type ServiceBreakerOptions = Omit<BreakerOptions, 'name' | 'clock' | 'eve
  * ```
  */
 export interface BreakerRegistryOptions {
-  /** Settings of every breaker. Default: the breaker defaults. */
+  /** Settings of every breaker (an object). Default: the breaker defaults. */
   defaults?: ServiceBreakerOptions | undefined;
   /**
-   * Per-service settings, merged over `defaults` option by option (a service's `halfOpen`
-   * replaces the default `halfOpen` as a whole). Listed services are never evicted.
+   * Per-service settings (an object of objects, keyed by service names of at most 200
+   * characters), merged over `defaults` option by option (a service's `halfOpen` replaces the
+   * default `halfOpen` as a whole). Listed services are never evicted.
    */
   services?: Readonly<Record<string, ServiceBreakerOptions>> | undefined;
   /**
    * The most breakers kept. Past it, the least recently used unlisted breaker is dropped, closed
-   * ones first (an evicted breaker's history is forgotten). Whole number >= the number of listed
-   * services, and >= 1. Default 1000.
+   * ones first (an evicted breaker's history is forgotten). When every breaker kept is a listed
+   * service, a new unlisted service's breaker is not kept at all (it protects nothing across
+   * calls): leave room above the listed services. Whole number >= the number of listed services,
+   * and >= 1. Default 1000.
    */
   maxBreakers?: number | undefined;
   /** The clock of every breaker. Default {@link systemClock}. */
@@ -57,9 +68,10 @@ export class BreakerRegistry {
   readonly events: Emitter<BreakerEvents> = new Emitter<BreakerEvents>();
   /** The most breakers kept. */
   readonly maxBreakers: number;
-  readonly #defaults: ServiceBreakerOptions;
-  readonly #services: ReadonlyMap<string, ServiceBreakerOptions>;
-  readonly #clock: Clock;
+  /** The validated settings of unlisted services, shared by their breakers. */
+  readonly #defaults: BreakerConfig;
+  /** The validated settings of each listed service. */
+  readonly #services: ReadonlyMap<string, BreakerConfig>;
   /** In least- to most-recently-used order. */
   readonly #breakers = new Map<string, Breaker>();
 
@@ -68,23 +80,34 @@ export class BreakerRegistry {
     if (typeof options !== 'object' || (options as unknown) === null) {
       throw new InvalidOptionError('options', options, 'an object');
     }
-    this.#clock = options.clock ?? systemClock;
-    this.#defaults = options.defaults ?? {};
-    const services = new Map<string, ServiceBreakerOptions>();
+    const clock = options.clock ?? systemClock;
+    if (typeof (clock as Partial<Clock> | null)?.now !== 'function') {
+      throw new InvalidOptionError('clock', clock, 'a Clock ({ now(): number })');
+    }
+    const defaults = settingsObject(options.defaults, 'defaults');
     const listed: unknown = options.services ?? {};
-    if (typeof listed !== 'object' || listed === null) throw new InvalidOptionError('services', listed, 'an object');
-    for (const [name, settings] of Object.entries(listed as Record<string, ServiceBreakerOptions>)) {
-      services.set(nonEmptyString(name, 'services', 200), settings);
+    if (typeof listed !== 'object' || listed === null || Array.isArray(listed)) {
+      throw new InvalidOptionError('services', listed, 'an object of service settings');
+    }
+    const entries = Object.entries(listed as Record<string, unknown>);
+    this.maxBreakers = positiveInteger(options.maxBreakers ?? 1000, 'maxBreakers');
+    if (this.maxBreakers < entries.length) {
+      throw new InvalidOptionError('maxBreakers', this.maxBreakers, `at least the ${entries.length} listed services`);
+    }
+    // Every configuration is validated now, not on the first request of a rarely used service,
+    // and once: the breakers of a service share it.
+    const fixed = { clock, events: this.events };
+    this.#defaults = prefixed('defaults', () => resolveBreakerConfig({ ...defaults, ...fixed }));
+    const services = new Map<string, BreakerConfig>();
+    for (const [name, settings] of entries) {
+      nonEmptyString(name, 'services', MAX_NAME_LENGTH);
+      const own = settingsObject(settings, `services.${name}`);
+      services.set(
+        name,
+        prefixed(`services.${name}`, () => resolveBreakerConfig({ ...defaults, ...own, ...fixed })),
+      );
     }
     this.#services = services;
-    this.maxBreakers = positiveInteger(options.maxBreakers ?? 1000, 'maxBreakers');
-    if (this.maxBreakers < services.size) {
-      throw new InvalidOptionError('maxBreakers', this.maxBreakers, `at least the ${services.size} listed services`);
-    }
-    // Validate every configuration now, not on the first request of a rarely used service.
-    prefixed('defaults', () => new Breaker(this.#settings('default', undefined)));
-    for (const [name, settings] of services)
-      prefixed(`services.${name}`, () => new Breaker(this.#settings(name, settings)));
   }
 
   /** Breakers held now. */
@@ -92,32 +115,43 @@ export class BreakerRegistry {
     return this.#breakers.size;
   }
 
-  /** The breaker of `service`, created on first use. */
+  /**
+   * The breaker of `service`, created on first use. Any non-empty string is a service: one longer
+   * than 200 characters is keyed (and its breaker named) `h:` + its SHA-256, so names derived
+   * from client input never make this throw.
+   *
+   * @throws InvalidOptionError naming `service` when it is not a non-empty string.
+   */
   get(service: string): Breaker {
+    const name = serviceKey(service);
     const breakers = this.#breakers;
-    let breaker = breakers.get(service);
+    let breaker = breakers.get(name);
     if (breaker !== undefined) {
       // Most recently used last; skipped when it already is.
       if (breakers.size > 1) {
-        breakers.delete(service);
-        breakers.set(service, breaker);
+        breakers.delete(name);
+        breakers.set(name, breaker);
       }
       return breaker;
     }
-    breaker = new Breaker(this.#settings(nonEmptyString(service, 'service', 200), this.#services.get(service)));
-    if (breakers.size >= this.maxBreakers) this.#evict();
-    breakers.set(service, breaker);
+    const config = this.#services.get(name);
+    const options: ConfiguredBreakerOptions = { name, [CONFIG]: config ?? this.#defaults };
+    breaker = new Breaker(options);
+    // Full of listed services (only when maxBreakers equals their number): an unlisted breaker is
+    // not kept, so the bound holds. A listed one always finds an unlisted one to evict.
+    if (breakers.size >= this.maxBreakers && !this.#evict()) return breaker;
+    breakers.set(name, breaker);
     return breaker;
   }
 
   /** True when `service` has a breaker now. */
   has(service: string): boolean {
-    return this.#breakers.has(service);
+    return isServiceName(service) && this.#breakers.has(serviceKey(service));
   }
 
   /** Forgets the breaker of `service` (the next `get` creates a fresh one). */
   delete(service: string): boolean {
-    return this.#breakers.delete(service);
+    return isServiceName(service) && this.#breakers.delete(serviceKey(service));
   }
 
   /** Runs `fn` through the breaker of `service`; see {@link Breaker.execute}. */
@@ -138,12 +172,11 @@ export class BreakerRegistry {
     this.#breakers.clear();
   }
 
-  #settings(name: string, service: ServiceBreakerOptions | undefined): BreakerOptions {
-    return { ...this.#defaults, ...service, name, clock: this.#clock, events: this.events };
-  }
-
-  /** Drops the least recently used unlisted breaker, preferring a closed one. */
-  #evict(): void {
+  /**
+   * Drops the least recently used unlisted breaker, preferring a closed one; false when every
+   * breaker held is a listed service.
+   */
+  #evict(): boolean {
     let victim: string | undefined;
     for (const [name, breaker] of this.#breakers) {
       if (this.#services.has(name)) continue;
@@ -153,14 +186,27 @@ export class BreakerRegistry {
         break;
       }
     }
-    if (victim !== undefined) this.#breakers.delete(victim);
+    return victim !== undefined && this.#breakers.delete(victim);
   }
 }
 
+/** Service settings: an object; `undefined` or `null` for none (as every option's default). */
+function settingsObject(value: unknown, option: string): ServiceBreakerOptions {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError(option, value, 'an object of breaker settings');
+  }
+  return value;
+}
+
+function isServiceName(service: unknown): service is string {
+  return typeof service === 'string' && service.length > 0;
+}
+
 /** Runs `build`, renaming an invalid option as `prefix.option`. */
-function prefixed(prefix: string, build: () => unknown): void {
+function prefixed<T>(prefix: string, build: () => T): T {
   try {
-    build();
+    return build();
   } catch (error) {
     if (!isInvalidOptionError(error)) throw error;
     const expected = /expected (.*), got /s.exec(error.message)?.[1] ?? 'a valid value';

@@ -1,6 +1,7 @@
-import { Emitter, InvalidOptionError, positiveNumber } from '@portcullis/core';
+import { Emitter, InvalidOptionError, nonEmptyString, positiveNumber } from '@portcullis/core';
 import { PolicyDisposedError, TimeoutError } from './errors.js';
 import { invoke, type ExecuteOptions, type Policy, type Protected, rejectWith } from './policy.js';
+import { startTimer } from './timer.js';
 
 /** Payload of the `timeout` event. */
 export interface TimeoutEvent {
@@ -37,9 +38,12 @@ export interface TimeoutEvents {
  * ```
  */
 export interface TimeoutOptions {
-  /** How long a call may run, in ms. Finite, > 0. Required. */
+  /**
+   * How long a call may run, in ms. Finite, > 0. Required. Waits beyond `setTimeout`'s limit
+   * (2^31 − 1 ms, about 24.8 days) are honoured too (a chain of timers), never cut short.
+   */
   ms: number;
-  /** Names the policy in events. Default `'timeout'`. */
+  /** Names the policy in events (1 to 200 characters). Default `'timeout'`. */
   name?: string | undefined;
 }
 
@@ -61,7 +65,7 @@ export class TimeoutPolicy implements Policy {
       throw new InvalidOptionError('options', options, 'an object with ms');
     }
     this.ms = positiveNumber(options.ms, 'ms');
-    this.#name = options.name ?? 'timeout';
+    this.#name = nonEmptyString(options.name ?? 'timeout', 'name', 200);
   }
 
   /**
@@ -80,7 +84,7 @@ export class TimeoutPolicy implements Policy {
       const finish = (): boolean => {
         if (done) return false;
         done = true;
-        clearTimeout(timer);
+        cancelTimer();
         parent?.removeEventListener('abort', onParentAbort);
         active.delete(cancel);
         return true;
@@ -97,7 +101,7 @@ export class TimeoutPolicy implements Policy {
       const cancel = (): void => {
         abortWith(new PolicyDisposedError('timeout'));
       };
-      const timer = setTimeout(() => {
+      const cancelTimer = startTimer(() => {
         if (done) return;
         const error = new TimeoutError(this.ms);
         if (this.events.has('timeout')) this.events.emit('timeout', { policy: this.#name, timeoutMs: this.ms });

@@ -92,6 +92,15 @@ describe.each(HARNESSES)('circuit breaking on $name', (fw: Harness) => {
     expect(served.handled).toEqual([]);
   });
 
+  test('an open period of centuries still gives Retry-After as delta-seconds (capped at 2^31 s)', async () => {
+    const { breaker } = breakerFor({ trip: consecutiveFailures(1), openDuration: 1e300 });
+    breaker.acquire().failure();
+    const served = await start([{ circuitBreaker: { breaker } }]);
+    const res = await get(served);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe(String(2 ** 31));
+  });
+
   test('an isolated breaker answers 503 without Retry-After', async () => {
     const { breaker } = breakerFor();
     breaker.isolate();
@@ -134,6 +143,31 @@ describe.each(HARNESSES)('circuit breaking on $name', (fw: Harness) => {
       ['ok', 'closed'],
       ['throw', 'open'],
     ]);
+  });
+
+  test("a client-chosen service name of any length never gives a 500 (the guide's `req.path.split('/')[1]`)", async () => {
+    const registry = createBreakerRegistry({ clock: new ManualClock() });
+    const served = await start([{ circuitBreaker: { registry, service: (req) => req.path.split('/')[1] } }]);
+    const long = 'a'.repeat(300);
+    const res = await get(served, `/${long}`);
+    expect(res.status).toBe(404); // no such route: the handler's answer, not the guard's 500
+    await waitFor(() => registry.size === 1, 'the request to be recorded');
+    const [snapshot] = registry.snapshot();
+    expect(snapshot?.name).toMatch(/^h:[\w-]{43}$/);
+    expect(snapshot?.counters).toMatchObject({ calls: 1, successes: 1 });
+    expect(registry.has(long)).toBe(true);
+  });
+
+  test('a long service name still gets a working breaker of its own', async () => {
+    const registry = createBreakerRegistry({ clock: new ManualClock(), defaults: { trip: consecutiveFailures(1) } });
+    const served = await start([{ circuitBreaker: { registry, service: (req) => req.header('x-service') } }]);
+    const long = { 'x-service': 'upstream-'.repeat(40) };
+    expect((await get(served, '/throw', { headers: long })).status).toBe(500);
+    await waitFor(() => registry.get(long['x-service']).state === 'open', 'the long-named breaker to open');
+    const refused = await get(served, '/ok', { headers: long });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { breaker: string }).breaker).toMatch(/^h:/);
+    expect((await get(served, '/ok', { headers: { 'x-service': 'other' } })).status).toBe(200);
   });
 
   test('composes with other guards as a guard', async () => {

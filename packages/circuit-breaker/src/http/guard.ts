@@ -11,6 +11,9 @@ import type { Breaker, BreakerPermit } from '../breaker.js';
 import { isBrokenCircuitError, type BrokenCircuitError } from '../errors.js';
 import { resolveGuardOptions, type CircuitBreakerGuardOptions, type ResolvedGuardOptions } from './options.js';
 
+/** The largest `Retry-After` sent, in seconds (2^31). */
+const MAX_DELTA_SECONDS = 2 ** 31;
+
 /**
  * A framework-neutral guard that protects the requests reaching it with a breaker; the framework
  * entry points (`@portcullis/circuit-breaker/express`, `/fastify`, `/hono`) wrap it as middleware,
@@ -72,8 +75,12 @@ function refuse(
   if (settings.fallback !== undefined) return settings.fallback(req, error);
   const headers = new Headers({ 'content-type': PROBLEM_JSON });
   const waitMs = breaker.retryAfterMs();
-  // Half-open with every probe slot taken: a slot frees soon, so "1 second" rather than "now".
-  if (Number.isFinite(waitMs)) headers.set('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+  // Half-open with every probe slot taken: a slot frees soon, so "1 second" rather than "now". An
+  // open period of years is stated as 2^31 s, the most a cache must read (RFC 9111 §1.2.2), so the
+  // header stays delta-seconds (`String` would write a huge number as "1e+297").
+  if (Number.isFinite(waitMs)) {
+    headers.set('retry-after', String(Math.min(MAX_DELTA_SECONDS, Math.max(1, Math.ceil(waitMs / 1000)))));
+  }
   const detail =
     error.state === 'isolated'
       ? `The upstream "${breaker.name}" is switched off (circuit isolated).`

@@ -31,8 +31,12 @@ export interface CircuitBreakerGuardOptions {
   /** Breakers per service; requires `service`. */
   registry?: BreakerRegistry | undefined;
   /**
-   * The service a request is for (`undefined`: not protected). Derive it from your routes, not from
-   * raw client input: the registry is bounded, but every distinct name takes a breaker.
+   * The service a request is for (`undefined` or `''`: not protected). Any string is safe, however
+   * long: a name over 200 characters is keyed by its SHA-256 (see `BreakerRegistry.get`), so a
+   * name taken from the request never makes the guard fail. Still, derive it from your routes
+   * rather than raw client input, and list your real services in the registry: the registry is
+   * bounded, and every distinct name takes a breaker, evicting the least recently used unlisted
+   * ones.
    */
   service?: ((req: GatewayRequest) => string | undefined) | undefined;
   /**

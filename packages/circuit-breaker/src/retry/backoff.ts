@@ -39,7 +39,10 @@ export interface BackoffOptions {
   initialMs?: number | undefined;
   /** Growth per retry (finite, >= 1). Default 2. */
   multiplier?: number | undefined;
-  /** The cap on any delay, in ms (finite, >= initialMs). Default 10000. */
+  /**
+   * The cap on any delay, in ms (finite, >= initialMs). Default 10000. Delays beyond
+   * `setTimeout`'s limit (2^31 − 1 ms, about 24.8 days) are honoured (a chain of timers).
+   */
   maxMs?: number | undefined;
   /** See {@link Jitter}. Default `'full'`. */
   jitter?: Jitter | undefined;

@@ -1,5 +1,6 @@
 import { finiteNumber, InvalidOptionError, nonNegativeInteger, positiveNumber } from '@portcullis/core';
 import { BucketRing } from '../bucket-ring.js';
+import { DecimalRatio } from '../decimal-ratio.js';
 
 /**
  * A retry budget: a retry is allowed only if, counting it, the retries in a sliding window stay
@@ -17,7 +18,10 @@ import { BucketRing } from '../bucket-ring.js';
  * ```
  */
 export interface RetryBudgetOptions {
-  /** Retries allowed per call in the window (finite, >= 0). Default 0.2. */
+  /**
+   * Retries allowed per call in the window (finite, >= 0), compared exactly with the decimal
+   * written (0.29 × 100 calls allows 29 retries). Default 0.2.
+   */
   ratio?: number | undefined;
   /** Retries allowed in the window whatever the traffic, so quiet services can retry. Whole number >= 0. Default 10. */
   minRetries?: number | undefined;
@@ -34,6 +38,7 @@ export interface RetryBudgetOptions {
 export class RetryBudget {
   readonly ratio: number;
   readonly minRetries: number;
+  readonly #ratio: DecimalRatio;
   readonly #ring: BucketRing;
 
   constructor(options: RetryBudgetOptions, now: number) {
@@ -41,6 +46,7 @@ export class RetryBudget {
       throw new InvalidOptionError('budget', options, 'an object or false');
     }
     this.ratio = finiteNumber(options.ratio ?? 0.2, 'budget.ratio', { min: 0 });
+    this.#ratio = new DecimalRatio(this.ratio);
     this.minRetries = nonNegativeInteger(options.minRetries ?? 10, 'budget.minRetries');
     const windowMs = positiveNumber(options.windowMs ?? 10_000, 'budget.windowMs');
     const buckets = finiteNumber(options.buckets ?? 10, 'budget.buckets', { min: 1, max: 1000, integer: true });
@@ -56,9 +62,9 @@ export class RetryBudget {
   tryRetry(now: number): boolean {
     const ring = this.#ring;
     const bucket = ring.slide(now);
-    if ((ring.totals[RETRIES] as number) + 1 > this.minRetries + this.ratio * (ring.totals[CALLS] as number)) {
-      return false;
-    }
+    // retries + 1 <= minRetries + ratio × calls, exactly: with ratio 0.29, 100 calls allow 29.
+    const over = (ring.totals[RETRIES] as number) + 1 - this.minRetries;
+    if (this.#ratio.compare(over, ring.totals[CALLS] as number) > 0) return false;
     ring.add(bucket, RETRIES);
     return true;
   }

@@ -59,21 +59,30 @@ describe('retry budget', () => {
     { maxLength: 300 },
   );
 
-  test.prop(
-    [
-      opArb,
-      fc.double({ min: 0, max: 1, noNaN: true }),
-      fc.integer({ min: 0, max: 5 }),
-      fc.integer({ min: 1, max: 10 }),
-    ],
-    { numRuns: 500 },
-  )(
-    'a retry is granted only while retries in the window stay within minRetries + ratio × calls, and always then',
-    (ops, ratio, minRetries, buckets) => {
+  /** A ratio written as a decimal (`0.29`), with its exact value as a fraction of a power of ten. */
+  const ratioArb = fc
+    .integer({ min: 0, max: 3 })
+    .chain((places) =>
+      fc.record({ places: fc.constant(places), digits: fc.integer({ min: 0, max: 2 * 10 ** places }) }),
+    )
+    .map(({ places, digits }) => ({
+      ratio: Number(
+        `${String(Math.trunc(digits / 10 ** places))}.${String(digits % 10 ** places).padStart(places, '0')}`,
+      ),
+      digits: BigInt(digits),
+      scale: 10n ** BigInt(places),
+    }));
+
+  test.prop([opArb, ratioArb, fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 10 })], { numRuns: 500 })(
+    'a retry is granted only while retries in the window stay within minRetries + ratio × calls, and always then (exactly)',
+    (ops, { ratio, digits, scale }, minRetries, buckets) => {
       const windowMs = 10_000;
       const budget = new RetryBudget({ ratio, minRetries, windowMs, buckets }, 0);
       const bucketMs = windowMs / buckets;
       const log: { at: number; kind: 'call' | 'retry' }[] = [];
+      /** retries <= minRetries + ratio × calls, in integers. */
+      const within = (retries: number, calls: number): boolean =>
+        BigInt(retries - minRetries) * scale <= digits * BigInt(calls);
       let now = 0;
       for (const { gapMs, kind } of ops) {
         now += gapMs;
@@ -90,12 +99,20 @@ describe('retry budget', () => {
         const calls = inWindow.filter((e) => e.kind === 'call').length;
         const retries = inWindow.length - calls;
         // Checked when a retry is granted: later, calls may leave the window before the retries do.
-        if (granted) expect(retries).toBeLessThanOrEqual(minRetries + ratio * calls);
-        else if (kind === 'retry') expect(retries + 1).toBeGreaterThan(minRetries + ratio * calls);
+        if (granted) expect(within(retries, calls)).toBe(true);
+        else if (kind === 'retry') expect(within(retries + 1, calls)).toBe(false);
         expect(budget.usage(now)).toEqual({ calls, retries });
       }
     },
   );
+
+  test('a ratio is compared exactly: 0.29 of 100 calls allows 29 retries (in floating point 0.29 × 100 < 29)', () => {
+    const budget = new RetryBudget({ ratio: 0.29, minRetries: 0, windowMs: 10_000 }, 0);
+    for (let i = 0; i < 100; i++) budget.recordCall(0);
+    let granted = 0;
+    while (budget.tryRetry(0)) granted++;
+    expect(granted).toBe(29);
+  });
 
   test('a failing upstream sees at most calls × (1 + ratio) + minRetries attempts', async () => {
     vi.useFakeTimers();
@@ -257,15 +274,99 @@ describe('retry', () => {
 });
 
 describe('parseRetryAfter', () => {
-  test('reads delay-seconds and HTTP dates; refuses anything else', () => {
-    const now = Date.parse('Wed, 21 Oct 2015 07:27:00 GMT');
+  const now = Date.parse('Wed, 21 Oct 2015 07:27:00 GMT');
+
+  test('reads delay-seconds and the three HTTP-date forms of RFC 9110', () => {
     expect(parseRetryAfter('120', now)).toBe(120_000);
-    expect(parseRetryAfter(' 0 ', now)).toBe(0);
-    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', now)).toBe(60_000);
-    expect(parseRetryAfter('Wed, 21 Oct 2015 07:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter('-5', now)).toBeUndefined();
-    expect(parseRetryAfter('1.5', now)).toBeUndefined();
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(' 0\t', now)).toBe(0);
+    expect(parseRetryAfter('0012', now)).toBe(12_000);
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', now)).toBe(60_000); // IMF-fixdate
+    expect(parseRetryAfter('Wednesday, 21-Oct-15 07:28:00 GMT', now)).toBe(60_000); // RFC 850
+    expect(parseRetryAfter('Wed Oct 21 07:28:00 2015', now)).toBe(60_000); // asctime
+    expect(parseRetryAfter('Thu Oct  1 07:27:00 2015', Date.parse('Wed, 30 Sep 2015 07:27:00 GMT'))).toBe(86_400_000);
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:00:00 GMT', now)).toBe(0); // in the past
+    expect(parseRetryAfter('Wed, 31 Dec 2014 23:59:60 GMT', now)).toBe(0); // a leap second is a time
+  });
+
+  test('an RFC 850 two-digit year is the one within 50 years of now', () => {
+    const in2015 = Date.parse('Wed, 21 Oct 2015 00:00:00 GMT');
+    expect(parseRetryAfter('Sunday, 21-Oct-65 00:00:00 GMT', in2015)).toBe(Date.UTC(2065, 9, 21) - in2015);
+    // 2066 would be more than 50 years ahead: it is 1966, in the past.
+    expect(parseRetryAfter('Thursday, 21-Oct-66 00:00:00 GMT', in2015)).toBe(0);
+    const in2090 = Date.UTC(2090, 0, 1);
+    expect(parseRetryAfter('Sunday, 01-Jan-01 00:00:00 GMT', in2090)).toBe(Date.UTC(2101, 0, 1) - in2090);
+  });
+
+  // Each of these Date.parse reads as a date (checked below): none is delay-seconds or an HTTP-date.
+  const junk = [
+    'abc 1',
+    '1 2 3',
+    'Tomorrow 5',
+    '2015-10-21',
+    '2015-10-21T07:28:00Z',
+    'Oct 21 2015',
+    'Wed, 21 Oct 2015 07:28:00',
+    'Wed, 21 Oct 2015 07:28:00 +0000',
+    'Wed, 21 Oct 2015 07:28:00 UTC',
+    'Wed, 21 Oct 2015 07:28:00 PST',
+    'wed, 21 oct 2015 07:28:00 gmt',
+    'Wed, 21 Oct 2015 07:28 GMT',
+    'Wednesday, 21 Oct 2015 07:28:00 GMT',
+    'Wed, 21-Oct-2015 07:28:00 GMT',
+    'Wed, 21 Oct 15 07:28:00 GMT',
+    'Wed, 1 Oct 2015 07:28:00 GMT',
+    'Wed,  21 Oct 2015 07:28:00 GMT',
+    '21 Oct 2015 07:28:00 GMT',
+    'x Wed, 21 Oct 2015 07:28:00 GMT',
+    'Wed, 31 Feb 2015 07:28:00 GMT',
+    'Wed, 21 Oct 2015 07:28:61 GMT',
+    'Wed Oct 21 07:28:00 2015 GMT',
+    'Wed Oct 21 2015 07:28:00 GMT+0200',
+    'Wed Oct 1 07:28:00 2015',
+  ];
+
+  test.each(junk)('ignores %j, which Date.parse would accept', (value) => {
+    expect(Number.isNaN(Date.parse(value))).toBe(false);
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+
+  test.each([
+    '-5',
+    '1.5',
+    '+5',
+    '1e3',
+    '0x10',
+    '',
+    'soon',
+    'Wed, 21 Oct 2015 24:00:00 GMT',
+    'Wed, 00 Oct 2015 07:28:00 GMT',
+  ])('ignores %j', (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+
+  test('ignores a missing header', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+
+  const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const LONG_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const two = (n: number) => String(n).padStart(2, '0');
+
+  test.prop([fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31) }).map((ms) => ms - (ms % 1000))], {
+    numRuns: 1_000,
+  })('every date written in each of the three forms reads back exactly', (ms) => {
+    const d = new Date(ms);
+    const time = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+    const [day, month, year] = [d.getUTCDate(), MONTHS[d.getUTCMonth()] as string, d.getUTCFullYear()];
+    const imf = d.toUTCString();
+    const asctime = `${DAYS[d.getUTCDay()] as string} ${month} ${String(day).padStart(2, ' ')} ${time} ${String(year)}`;
+    const rfc850 = `${LONG_DAYS[d.getUTCDay()] as string}, ${two(day)}-${month}-${two(year % 100)} ${time} GMT`;
+    expect(parseRetryAfter(imf, 0)).toBe(ms);
+    expect(parseRetryAfter(asctime, 0)).toBe(ms);
+    // A two-digit year is read within 50 years of now: ask from the same year.
+    const sameYear = Date.UTC(year, 0, 1);
+    expect(parseRetryAfter(rfc850, sameYear)).toBe(Math.max(0, ms - sameYear));
   });
 });

@@ -3,6 +3,7 @@ import {
   Emitter,
   InvalidOptionError,
   isFunctionOption,
+  nonEmptyString,
   positiveInteger,
   systemClock,
   type Clock,
@@ -16,6 +17,7 @@ import {
   RetryBudgetExceededError,
 } from '../errors.js';
 import { contextFor, invoke, type ExecuteOptions, type Policy, type Protected, rejectWith } from '../policy.js';
+import { startTimer } from '../timer.js';
 import { backoffDelay, resolveBackoff, type Backoff, type BackoffOptions } from './backoff.js';
 import { RetryBudget, type RetryBudgetOptions } from './budget.js';
 import { defaultRetryAfter } from './retry-after.js';
@@ -96,22 +98,27 @@ export interface RetryOptions {
   retryOnResult?: ((result: unknown, attempt: number) => boolean) | undefined;
   /**
    * The wait the upstream asked for, in ms, from an error or a retried result; the retry waits at
-   * least this long. Default: a `retryAfterMs` property, or a `Retry-After` header on `headers` or
-   * `response.headers` (seconds or an HTTP date).
+   * least this long. A value that is not a number >= 0 (NaN, negative) is no answer: the backoff
+   * applies. Default: a `retryAfterMs` property, or a `Retry-After` header on `headers` or
+   * `response.headers` (delta-seconds or an HTTP date; see `parseRetryAfter`).
    */
   retryAfter?: ((errorOrResult: unknown, now: number) => number | undefined) | undefined;
   /**
    * When the upstream asks for a longer wait than this (ms), do not retry: fail now rather than
-   * hold the caller. Finite, >= 0. Default: `backoff.maxMs`.
+   * hold the caller. Finite, >= 0. Default: `backoff.maxMs`. Waits beyond `setTimeout`'s limit
+   * (2^31 − 1 ms, about 24.8 days) are honoured (a chain of timers), never cut short.
    */
   maxRetryAfterMs?: number | undefined;
   /** The retry budget; see {@link RetryBudgetOptions}. `false` turns it off. Default: on, with its defaults. */
   budget?: RetryBudgetOptions | false | undefined;
-  /** Uniform random numbers in [0, 1) for jitter. Default `Math.random`. */
+  /**
+   * Uniform random numbers in [0, 1) for jitter. Default `Math.random`. A number outside [0, 1)
+   * rejects the call with an `InvalidOptionError` naming `random`.
+   */
   random?: (() => number) | undefined;
   /** The clock for the budget window and `Retry-After` dates. Default {@link systemClock}. */
   clock?: Clock | undefined;
-  /** Names the policy in events. Default `'retry'`. */
+  /** Names the policy in events (1 to 200 characters). Default `'retry'`. */
   name?: string | undefined;
 }
 
@@ -154,7 +161,7 @@ export class RetryPolicy implements Policy {
     }
     const budget: unknown = options.budget;
     this.#budget = budget === false ? undefined : new RetryBudget(budget ?? {}, this.#clock.now());
-    this.#name = options.name ?? 'retry';
+    this.#name = nonEmptyString(options.name ?? 'retry', 'name', 200);
   }
 
   /** Calls and retries in the budget's current window (zeros without a budget). */
@@ -217,9 +224,13 @@ export class RetryPolicy implements Policy {
 
   /** The wait before the next attempt, or `undefined` when the upstream asked for too long a one. */
   #delay(attempt: number, previousDelay: number, cause: unknown): number | undefined {
-    const backoff = backoffDelay(this.backoff, attempt - 1, previousDelay, this.#random());
-    const asked = this.#retryAfter(cause, this.#clock.now());
-    if (asked === undefined) return backoff;
+    const random = this.#random();
+    // Out of range, it would stretch a delay past maxMs (or make it NaN, which a timer reads as 1 ms).
+    if (!(random >= 0 && random < 1)) throw new InvalidOptionError('random', random, 'numbers in [0, 1)');
+    const backoff = backoffDelay(this.backoff, attempt - 1, previousDelay, random);
+    const asked: unknown = this.#retryAfter(cause, this.#clock.now());
+    // Only a number of ms >= 0 is a wait (Infinity: longer than any cap); anything else is no answer.
+    if (typeof asked !== 'number' || !(asked >= 0)) return backoff;
     if (asked > this.#maxRetryAfterMs) return undefined;
     return Math.max(backoff, asked);
   }
@@ -245,7 +256,7 @@ export class RetryPolicy implements Policy {
     const sleeping = this.#sleeping;
     return new Promise<void>((resolve, reject) => {
       const stop = (reason: unknown): void => {
-        clearTimeout(timer);
+        cancelTimer();
         signal?.removeEventListener('abort', onAbort);
         sleeping.delete(stop);
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- errors and abort reasons pass through unchanged
@@ -254,7 +265,7 @@ export class RetryPolicy implements Policy {
       const onAbort = (): void => {
         stop((signal as AbortSignal).reason);
       };
-      const timer = setTimeout(() => {
+      const cancelTimer = startTimer(() => {
         signal?.removeEventListener('abort', onAbort);
         sleeping.delete(stop);
         resolve();

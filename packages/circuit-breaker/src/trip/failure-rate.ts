@@ -1,7 +1,8 @@
 import { finiteNumber, InvalidOptionError, positiveInteger } from '@portcullis/core';
+import { DecimalRatio } from '../decimal-ratio.js';
 import { RateMeter } from './rate-meter.js';
 import type { TripPolicy } from './types.js';
-import { windowFactory, type SlidingWindow } from './window.js';
+import { windowShape, type SlidingWindow } from './window.js';
 
 /**
  * Options of {@link failureRate}.
@@ -14,11 +15,16 @@ import { windowFactory, type SlidingWindow } from './window.js';
  * ```
  */
 export interface FailureRateOptions {
-  /** The failure rate (0 < rate <= 1) at which the breaker opens. Default 0.5. */
+  /**
+   * The failure rate (0 < rate <= 1) at which the breaker opens: failures / calls ≥ threshold,
+   * compared exactly with the decimal written (7 failures in 100 calls reach 0.07). Default 0.5.
+   */
   threshold?: number | undefined;
   /**
    * Calls the window must hold before the rate counts, so that 1 failure in 1 call does not open
-   * the breaker. A whole number >= 1. Default 20.
+   * the breaker. A whole number >= 1. Default 20. A count window holds at most its size, so there
+   * the minimum is `min(minimumCalls, window.calls)` (as in Resilience4j): with `{ calls: 10 }`
+   * the rate counts from the 10th call.
    */
   minimumCalls?: number | undefined;
   /** What the rate is measured over; see {@link SlidingWindow}. Default `{ calls: 100 }`. */
@@ -49,13 +55,14 @@ export function failureRate(options: FailureRateOptions = {}): TripPolicy {
     throw new InvalidOptionError('options', options, 'an object');
   }
   const threshold = finiteNumber(options.threshold ?? 0.5, 'threshold', { min: 0, minExclusive: true, max: 1 });
-  const minimumCalls = positiveInteger(options.minimumCalls ?? 20, 'minimumCalls');
-  const createWindow = windowFactory(options.window, 'window');
-  const probe = createWindow(0);
+  const rate = new DecimalRatio(threshold);
+  const window = windowShape(options.window, 'window');
+  // As Resilience4j: a count window of 10 calls never holds 20, so its minimum is at most its size.
+  const minimumCalls = Math.min(positiveInteger(options.minimumCalls ?? 20, 'minimumCalls'), window.capacity);
   return {
     name: 'failureRate',
-    needsClock: probe.timeBased,
+    needsClock: window.timeBased,
     slowCallMs: undefined,
-    createMeter: (now) => new RateMeter('failureRate', createWindow(now), threshold, minimumCalls, Infinity),
+    createMeter: (now) => new RateMeter('failureRate', window.create(now), rate, minimumCalls, Infinity),
   };
 }

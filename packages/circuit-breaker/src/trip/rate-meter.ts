@@ -1,20 +1,32 @@
+import type { DecimalRatio } from '../decimal-ratio.js';
 import type { OutcomeWindow } from './window.js';
 import type { TripMeter, TripReading } from './types.js';
 
 /**
  * Trips when, over its window, at least `minimumCalls` calls were seen and the share of bad ones
- * (failed, or slow: `countSlow`) reached `threshold`.
+ * (failed, or slow: `countSlow`) reached `threshold`, compared exactly (`bad / calls ≥
+ * threshold` with the threshold as the decimal it was written as: 7 of 100 reach 0.07).
  */
 export class RateMeter implements TripMeter {
   readonly #policy: string;
   readonly #window: OutcomeWindow;
-  readonly #threshold: number;
+  readonly #threshold: DecimalRatio;
   readonly #minimumCalls: number;
   /** Calls slower than this are slow; `Infinity` for a failure-rate policy. */
   readonly #slowCallMs: number;
   readonly #countSlow: boolean;
 
-  constructor(policy: string, window: OutcomeWindow, threshold: number, minimumCalls: number, slowCallMs: number) {
+  /**
+   * @param minimumCalls - Already capped at the window's capacity (a count window of 10 calls
+   *   can never hold 20).
+   */
+  constructor(
+    policy: string,
+    window: OutcomeWindow,
+    threshold: DecimalRatio,
+    minimumCalls: number,
+    slowCallMs: number,
+  ) {
     this.#policy = policy;
     this.#window = window;
     this.#threshold = threshold;
@@ -28,8 +40,7 @@ export class RateMeter implements TripMeter {
     window.add(failed, durationMs > this.#slowCallMs, now);
     const counts = window.counts(now);
     if (counts.calls < this.#minimumCalls) return false;
-    const bad = this.#countSlow ? counts.slow : counts.failures;
-    return bad >= this.#threshold * counts.calls;
+    return this.#threshold.compare(this.#countSlow ? counts.slow : counts.failures, counts.calls) >= 0;
   }
 
   reset(now: number): void {
@@ -42,7 +53,7 @@ export class RateMeter implements TripMeter {
     return {
       policy: this.#policy,
       value: counts.calls === 0 ? 0 : bad / counts.calls,
-      threshold: this.#threshold,
+      threshold: this.#threshold.value,
       calls: counts.calls,
       minimumCalls: this.#minimumCalls,
     };

@@ -1,7 +1,8 @@
 import { duration, finiteNumber, InvalidOptionError, positiveInteger } from '@portcullis/core';
+import { DecimalRatio } from '../decimal-ratio.js';
 import { RateMeter } from './rate-meter.js';
 import type { TripPolicy } from './types.js';
-import { windowFactory, type SlidingWindow } from './window.js';
+import { windowShape, type SlidingWindow } from './window.js';
 
 /**
  * Options of {@link slowCallRate}.
@@ -17,9 +18,15 @@ import { windowFactory, type SlidingWindow } from './window.js';
 export interface SlowCallRateOptions {
   /** A call taking longer than this many ms (succeeded or not) is slow. Required; finite, >= 0. */
   slowerThanMs: number;
-  /** The slow-call rate (0 < rate <= 1) at which the breaker opens. Default 0.5. */
+  /**
+   * The slow-call rate (0 < rate <= 1) at which the breaker opens: slow / calls ≥ threshold,
+   * compared exactly with the decimal written (7 slow calls in 25 reach 0.28). Default 0.5.
+   */
   threshold?: number | undefined;
-  /** Calls the window must hold before the rate counts; a whole number >= 1. Default 20. */
+  /**
+   * Calls the window must hold before the rate counts; a whole number >= 1. Default 20. For a
+   * count window, `min(minimumCalls, window.calls)` (as in Resilience4j).
+   */
   minimumCalls?: number | undefined;
   /** What the rate is measured over; see {@link SlidingWindow}. Default `{ calls: 100 }`. */
   window?: SlidingWindow | undefined;
@@ -51,12 +58,14 @@ export function slowCallRate(options: SlowCallRateOptions): TripPolicy {
   }
   const slowerThanMs = duration(options.slowerThanMs, 'slowerThanMs');
   const threshold = finiteNumber(options.threshold ?? 0.5, 'threshold', { min: 0, minExclusive: true, max: 1 });
-  const minimumCalls = positiveInteger(options.minimumCalls ?? 20, 'minimumCalls');
-  const createWindow = windowFactory(options.window, 'window');
+  const rate = new DecimalRatio(threshold);
+  const window = windowShape(options.window, 'window');
+  // As Resilience4j: a count window of 10 calls never holds 20, so its minimum is at most its size.
+  const minimumCalls = Math.min(positiveInteger(options.minimumCalls ?? 20, 'minimumCalls'), window.capacity);
   return {
     name: 'slowCallRate',
     needsClock: true,
     slowCallMs: slowerThanMs,
-    createMeter: (now) => new RateMeter('slowCallRate', createWindow(now), threshold, minimumCalls, slowerThanMs),
+    createMeter: (now) => new RateMeter('slowCallRate', window.create(now), rate, minimumCalls, slowerThanMs),
   };
 }

@@ -24,7 +24,6 @@ export type SlidingWindow =
 
 /** Counts of failed and slow calls over a sliding window. */
 export interface OutcomeWindow {
-  readonly timeBased: boolean;
   add(failed: boolean, slow: boolean, now: number): void;
   /** Calls, failures and slow calls in the window at `now` (a live view: read it at once). */
   counts(now: number): WindowCounts;
@@ -43,15 +42,25 @@ export const MAX_BUCKETS = 10_000;
 /** The most calls a count window may hold (one byte each). */
 export const MAX_WINDOW_CALLS = 1_000_000;
 
-/** Validates a window option and builds a factory of windows of that shape. */
-export function windowFactory(window: SlidingWindow | undefined, option: string): (now: number) => OutcomeWindow {
+/** A validated window option: its shape, and a factory of empty windows of that shape. */
+export interface WindowShape {
+  /** True for a time window (its meter needs the time of each outcome). */
+  readonly timeBased: boolean;
+  /** The most calls the window can hold: its size for a count window, `Infinity` for a time window. */
+  readonly capacity: number;
+  /** An empty window, starting at `now`. */
+  create(now: number): OutcomeWindow;
+}
+
+/** Validates a window option (default `{ calls: 100 }`), naming `option` in errors. */
+export function windowShape(window: SlidingWindow | undefined, option: string): WindowShape {
   const spec: unknown = window ?? { calls: 100 };
   if (typeof spec !== 'object' || spec === null) {
     throw new InvalidOptionError(option, spec, '{ calls } or { durationMs, buckets? }');
   }
   if ('calls' in spec) {
     const size = finiteNumber(spec.calls, `${option}.calls`, { min: 1, max: MAX_WINDOW_CALLS, integer: true });
-    return () => new CountWindow(size);
+    return { timeBased: false, capacity: size, create: () => new CountWindow(size) };
   }
   if ('durationMs' in spec) {
     const durationMs = positiveNumber(spec.durationMs, `${option}.durationMs`);
@@ -60,7 +69,7 @@ export function windowFactory(window: SlidingWindow | undefined, option: string)
       max: MAX_BUCKETS,
       integer: true,
     });
-    return (now) => new TimeWindow(durationMs / buckets, buckets, now);
+    return { timeBased: true, capacity: Infinity, create: (now) => new TimeWindow(durationMs / buckets, buckets, now) };
   }
   throw new InvalidOptionError(option, spec, '{ calls } or { durationMs, buckets? }');
 }
@@ -71,7 +80,6 @@ const SLOW = 2;
 
 /** The last `size` outcomes in a ring of bytes, with running totals. */
 class CountWindow implements OutcomeWindow {
-  readonly timeBased = false;
   readonly #ring: Uint8Array;
   #next = 0;
   readonly #counts: WindowCounts = { calls: 0, failures: 0, slow: 0 };
@@ -111,7 +119,6 @@ class CountWindow implements OutcomeWindow {
 
 /** Outcomes per time bucket (calls, failures, slow calls), in a {@link BucketRing}. */
 class TimeWindow implements OutcomeWindow {
-  readonly timeBased = true;
   readonly #ring: BucketRing;
   readonly #counts: WindowCounts = { calls: 0, failures: 0, slow: 0 };
 
