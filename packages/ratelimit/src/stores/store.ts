@@ -17,13 +17,21 @@ export interface StoreDimension {
   readonly slot: string;
   /** Storage key text before the hash tag (`rl:{`). */
   readonly keyPrefix: string;
-  /** Storage key text after the hash tag (`}:daily:fw:k:`, followed by the key; `}:daily:fw:p` for a pool). */
+  /**
+   * Storage key text after the hash tag: `}:daily:fw:k:` (followed by the key) for a plain call's
+   * limits, `}:daily:fw:kp:` (followed by the key) for the caller's own limits in a pooled call,
+   * `}:daily:fw:p` for the pool's.
+   */
   readonly keySuffix: string;
 }
 
-/** Whom one atomic operation is about. */
+/**
+ * Whom one atomic operation is about. Both ids are already encoded by the limiter (validated,
+ * bounded, without `{` or `}`, well-formed UTF-16; distinct client keys give distinct ids), so a
+ * store uses them as they are.
+ */
 export interface StoreSubject {
-  /** The caller's key (already validated and bounded). */
+  /** The caller's key. Not read by a pool's own dimensions (scope `'pool'`). */
   readonly key: string;
   /** The pool (team) charged in the same step, if any. */
   readonly pool: string | undefined;
@@ -75,9 +83,17 @@ export interface RateLimitStore {
 }
 
 /**
- * The storage key of a dimension for a subject: `prefix:{tag}:name:code:k:key` (or `…:p` for the
- * pool's own state). Every key of one call shares the hash tag, the pool's id when pooled and the
- * key otherwise, so a multi-dimensional or pooled operation touches one Redis Cluster slot.
+ * The storage key of a dimension for a subject: `prefix:{key}:name:code:k:key` for a plain call,
+ * `prefix:{pool}:name:code:kp:key` for the caller's own state in a pooled call and
+ * `prefix:{pool}:name:code:p` for the pool's. Every key of one call shares the hash tag, the pool's
+ * id when pooled and the key otherwise, so a multi-dimensional or pooled operation touches one
+ * Redis Cluster slot; the ids contain no braces, so the tag is always exactly that id.
+ *
+ * The encoding is injective: the prefix ends at the first `{` (a prefix has no braces), the tag at
+ * the first `}`, the name and the algorithm's code at the next colons (names have none), and `k:`,
+ * `kp:` or `p` tell the three kinds of state apart; what follows is the key. So distinct (prefix,
+ * dimension, scope, pool, key) never share a key, and memory (by slot and {@link stateOwner})
+ * and Redis keep the same states apart.
  *
  * @example
  * ```ts
