@@ -1,4 +1,4 @@
-import { fc, test } from '@fast-check/vitest';
+import { test } from '@fast-check/vitest';
 import { ManualClock, startRedisCluster, type RedisCluster } from '@portcullis/testkit';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect } from 'vitest';

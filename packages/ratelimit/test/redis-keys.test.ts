@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fc, test } from '@fast-check/vitest';
+import { test } from '@fast-check/vitest';
 import { ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
