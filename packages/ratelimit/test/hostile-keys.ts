@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { fc } from '@fast-check/vitest';
 import { expect } from 'vitest';
 import { fixedWindow, gcra, tokenBucket, type Policy, type RateLimiter } from '../src/index.js';
-import { normaliseKey } from '../src/key.js';
+import { normaliseKey, redisKeyPart } from '../src/key.js';
 
 /** Any UTF-16 code unit, lone surrogates included (fast-check's `'binary'` unit never makes one). */
 export const anyCodeUnit: fc.Arbitrary<string> = fc
@@ -49,13 +49,16 @@ export const hostileKey: fc.Arbitrary<string> = fc.oneof(
 );
 
 /**
- * Keys built to collide with `key`: what it is stored as (now, and under the former hashing),
- * its lone surrogates replaced by others or by U+FFFD (what UTF-8 makes of them), braces added.
+ * Keys built to collide with `key`: what it is stored as (its id, its text in a Redis key, its
+ * former hashed form), its lone surrogates replaced by others or by U+FFFD (what UTF-8 makes of
+ * them), braces and escapes added.
  */
 export function lookalikes(key: string): string[] {
   const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
   return [
     normaliseKey(key),
+    redisKeyPart(normaliseKey(key)),
+    `%${key}`,
     `h:${createHash('sha256').update(key).digest('base64url')}`,
     key.replace(lone, '\uFFFD'),
     key.replace(lone, (s) => (s === '\uD800' ? '\uDFFF' : '\uD800')),

@@ -1,4 +1,5 @@
 import type { Algorithm } from '../algorithms/types.js';
+import { redisKeyPart } from '../key.js';
 
 /**
  * One dimension of an atomic operation, independent of the key it is applied to (built once per
@@ -26,9 +27,9 @@ export interface StoreDimension {
 }
 
 /**
- * Whom one atomic operation is about. Both ids are already encoded by the limiter (validated,
- * bounded, without `{` or `}`, well-formed UTF-16; distinct client keys give distinct ids), so a
- * store uses them as they are.
+ * Whom one atomic operation is about, by ids the limiter made of the client's key and pool
+ * (validated and bounded; distinct keys give distinct ids): a store keeps state under them as they
+ * are, or through {@link storageKey}.
  */
 export interface StoreSubject {
   /** The caller's key. Not read by a pool's own dimensions (scope `'pool'`). */
@@ -85,9 +86,10 @@ export interface RateLimitStore {
 /**
  * The storage key of a dimension for a subject: `prefix:{key}:name:code:k:key` for a plain call,
  * `prefix:{pool}:name:code:kp:key` for the caller's own state in a pooled call and
- * `prefix:{pool}:name:code:p` for the pool's. Every key of one call shares the hash tag, the pool's
- * id when pooled and the key otherwise, so a multi-dimensional or pooled operation touches one
- * Redis Cluster slot; the ids contain no braces, so the tag is always exactly that id.
+ * `prefix:{pool}:name:code:p` for the pool's, with the ids escaped by `redisKeyPart` (`}` → `%7D`,
+ * …). Every key of one call shares the hash tag, the pool's id when pooled and the key otherwise,
+ * so a multi-dimensional or pooled operation touches one Redis Cluster slot; escaped ids contain no
+ * braces, so the tag is always exactly that id, never empty, whatever the client sent.
  *
  * The encoding is injective: the prefix ends at the first `{` (a prefix has no braces), the tag at
  * the first `}`, the name and the algorithm's code at the next colons (names have none), and `k:`,
@@ -104,8 +106,8 @@ export interface RateLimitStore {
  * ```
  */
 export function storageKey(subject: StoreSubject, dimension: StoreDimension): string {
-  const head = dimension.keyPrefix + (subject.pool ?? subject.key) + dimension.keySuffix;
-  return dimension.scope === 'key' ? head + subject.key : head;
+  const head = dimension.keyPrefix + redisKeyPart(subject.pool ?? subject.key) + dimension.keySuffix;
+  return dimension.scope === 'key' ? head + redisKeyPart(subject.key) : head;
 }
 
 /**
