@@ -147,6 +147,21 @@ describe('team pools', () => {
     }
   });
 
+  test('resetPool on a hung store gives up after timeoutMs with a StoreTimeoutError', async () => {
+    const hung: RateLimitStore = {
+      consume: () => new Promise(() => undefined),
+      refund: () => undefined,
+      reset: () => new Promise(() => undefined),
+    };
+    const limiter = createRateLimiter({
+      store: hung,
+      limits: { own: fixedWindow({ limit: 5, windowMs: 60_000 }) },
+      poolLimits: { shared: fixedWindow({ limit: 10, windowMs: 60_000 }) },
+      timeoutMs: 10,
+    });
+    await expect(limiter.resetPool('acme')).rejects.toSatisfy(isStoreTimeoutError);
+  });
+
   test('a prefix with a lone surrogate is refused (Redis would store it as U+FFFD, like its twins)', () => {
     for (const prefix of ['rl\uD800', '\uDFFF']) {
       expect(() => createRateLimiter({ limits: { a: fixedWindow({ limit: 1, windowMs: 1_000 }) }, prefix })).toThrow(

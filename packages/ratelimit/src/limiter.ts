@@ -94,7 +94,8 @@ export interface RateLimiter {
   reset(key: string, options?: { pool?: string }): void | Promise<void>;
   /**
    * Forgets a pool's shared usage in every pool limit (`poolLimits`); its members' own limits stay
-   * as they are.
+   * as they are. On an asynchronous store the promise rejects with the store's error, or with a
+   * `StoreTimeoutError` after `timeoutMs`.
    *
    * @throws InvalidOptionError when the limiter has no `poolLimits`.
    * @throws InvalidKeyError when `pool` is empty or not a string.
@@ -547,7 +548,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const shared = templateFor(undefined, true).dimensions.filter((d) => d.scope === 'pool');
       denyCache?.clear();
       // A pool's own dimensions read only the pool; the subject's key is not used.
-      return store.reset({ key: pool, pool }, shared);
+      const done = store.reset({ key: pool, pool }, shared);
+      // Bounded like every store call: a hung store must not hold the caller forever.
+      return done instanceof Promise ? withTimeout(done) : undefined;
     },
     setTier: function setTier(tier, policy) {
       tiers.set(nonEmptyString(tier, 'tier'), checkPolicy(policy, `tiers.${tier}`));
