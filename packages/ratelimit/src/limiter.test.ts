@@ -117,6 +117,61 @@ describe('team pools', () => {
     // Carol was not charged for the denied request.
     expect(now(limiter.peek('carol', { pool: 'acme' })).dimensions[0]?.remaining).toBe(3);
   });
+
+  test("a member's reset is not the team's: resetPool is its own call", () => {
+    const { limiter } = setup(
+      { own: fixedWindow({ limit: 5, windowMs: 60_000 }) },
+      { shared: fixedWindow({ limit: 10, windowMs: 60_000 }) },
+    );
+    for (let i = 0; i < 4; i++) now(limiter.limit('alice', { pool: 'acme' }));
+    for (let i = 0; i < 5; i++) now(limiter.limit('bob', { pool: 'acme' }));
+    void limiter.reset('alice', { pool: 'acme' });
+    expect(now(limiter.peek('alice', { pool: 'acme' })).dimensions.map((d) => d.remaining)).toEqual([5, 1]);
+    void limiter.resetPool('acme');
+    expect(now(limiter.peek('bob', { pool: 'acme' })).dimensions.map((d) => d.remaining)).toEqual([0, 10]);
+  });
+
+  test('resetPool refuses a limiter without pool limits and a bad pool id, with typed errors', () => {
+    const { limiter: noPools } = setup({ own: fixedWindow({ limit: 5, windowMs: 60_000 }) });
+    expect(() => noPools.resetPool('acme')).toThrow(
+      expect.objectContaining({ code: 'ERR_PORTCULLIS_INVALID_OPTION', option: 'pool' }),
+    );
+    const { limiter } = setup(
+      { own: fixedWindow({ limit: 5, windowMs: 60_000 }) },
+      { shared: fixedWindow({ limit: 10, windowMs: 60_000 }) },
+    );
+    for (const pool of ['', undefined, 7]) {
+      expect(() => limiter.resetPool(pool as string)).toThrow(
+        expect.objectContaining({ code: 'ERR_PORTCULLIS_RATELIMIT_INVALID_KEY' }),
+      );
+    }
+  });
+
+  test('resetPool on a hung store gives up after timeoutMs with a StoreTimeoutError', async () => {
+    const hung: RateLimitStore = {
+      consume: () => new Promise(() => undefined),
+      refund: () => undefined,
+      reset: () => new Promise(() => undefined),
+    };
+    const limiter = createRateLimiter({
+      store: hung,
+      limits: { own: fixedWindow({ limit: 5, windowMs: 60_000 }) },
+      poolLimits: { shared: fixedWindow({ limit: 10, windowMs: 60_000 }) },
+      timeoutMs: 10,
+    });
+    await expect(limiter.resetPool('acme')).rejects.toSatisfy(isStoreTimeoutError);
+  });
+
+  test('a prefix with a lone surrogate is refused (Redis would store it as U+FFFD, like its twins)', () => {
+    for (const prefix of ['rl\uD800', '\uDFFF']) {
+      expect(() => createRateLimiter({ limits: { a: fixedWindow({ limit: 1, windowMs: 1_000 }) }, prefix })).toThrow(
+        expect.objectContaining({ code: 'ERR_PORTCULLIS_INVALID_OPTION', option: 'prefix' }),
+      );
+    }
+    expect(() =>
+      createRateLimiter({ limits: { a: fixedWindow({ limit: 1, windowMs: 1_000 }) }, prefix: 'rl🔑' }),
+    ).not.toThrow();
+  });
 });
 
 describe('refunds', () => {

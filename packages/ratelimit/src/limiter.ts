@@ -13,7 +13,7 @@ import { KIND_CODES, type Algorithm } from './algorithms/types.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
 import { InvalidCostError, StoreTimeoutError, UnknownTierError } from './errors.js';
-import { normaliseKey } from './key.js';
+import { LONE_SURROGATE, normaliseKey } from './key.js';
 import { MemoryStore } from './stores/memory-store.js';
 import type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome, StoreSubject } from './stores/store.js';
 
@@ -35,7 +35,7 @@ export interface RateLimiterOptions {
   defaultTier?: string;
   /** Limits shared by a pool (a team): charged with the caller's own in one atomic step when a call names `{ pool }`. */
   poolLimits?: Policy;
-  /** Prefix of every stored key (no braces). Default `'rl'`. */
+  /** Prefix of every stored key (no braces, no lone surrogates). Default `'rl'`. */
   prefix?: string;
   /**
    * What to decide when the store fails or times out and there is no fallback: `'open'` admits
@@ -84,8 +84,31 @@ export interface RateLimiter {
    * decision and never more than it charged. Returns false when there was nothing to refund.
    */
   refund(decision: Decision, amount?: number): boolean | Promise<boolean>;
-  /** Forgets the key's usage in every dimension of every tier (an explicit quota reset). */
+  /**
+   * Forgets the key's own usage in every dimension of every tier (an explicit quota reset); with
+   * `{ pool }`, also its own usage counted under that pool. The pool's shared usage is the team's
+   * and stays as it is: forget it with {@link RateLimiter.resetPool}.
+   *
+   * @example
+   * ```ts
+   * await limiter.reset('alice', { pool: 'acme' }); // Alice's own limits; the team's total stays
+   * ```
+   */
   reset(key: string, options?: { pool?: string }): void | Promise<void>;
+  /**
+   * Forgets a pool's shared usage in every pool limit (`poolLimits`); its members' own limits stay
+   * as they are. On an asynchronous store the promise rejects with the store's error, or with a
+   * `StoreTimeoutError` after `timeoutMs`.
+   *
+   * @throws InvalidOptionError when the limiter has no `poolLimits`.
+   * @throws InvalidKeyError when `pool` is empty or not a string.
+   *
+   * @example
+   * ```ts
+   * await limiter.resetPool('acme'); // the team starts afresh; each member's own usage stays
+   * ```
+   */
+  resetPool(pool: string): void | Promise<void>;
   /** Replaces (or adds) a tier's policy at runtime; takes effect for the next call. */
   setTier(tier: string, policy: Policy): void;
   /** Typed events: `decision`, `storeError`. */
@@ -198,6 +221,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const prefix = nonEmptyString(options.prefix ?? 'rl', 'prefix', 64);
   if (/[{}]/.test(prefix))
     throw new InvalidOptionError('prefix', prefix, 'a prefix without { or } (they form Redis Cluster hash tags)');
+  // Redis stores UTF-8, which turns every lone surrogate into U+FFFD: two prefixes would share keys.
+  if (LONE_SURROGATE.test(prefix))
+    throw new InvalidOptionError('prefix', prefix, 'a prefix of whole characters (no lone surrogate)');
   const failMode = oneOf(options.failMode ?? 'open', ['open', 'closed'], 'failMode');
   const timeoutMs = duration(options.timeoutMs ?? 50, 'timeoutMs');
   const clock = options.clock ?? systemClock;
@@ -253,9 +279,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       names.push(name);
       shortNames.push(name);
       scopes.push('key');
-      // The caller's own state under a pool's hash tag is a state of its own: a slot of its own.
-      const slot = `${prefix}:${name}:${code}:${pooled ? 'kp' : 'k'}`;
-      dimensions.push({ algorithm, scope: 'key', slot, keyPrefix, keySuffix: `}:${name}:${code}:k:` });
+      // The caller's own state under a pool's hash tag is a state of its own: a slot and a key of
+      // its own (`kp`), or the pooled user `u` of pool `u` would share the plain key `u`'s state.
+      const kind = pooled ? 'kp' : 'k';
+      const slot = `${prefix}:${name}:${code}:${kind}`;
+      dimensions.push({ algorithm, scope: 'key', slot, keyPrefix, keySuffix: `}:${name}:${code}:${kind}:` });
     }
     if (pooled) {
       if (poolPolicy === undefined)
@@ -501,12 +529,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const key = normaliseKey(rawKey);
       const pool = opts.pool === undefined ? undefined : normaliseKey(opts.pool, 'pool');
       // Every tier's dimensions (by slot, once each): the key's usage may sit under any of them.
+      // Only the key's own: a pool's counters hold the team's total, not who spent it.
       const plain = new Map<string, StoreDimension>();
       const pooled = new Map<string, StoreDimension>();
       const policies = [...(basePolicy === undefined ? [] : [undefined]), ...tiers.keys()];
       for (const tier of policies) {
         for (const d of templateFor(tier, false).dimensions) plain.set(d.slot, d);
-        if (pool !== undefined) for (const d of templateFor(tier, true).dimensions) pooled.set(d.slot, d);
+        if (pool !== undefined)
+          for (const d of templateFor(tier, true).dimensions) if (d.scope === 'key') pooled.set(d.slot, d);
       }
       denyCache?.clear();
       const done = [store.reset({ key, pool: undefined }, [...plain.values()])];
@@ -514,6 +544,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const pending = done.filter((d) => d instanceof Promise);
       if (pending.length > 0) return Promise.all(pending).then(() => undefined);
       return undefined;
+    },
+    resetPool: function resetPool(rawPool) {
+      const pool = normaliseKey(rawPool, 'pool');
+      // The pool's limits are the same in every tier's pooled template (and it throws without any).
+      const shared = templateFor(undefined, true).dimensions.filter((d) => d.scope === 'pool');
+      denyCache?.clear();
+      // A pool's own dimensions read only the pool; the subject's key is not used.
+      const done = store.reset({ key: pool, pool }, shared);
+      // Bounded like every store call: a hung store must not hold the caller forever.
+      return done instanceof Promise ? withTimeout(done) : undefined;
     },
     setTier: function setTier(tier, policy) {
       tiers.set(nonEmptyString(tier, 'tier'), checkPolicy(policy, `tiers.${tier}`));

@@ -1,4 +1,5 @@
 import type { Algorithm } from '../algorithms/types.js';
+import { redisKeyPart } from '../key.js';
 
 /**
  * One dimension of an atomic operation, independent of the key it is applied to (built once per
@@ -17,13 +18,21 @@ export interface StoreDimension {
   readonly slot: string;
   /** Storage key text before the hash tag (`rl:{`). */
   readonly keyPrefix: string;
-  /** Storage key text after the hash tag (`}:daily:fw:k:`, followed by the key; `}:daily:fw:p` for a pool). */
+  /**
+   * Storage key text after the hash tag: `}:daily:fw:k:` (followed by the key) for a plain call's
+   * limits, `}:daily:fw:kp:` (followed by the key) for the caller's own limits in a pooled call,
+   * `}:daily:fw:p` for the pool's.
+   */
   readonly keySuffix: string;
 }
 
-/** Whom one atomic operation is about. */
+/**
+ * Whom one atomic operation is about, by ids the limiter made of the client's key and pool
+ * (validated and bounded; distinct keys give distinct ids): a store keeps state under them as they
+ * are, or through {@link storageKey}.
+ */
 export interface StoreSubject {
-  /** The caller's key (already validated and bounded). */
+  /** The caller's key. Not read by a pool's own dimensions (scope `'pool'`). */
   readonly key: string;
   /** The pool (team) charged in the same step, if any. */
   readonly pool: string | undefined;
@@ -75,9 +84,18 @@ export interface RateLimitStore {
 }
 
 /**
- * The storage key of a dimension for a subject: `prefix:{tag}:name:code:k:key` (or `…:p` for the
- * pool's own state). Every key of one call shares the hash tag, the pool's id when pooled and the
- * key otherwise, so a multi-dimensional or pooled operation touches one Redis Cluster slot.
+ * The storage key of a dimension for a subject: `prefix:{key}:name:code:k:key` for a plain call,
+ * `prefix:{pool}:name:code:kp:key` for the caller's own state in a pooled call and
+ * `prefix:{pool}:name:code:p` for the pool's, with the ids escaped by `redisKeyPart` (`}` → `%7D`,
+ * …). Every key of one call shares the hash tag, the pool's id when pooled and the key otherwise,
+ * so a multi-dimensional or pooled operation touches one Redis Cluster slot; escaped ids contain no
+ * braces, so the tag is always exactly that id, never empty, whatever the client sent.
+ *
+ * The encoding is injective: the prefix ends at the first `{` (a prefix has no braces), the tag at
+ * the first `}`, the name and the algorithm's code at the next colons (names have none), and `k:`,
+ * `kp:` or `p` tell the three kinds of state apart; what follows is the key. So distinct (prefix,
+ * dimension, scope, pool, key) never share a key, and memory (by slot and {@link stateOwner})
+ * and Redis keep the same states apart.
  *
  * @example
  * ```ts
@@ -88,8 +106,8 @@ export interface RateLimitStore {
  * ```
  */
 export function storageKey(subject: StoreSubject, dimension: StoreDimension): string {
-  const head = dimension.keyPrefix + (subject.pool ?? subject.key) + dimension.keySuffix;
-  return dimension.scope === 'key' ? head + subject.key : head;
+  const head = dimension.keyPrefix + redisKeyPart(subject.pool ?? subject.key) + dimension.keySuffix;
+  return dimension.scope === 'key' ? head + redisKeyPart(subject.key) : head;
 }
 
 /**
