@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished } from 'vitest';
 import {
   createRateLimiter,
   fixedWindow,
@@ -11,6 +11,8 @@ import {
   type Policy,
   type RateLimiterOptions,
 } from '../src/index.js';
+import { HARNESSES } from './http/harness.js';
+import { waitFor } from './http/wait.js';
 
 let redis: RedisServer;
 let client: Redis;
@@ -115,6 +117,15 @@ describe('the deny cache (redis store): denials decided before a state change ar
     await limiter.reset('u');
     expect(await limiter.limit('u')).toMatchObject({ allowed: true, source: 'store' });
     expect(await limiter.limit('v')).toMatchObject({ allowed: false, source: 'deny-cache' });
+  });
+
+  test('a reset is applied after the operations issued before it, as they were issued', async () => {
+    const limiter = limiterOn('redis', { limits: daily, denyCache: false });
+    const charged = limiter.limit('u');
+    const reset = limiter.reset('u');
+    expect((await charged).allowed).toBe(true);
+    await reset;
+    expect((await limiter.peek('u')).remaining).toBe(2);
   });
 
   test("another instance's refund is seen within maxAgeMs: a denial is trusted no longer", async () => {
@@ -235,5 +246,32 @@ describe('the deny cache (redis store), as a property', () => {
         }
       }
     }
+  });
+});
+
+describe.each(HARNESSES)('skipFailedRequests on $name with the Redis store', (fw) => {
+  test('a request whose client went away gives its unit back, and the next request is admitted', async () => {
+    const limiter = limiterOn('redis', { limits: daily });
+    const served = await fw.serve([{ rateLimit: { limiter, skipFailedRequests: true } }]);
+    onTestFinished(() => served.close());
+    const ip = '127.0.0.1';
+    let left = 2;
+    limiter.events.on('decision', (e) => {
+      if (e.key === ip) left = e.decision.remaining;
+    });
+    const gone = new AbortController();
+    const slow = fetch(`${served.url}/slow`, { signal: gone.signal }).catch(() => 'aborted');
+    await waitFor(() => served.handled.includes('/slow'), 'the slow request to be admitted');
+    expect((await fetch(`${served.url}/ok`)).status).toBe(200);
+    expect((await fetch(`${served.url}/ok`)).status).toBe(429);
+    gone.abort();
+    expect(await slow).toBe('aborted');
+    // The refund runs when the server sees the client gone: watch the usage come back.
+    await waitFor(() => {
+      void Promise.resolve(limiter.peek(ip));
+      return left === 1;
+    }, 'the aborted request to be refunded');
+    expect((await fetch(`${served.url}/ok`)).status).toBe(200);
+    expect((await fetch(`${served.url}/ok`)).status).toBe(429);
   });
 });

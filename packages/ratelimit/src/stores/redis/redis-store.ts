@@ -214,6 +214,8 @@ export class RedisStore implements RateLimitStore {
   async reset(subject: StoreSubject, dimensions: readonly StoreDimension[]): Promise<void> {
     this.#ready();
     if (dimensions.length === 0) return;
+    // Operations issued before this reset are sent before it, so Redis applies them in issue order.
+    if (this.#batch.length > 0) this.#flush();
     this.#inFlight++;
     try {
       await this.#client.del(...dimensions.map((d) => storageKey(subject, d)));
