@@ -463,6 +463,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     });
   }
 
+  /**
+   * Invalidates the key's (and pool's) denials again once the store has settled `done` (even past
+   * the timeout): a denial decided meanwhile may predate the change, if the store reorders.
+   */
+  function settled(done: Promise<unknown>, key: string, pool: string | undefined): void {
+    if (denyCache === undefined) return;
+    const again = (): void => {
+      denyCache.invalidate(key, pool);
+    };
+    done.then(again, again);
+  }
+
   function checkCost(cost: unknown, template: Template): number {
     if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
       throw new InvalidCostError(cost, 'a finite number >= 0');
@@ -515,15 +527,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       if (receipt === undefined) return false;
       const give = Math.min(receipt.cost, amount ?? receipt.cost);
       const { key, pool } = receipt.subject;
-      // Capacity comes back: denials of the key (and of its pool's members) no longer hold; again
-      // once the store has applied it, for denials decided meanwhile by a store that reorders.
+      // Capacity comes back: denials of the key (and of its pool's members) no longer hold.
       denyCache?.invalidate(key, pool);
       const done = store.refund(receipt.subject, receipt.template.dimensions, give, receipt.chargedAt);
       if (!(done instanceof Promise)) return true;
-      return withTimeout(done).then(() => {
-        denyCache?.invalidate(key, pool);
-        return true;
-      });
+      settled(done, key, pool);
+      return withTimeout(done).then(() => true);
     },
     reset: function reset(rawKey, opts = {}) {
       const key = normaliseKey(rawKey);
@@ -540,11 +549,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const done = [store.reset({ key, pool: undefined }, [...plain.values()])];
       if (pool !== undefined) done.push(store.reset({ key, pool }, [...pooled.values()]));
       const pending = done.filter((d) => d instanceof Promise);
-      if (pending.length > 0)
-        return Promise.all(pending).then(() => {
-          denyCache?.invalidate(key, pool);
-        });
-      return undefined;
+      if (pending.length === 0) return undefined;
+      const all = Promise.all(pending);
+      settled(all, key, pool);
+      // Bounded like every store call: a hung store must not hold the caller forever.
+      return withTimeout(all).then(() => undefined);
     },
     setTier: function setTier(tier, policy) {
       tiers.set(nonEmptyString(tier, 'tier'), checkPolicy(policy, `tiers.${tier}`));

@@ -7,6 +7,7 @@ import {
   createRateLimiter,
   fixedWindow,
   isStoreSaturatedError,
+  isStoreTimeoutError,
   RedisStore,
   type Decision,
   type DecisionSource,
@@ -96,6 +97,28 @@ describe('a hung Redis (SIGSTOP): backpressure', () => {
     await until(() => Promise.resolve(store.inFlight === 0), 'the answers of the sent operations');
     // The ten sent ones were applied by Redis (late, as the guide says), the refused ones were not.
     expect(await limiter.limit('k')).toMatchObject({ source: 'store', remaining: 1_000 - 12 });
+  });
+
+  test('a reset or a refund while Redis hangs is bounded by the timeout, like a decision', async () => {
+    const limiter = createRateLimiter({
+      store: new RedisStore({ client }),
+      limits: { a: fixedWindow({ limit: 10, windowMs: 60_000 }) },
+      prefix: `${redis.prefix}reset`,
+      timeoutMs: 500,
+    });
+    const charged = await limiter.limit('k');
+    expect(charged.source).toBe('store');
+    await redis.freeze();
+    try {
+      const [reset, refund] = await Promise.allSettled([
+        Promise.resolve(limiter.reset('k')),
+        Promise.resolve(limiter.refund(charged)),
+      ]);
+      expect(reset.status === 'rejected' && isStoreTimeoutError(reset.reason)).toBe(true);
+      expect(refund.status === 'rejected' && isStoreTimeoutError(refund.reason)).toBe(true);
+    } finally {
+      await redis.thaw();
+    }
   });
 
   test('for 30 s at a high decision rate, with the defaults: commands waiting and heap stay flat, decisions keep coming', async () => {
