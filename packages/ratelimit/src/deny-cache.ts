@@ -1,3 +1,4 @@
+import type { Clock } from '@portcullis/core';
 import { LRUCache } from 'lru-cache';
 import type { Decision } from './decision.js';
 
@@ -34,9 +35,9 @@ interface Denial {
  *
  * @example
  * ```ts
- * const cache = new DenyCache(10_000, 1_000);
+ * const cache = new DenyCache(10_000, 1_000, systemClock);
  * const epoch = cache.epoch; // before asking the store
- * cache.set('id', { key: 'u', pool: undefined }, 1, denied, clock.now(), epoch);
+ * cache.set('id', { key: 'u', pool: undefined }, 1, denied, epoch);
  * cache.invalidate('u', undefined); // a refund of u: the denial no longer answers
  * ```
  */
@@ -45,11 +46,13 @@ export class DenyCache {
   /** By `k` + key and `p` + pool: the epoch of its last invalidation. Read with `peek`, so LRU order is epoch order. */
   readonly #marks: LRUCache<string, number>;
   readonly #maxAgeMs: number;
+  /** The limiter's clock: denials age by it (the store's, e.g. Redis server time, may differ). */
+  readonly #clock: Clock;
   #epoch = 0;
   /** Denials asked for before this epoch are void (a clear, or a mark that was forgotten). */
   #floor = 0;
 
-  constructor(maxKeys: number, maxAgeMs: number) {
+  constructor(maxKeys: number, maxAgeMs: number, clock: Clock) {
     this.#denials = new LRUCache({ max: maxKeys });
     this.#marks = new LRUCache({
       max: maxKeys,
@@ -58,6 +61,7 @@ export class DenyCache {
       },
     });
     this.#maxAgeMs = maxAgeMs;
+    this.#clock = clock;
   }
 
   /** The current epoch: read it before asking the store, pass it to {@link DenyCache.set}. */
@@ -66,12 +70,14 @@ export class DenyCache {
   }
 
   /**
-   * The cached denial for `id`, aged to `now`, when it still holds for `cost` (a smaller cost may
+   * The cached denial for `id`, aged to now, when it still holds for `cost` (a smaller cost may
    * fit where the cached one did not: the store decides it).
    */
-  get(id: string, cost: number, now: number): Decision | undefined {
+  get(id: string, cost: number): Decision | undefined {
     const denied = this.#denials.get(id);
     if (denied === undefined) return undefined;
+    // Read only on a hit: a miss (most calls) costs no clock read.
+    const now = this.#clock.now();
     if (now >= denied.expiresAt || this.#voided(denied)) {
       this.#denials.delete(id);
       return undefined;
@@ -91,15 +97,15 @@ export class DenyCache {
     };
   }
 
-  /** Remembers a store's denial decided at `at` (the limiter's clock), asked for at `epoch`. */
+  /** Remembers a store's denial, asked for at `epoch`, from now on. */
   set(
     id: string,
     subject: { readonly key: string; readonly pool: string | undefined },
     cost: number,
     decision: Decision,
-    at: number,
     epoch: number,
   ): void {
+    const at = this.#clock.now();
     const retryAt = at + decision.retryAfterMs;
     const denial: Denial = {
       retryAt,

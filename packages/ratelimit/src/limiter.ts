@@ -246,7 +246,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const denyCache =
     denyCacheSize === undefined || store instanceof MemoryStore
       ? undefined
-      : new DenyCache(denyCacheSize.maxKeys, denyCacheSize.maxAgeMs);
+      : new DenyCache(denyCacheSize.maxKeys, denyCacheSize.maxAgeMs, clock);
   const deadlines = new DeadlineQueue(timeoutMs);
   const events = new Emitter<RateLimiterEvents>();
   // Decisions the fallback charged, by the copy this limiter returned: only made during an outage.
@@ -409,8 +409,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   ): Decision {
     const decision = toDecision(subject, template, outcome, cost, 'store');
     if (!decision.allowed && cacheId !== undefined && Number.isFinite(decision.retryAfterMs)) {
-      // Aged against the limiter's clock (the store's may differ, e.g. Redis server time).
-      denyCache?.set(cacheId, subject, cost, decision, clock.now(), epoch);
+      denyCache?.set(cacheId, subject, cost, decision, epoch);
     }
     return decided(subject.key, decision);
   }
@@ -496,7 +495,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const epoch = denyCache?.epoch ?? 0;
     if (denyCache !== undefined && cost > 0) {
       cacheId = denialId(opts.tier, pool, key);
-      const denied = denyCache.get(cacheId, cost, clock.now());
+      const denied = denyCache.get(cacheId, cost);
       if (denied !== undefined) return decided(key, denied);
     }
     let result: StoreOutcome | Promise<StoreOutcome>;
