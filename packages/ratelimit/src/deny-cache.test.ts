@@ -88,6 +88,16 @@ describe('DenyCache', () => {
     expect(at(1).get('x', 1)).toBeDefined();
   });
 
+  test("invalidating a pool alone voids its members' denials and no one else's", () => {
+    fresh(10, HOUR);
+    const epoch = cache.epoch;
+    cache.set('acme|v', { key: 'v', pool: 'acme' }, 1, denial(0, HOUR), epoch);
+    cache.set('v', { key: 'v', pool: undefined }, 1, denial(0, HOUR), epoch);
+    cache.invalidate(undefined, 'acme');
+    expect(at(1).get('acme|v', 1)).toBeUndefined();
+    expect(at(1).get('v', 1)).toBeDefined();
+  });
+
   test('a denial asked for before an invalidation is not kept when it arrives after it; one asked for after is', () => {
     fresh(10, HOUR);
     const before = cache.epoch;

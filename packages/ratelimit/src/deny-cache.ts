@@ -121,11 +121,12 @@ export class DenyCache {
 
   /**
    * Voids the denials of `key` (in any tier, pooled or not) and, with `pool`, of every member of
-   * that pool: their state changed (a refund, a reset), capacity may be free.
+   * that pool: their state changed (a refund, a reset), capacity may be free. `key` undefined: the
+   * pool's alone (a reset of the pool's shared usage).
    */
-  invalidate(key: string, pool: string | undefined): void {
+  invalidate(key: string | undefined, pool: string | undefined): void {
     this.#epoch++;
-    this.#marks.set(`k${key}`, this.#epoch);
+    if (key !== undefined) this.#marks.set(`k${key}`, this.#epoch);
     if (pool !== undefined) this.#marks.set(`p${pool}`, this.#epoch);
   }
 
