@@ -147,6 +147,16 @@ describe('the deny cache (redis store): denials decided before a state change ar
     expect(await here.limit('u')).toMatchObject({ allowed: true, source: 'store' });
   });
 
+  test("one caller's denial never answers another whose (pool, key) reads the same once joined", async () => {
+    const limiter = limiterOn('redis', {
+      limits: { own: fixedWindow({ limit: 1, windowMs: 3_600_000 }) },
+      poolLimits: { team: fixedWindow({ limit: 10, windowMs: 3_600_000 }) },
+    });
+    await limiter.limit('c', { pool: 'a\u0000b' });
+    expect(await limiter.limit('c', { pool: 'a\u0000b' })).toMatchObject({ allowed: false, limitedBy: 'own' });
+    expect(await limiter.limit('b\u0000c', { pool: 'a' })).toMatchObject({ allowed: true, source: 'store' });
+  });
+
   test('the `decision` event reports deny-cache answers too, with their source', async () => {
     const limiter = limiterOn('redis', { limits: daily });
     const seen: [string, Decision['source'], boolean][] = [];
