@@ -41,7 +41,13 @@ export { MAX_RAW_KEY_LENGTH } from './key.js';
 export { createRateLimiter } from './limiter.js';
 export type { LimitOptions, Policy, RateLimiter, RateLimiterEvents, RateLimiterOptions } from './limiter.js';
 export { MemoryStore } from './stores/memory-store.js';
-export { isStoreUnavailableError, RedisStore, StoreUnavailableError } from './stores/redis/redis-store.js';
+export {
+  isStoreSaturatedError,
+  isStoreUnavailableError,
+  RedisStore,
+  StoreSaturatedError,
+  StoreUnavailableError,
+} from './stores/redis/redis-store.js';
 export type { RedisStoreOptions } from './stores/redis/redis-store.js';
 export type { MemoryStoreOptions } from './stores/memory-store.js';
 export { stateOwner, storageKey } from './stores/store.js';

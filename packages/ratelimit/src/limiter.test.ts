@@ -309,6 +309,70 @@ describe('bad input', () => {
     }
   });
 
+  const a = { a: tokenBucket({ capacity: 1, refillPerSecond: 1 }) };
+  const remote = brokenStore('hangs');
+  test.each([
+    // 0 would time out every asynchronous decision; a fraction of a ms is not a timer Node keeps.
+    [{ timeoutMs: 0 }, 'timeoutMs'],
+    [{ timeoutMs: 0.5 }, 'timeoutMs'],
+    [{ timeoutMs: 12.5 }, 'timeoutMs'],
+    // Above 2^31 - 1 ms, setTimeout fires after 1 ms: every decision would time out.
+    [{ timeoutMs: 2 ** 31 }, 'timeoutMs'],
+    [{ timeoutMs: Infinity }, 'timeoutMs'],
+    [{ timeoutMs: Number.NaN }, 'timeoutMs'],
+    [{ timeoutMs: '50' }, 'timeoutMs'],
+    [{ store: remote, denyCache: { maxKeys: 0 } }, 'denyCache.maxKeys'],
+    [{ store: remote, denyCache: { maxKeys: 2.5 } }, 'denyCache.maxKeys'],
+    // lru-cache allocates every slot up front: 1e9 would take the process down.
+    [{ store: remote, denyCache: { maxKeys: 1_000_001 } }, 'denyCache.maxKeys'],
+    [{ store: remote, denyCache: { maxAgeMs: 0 } }, 'denyCache.maxAgeMs'],
+    [{ store: remote, denyCache: { maxAgeMs: Number.NaN } }, 'denyCache.maxAgeMs'],
+    [{ store: remote, denyCache: { maxAgeMs: -1 } }, 'denyCache.maxAgeMs'],
+    [{ store: remote, denyCache: true }, 'denyCache'],
+    // Checked whatever the store, so a configuration fails the same way on memory and on Redis.
+    [{ denyCache: { maxKeys: Number.NaN } }, 'denyCache.maxKeys'],
+    [{ store: {} }, 'store'],
+    [{ clock: {} }, 'clock'],
+    [{ clock: Date.now }, 'clock'],
+    [{ fallback: {} }, 'fallback'],
+  ])('options with no sensible meaning are typed errors at construction (%#: %o)', (options, option) => {
+    try {
+      createRateLimiter({ limits: a, ...(options as object) });
+      expect.unreachable();
+    } catch (error) {
+      expect(isInvalidOptionError(error)).toBe(true);
+      expect((error as { option: string }).option).toBe(option);
+    }
+  });
+
+  test.each([
+    () => new MemoryStore({ maxKeys: 0 }),
+    // Two generations of Maps, and a Map holds at most 2^24 entries: more would throw mid-traffic.
+    () => new MemoryStore({ maxKeys: 2 ** 25 + 2 }),
+    () => new MemoryStore({ clock: {} as never }),
+  ])('bad memory store options are typed errors at construction (%#)', (make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'ERR_PORTCULLIS_INVALID_OPTION' }));
+  });
+
+  test('the largest timeout, deny cache and memory store accepted work', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStore({ clock, maxKeys: 2 ** 25 });
+    const limiter = createRateLimiter({
+      store,
+      clock,
+      limits: { a: fixedWindow({ limit: 1, windowMs: 1_000 }) },
+      timeoutMs: 2 ** 31 - 1,
+      denyCache: { maxKeys: 1_000_000, maxAgeMs: 1e15 },
+    });
+    expect(now(limiter.limit('k')).allowed).toBe(true);
+    expect(now(limiter.limit('k')).allowed).toBe(false);
+    // A slow store gets the whole timeout, not the 1 ms Node gives an overflowing timer.
+    const slow = createRateLimiter({ store: brokenStore('hangs'), limits: a, timeoutMs: 2 ** 31 - 1 });
+    const answer = Promise.resolve(slow.limit('k')).then(() => 'answered');
+    const waited = await Promise.race([answer, new Promise((resolve) => setTimeout(resolve, 50, 'still waiting'))]);
+    expect(waited).toBe('still waiting');
+  });
+
   test.each([
     () => tokenBucket({ capacity: 0, refillPerSecond: 1 }),
     () => tokenBucket({ capacity: 1, refillPerSecond: Number.NaN }),
@@ -397,12 +461,62 @@ describe('store failures', () => {
     expect(await limiter.limit('k')).toMatchObject({ allowed: false, source: 'fallback' });
   });
 
+  test.each([
+    ['throws', 'open'],
+    ['rejects', 'closed'],
+    ['hangs', 'open'],
+  ] as const)('a `decision` event reports a fail-mode answer too (store %s, fail %s)', async (kind, failMode) => {
+    const limiter = createRateLimiter({ store: brokenStore(kind), limits: policy, timeoutMs: 10, failMode });
+    const seen: unknown[] = [];
+    limiter.events.on('decision', (e) => seen.push({ key: e.key, source: e.source, allowed: e.decision.allowed }));
+    await limiter.limit('k');
+    expect(seen).toEqual([{ key: 'k', source: `fail-${failMode}`, allowed: failMode === 'open' }]);
+  });
+
+  test('a `decision` event reports a fallback answer, and a refund of it goes back to the fallback', async () => {
+    const clock = new ManualClock();
+    const fallback = createRateLimiter({
+      store: new MemoryStore({ clock }),
+      clock,
+      limits: { a: fixedWindow({ limit: 1, windowMs: 60_000 }) },
+    });
+    const limiter = createRateLimiter({ store: brokenStore('rejects'), limits: policy, fallback });
+    const seen: unknown[] = [];
+    limiter.events.on('decision', (e) => seen.push([e.source, e.decision.allowed]));
+    const first = await limiter.limit('k');
+    expect(await limiter.limit('k')).toMatchObject({ allowed: false, source: 'fallback' });
+    expect(seen).toEqual([
+      ['fallback', true],
+      ['fallback', false],
+    ]);
+    // skipFailedRequests during an outage: the unit comes back where it was charged, once.
+    expect(await limiter.refund(first)).toBe(true);
+    expect(await limiter.refund(first)).toBe(false);
+    expect(await limiter.limit('k')).toMatchObject({ allowed: true, source: 'fallback' });
+  });
+
   test('hundreds of hung calls all settle (one shared timer)', async () => {
     const limiter = createRateLimiter({ store: brokenStore('hangs'), limits: policy, timeoutMs: 10 });
     const all = await Promise.all(
       Array.from({ length: 500 }, (_, i) => Promise.resolve(limiter.limit(`k${String(i)}`))),
     );
     expect(all.every((d) => d.source === 'fail-open')).toBe(true);
+  });
+});
+
+describe('decision events', () => {
+  test('every decision of the memory store, with its source', () => {
+    const { limiter } = setup({ a: fixedWindow({ limit: 1, windowMs: 60_000 }) });
+    const seen: unknown[] = [];
+    limiter.events.on('decision', (e) => seen.push([e.key, e.source, e.decision.allowed]));
+    now(limiter.limit('k'));
+    now(limiter.limit('k'));
+    now(limiter.peek('k'));
+    expect(seen).toEqual([
+      ['k', 'store', true],
+      ['k', 'store', false],
+      ['k', 'store', true],
+    ]);
   });
 });
 

@@ -1,16 +1,15 @@
 import {
   Emitter,
   InvalidOptionError,
-  duration,
+  finiteNumber,
   nonEmptyString,
   oneOf,
-  positiveInteger,
   systemClock,
   type Clock,
 } from '@portcullis/core';
-import { LRUCache } from 'lru-cache';
 import { KIND_CODES, type Algorithm } from './algorithms/types.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { DenyCache } from './deny-cache.js';
 import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
 import { InvalidCostError, StoreTimeoutError, UnknownTierError } from './errors.js';
 import { LONE_SURROGATE, normaliseKey } from './key.js';
@@ -42,15 +41,22 @@ export interface RateLimiterOptions {
    * (right for protective limits), `'closed'` denies (right for billing quotas). Default `'open'`.
    */
   failMode?: 'open' | 'closed';
-  /** How long an asynchronous store may take before the fail mode applies, in ms. Default 50. */
+  /**
+   * How long an asynchronous store may take before the fail mode applies, in whole ms from 1 to
+   * 2,147,483,647 (the longest timer Node keeps; a longer one would fire after 1 ms). Default 50.
+   */
   timeoutMs?: number;
   /** A limiter (usually on a `MemoryStore`) that decides while the store is failing. */
   fallback?: RateLimiter;
   /**
    * Remember keys denied by an asynchronous store until their retry time, and deny them again
-   * without a round trip. Bounded LRU. Default `{ maxKeys: 10_000 }`; `false` turns it off.
+   * without a round trip. Bounded LRU: `maxKeys` from 1 to 1,000,000 (lru-cache allocates its
+   * slots up front). A refund, a reset or a tier change on this limiter voids what it holds for
+   * that key (and, for a pool, every member); a denial is trusted at most `maxAgeMs` (default
+   * 1,000), which bounds how long another instance's refund or reset goes unseen. Default
+   * `{ maxKeys: 10_000, maxAgeMs: 1_000 }`; `false` turns it off.
    */
-  denyCache?: { maxKeys: number } | false;
+  denyCache?: { maxKeys?: number; maxAgeMs?: number } | false;
   /** Time source for the deny cache and fail decisions. Default: the system clock. */
   clock?: Clock;
 }
@@ -67,8 +73,11 @@ export interface LimitOptions {
 
 /** Events a limiter emits. */
 export interface RateLimiterEvents {
-  /** Every decision (only built when someone listens). */
-  decision: { key: string; decision: Decision };
+  /**
+   * Every decision: the store's, and those answered without it (deny cache, fallback, fail mode);
+   * `source` says which (it is `decision.source`).
+   */
+  decision: { key: string; decision: Decision; source: DecisionSource };
   /** The store failed or timed out; the decision followed the fallback or fail mode. */
   storeError: { key: string; error: unknown; source: DecisionSource };
 }
@@ -217,7 +226,7 @@ class LimitDecision implements Decision {
  * ```
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const store = options.store ?? new MemoryStore();
+  const store = checkStore(options.store ?? new MemoryStore());
   const prefix = nonEmptyString(options.prefix ?? 'rl', 'prefix', 64);
   if (/[{}]/.test(prefix))
     throw new InvalidOptionError('prefix', prefix, 'a prefix without { or } (they form Redis Cluster hash tags)');
@@ -225,9 +234,17 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (LONE_SURROGATE.test(prefix))
     throw new InvalidOptionError('prefix', prefix, 'a prefix of whole characters (no lone surrogate)');
   const failMode = oneOf(options.failMode ?? 'open', ['open', 'closed'], 'failMode');
-  const timeoutMs = duration(options.timeoutMs ?? 50, 'timeoutMs');
+  const timeoutMs = finiteNumber(options.timeoutMs ?? 50, 'timeoutMs', { min: 1, max: MAX_TIMER_MS, integer: true });
   const clock = options.clock ?? systemClock;
+  if (typeof (clock as Partial<Clock> | undefined)?.now !== 'function')
+    throw new InvalidOptionError('clock', clock, 'a clock: { now(): number }');
   const fallback = options.fallback;
+  const fallbackShape = fallback as Partial<RateLimiter> | null | undefined;
+  if (
+    fallback !== undefined &&
+    (typeof fallbackShape?.limit !== 'function' || typeof fallbackShape.refund !== 'function')
+  )
+    throw new InvalidOptionError('fallback', fallback, 'a RateLimiter (createRateLimiter)');
   const tiers = new Map<string, Policy>();
   for (const [name, policy] of Object.entries(options.tiers ?? {}))
     tiers.set(name, checkPolicy(policy, `tiers.${name}`));
@@ -240,15 +257,29 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     throw new InvalidOptionError('defaultTier', defaultTier, `one of the tiers (${[...tiers.keys()].join(', ')})`);
   }
   const poolPolicy = options.poolLimits === undefined ? undefined : checkPolicy(options.poolLimits, 'poolLimits');
-  const denyCacheOption = options.denyCache ?? { maxKeys: 10_000 };
-  const denyCache =
-    denyCacheOption === false || store instanceof MemoryStore
+  const denyCacheOption = options.denyCache ?? {};
+  if (denyCacheOption !== false && typeof denyCacheOption !== 'object')
+    throw new InvalidOptionError('denyCache', denyCacheOption, '{ maxKeys?, maxAgeMs? } or false');
+  const denyCacheSize =
+    denyCacheOption === false
       ? undefined
-      : new LRUCache<string, { until: number; cost: number; decision: Decision }>({
-          max: positiveInteger(denyCacheOption.maxKeys, 'denyCache.maxKeys'),
-        });
+      : {
+          maxKeys: finiteNumber(denyCacheOption.maxKeys ?? 10_000, 'denyCache.maxKeys', {
+            min: 1,
+            max: MAX_DENY_CACHE_KEYS,
+            integer: true,
+          }),
+          maxAgeMs: finiteNumber(denyCacheOption.maxAgeMs ?? 1_000, 'denyCache.maxAgeMs', { min: 1 }),
+        };
+  // The memory store answers synchronously: a cache would save nothing.
+  const denyCache =
+    denyCacheSize === undefined || store instanceof MemoryStore
+      ? undefined
+      : new DenyCache(denyCacheSize.maxKeys, denyCacheSize.maxAgeMs, clock);
   const deadlines = new DeadlineQueue(timeoutMs);
   const events = new Emitter<RateLimiterEvents>();
+  // Decisions the fallback charged, by the copy this limiter returned: only made during an outage.
+  const fallbackCharges = new WeakMap<Decision, Decision>();
   // Per (tier, pooled?): names, algorithms and key segments, so a call only concatenates its key.
   // Keyed by tier name as given (no key string to build per call); the default tier apart.
   const templates = { plain: new Map<string | undefined, Template>(), pooled: new Map<string | undefined, Template>() };
@@ -405,14 +436,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     outcome: StoreOutcome,
     cost: number,
     cacheId: string | undefined,
+    epoch: number,
   ): Decision {
     const decision = toDecision(subject, template, outcome, cost, 'store');
     if (!decision.allowed && cacheId !== undefined && Number.isFinite(decision.retryAfterMs)) {
-      const at = clock.now();
-      // Aged against the limiter's clock (the store's may differ, e.g. Redis server time).
-      denyCache?.set(cacheId, { until: at + decision.retryAfterMs, cost, decision: { ...decision, decidedAt: at } });
+      denyCache?.set(cacheId, subject, cost, decision, epoch);
     }
-    if (events.has('decision')) events.emit('decision', { key: subject.key, decision });
+    return decided(subject.key, decision);
+  }
+
+  /** Every answer leaves through here, so the `decision` event sees them all. */
+  function decided(key: string, decision: Decision): Decision {
+    if (events.has('decision')) events.emit('decision', { key, decision, source: decision.source });
     return decision;
   }
 
@@ -426,13 +461,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const { key } = subject;
     if (fallback !== undefined) {
       events.emit('storeError', { key, error, source: 'fallback' });
-      const fromFallback = (d: Decision): Decision => ({ ...d, source: 'fallback' });
+      const fromFallback = (d: Decision): Decision => {
+        const decision: Decision = { ...d, source: 'fallback' };
+        // The fallback charged it: a refund of this copy goes back to the fallback.
+        if (LimitDecision.refundable(d)) fallbackCharges.set(decision, d);
+        return decided(key, decision);
+      };
       const result = fallback.limit(key, opts);
       return result instanceof Promise ? result.then(fromFallback) : fromFallback(result);
     }
     const decision = failDecision(subject, template, cost);
     events.emit('storeError', { key, error, source: decision.source });
-    return decision;
+    return decided(key, decision);
   }
 
   function withTimeout<T>(pending: Promise<T>): Promise<T> {
@@ -453,6 +493,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     });
   }
 
+  /**
+   * Invalidates the key's (and pool's) denials again once the store has settled `done` (even past
+   * the timeout): a denial decided meanwhile may predate the change, if the store reorders.
+   */
+  function settled(done: Promise<unknown>, key: string | undefined, pool: string | undefined): void {
+    if (denyCache === undefined) return;
+    const again = (): void => {
+      denyCache.invalidate(key, pool);
+    };
+    done.then(again, again);
+  }
+
   function checkCost(cost: unknown, template: Template): number {
     if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
       throw new InvalidCostError(cost, 'a finite number >= 0');
@@ -463,28 +515,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return cost;
   }
 
-  function deniedFromCache(cacheId: string, cost: number): Decision | undefined {
-    const denied = denyCache?.get(cacheId);
-    if (denied === undefined) return undefined;
-    const now = clock.now();
-    if (now < denied.until && cost >= denied.cost) {
-      // The cached denial, aged to now: waits shrink; absolute reset times stay as they were.
-      const aged = now - denied.decision.decidedAt;
-      return {
-        ...denied.decision,
-        cost,
-        decidedAt: now,
-        retryAfterMs: denied.until - now,
-        dimensions: denied.decision.dimensions.map((d) =>
-          d.allowed ? d : { ...d, retryAfterMs: Math.max(1, d.retryAfterMs - aged) },
-        ),
-        source: 'deny-cache',
-      };
-    }
-    denyCache?.delete(cacheId);
-    return undefined;
-  }
-
   function limit(rawKey: string, opts: LimitOptions = NO_OPTIONS): Decision | Promise<Decision> {
     const key = normaliseKey(rawKey);
     const pool = opts.pool === undefined ? undefined : normaliseKey(opts.pool, 'pool');
@@ -492,10 +522,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const cost = checkCost(opts.cost ?? 1, template);
     const subject: StoreSubject = { key, pool };
     let cacheId: string | undefined;
+    // Denials decided from here on are void if the key or its pool is invalidated meanwhile.
+    const epoch = denyCache?.epoch ?? 0;
     if (denyCache !== undefined && cost > 0) {
-      cacheId = `${opts.tier ?? ''}\u0000${pool ?? ''}\u0000${key}`;
-      const denied = deniedFromCache(cacheId, cost);
-      if (denied !== undefined) return denied;
+      cacheId = denialId(opts.tier, pool, key);
+      const denied = denyCache.get(cacheId, cost);
+      if (denied !== undefined) return decided(key, denied);
     }
     let result: StoreOutcome | Promise<StoreOutcome>;
     try {
@@ -503,9 +535,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     } catch (error) {
       return onStoreError(subject, template, error, opts, cost);
     }
-    if (!(result instanceof Promise)) return finish(subject, template, result, cost, cacheId);
+    if (!(result instanceof Promise)) return finish(subject, template, result, cost, cacheId, epoch);
     return withTimeout(result).then(
-      (outcome) => finish(subject, template, outcome, cost, cacheId),
+      (outcome) => finish(subject, template, outcome, cost, cacheId, epoch),
       (error: unknown) => onStoreError(subject, template, error, opts, cost),
     );
   }
@@ -517,13 +549,20 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return limit(key, { ...opts, cost: 0 });
     },
     refund: function refund(decision, amount) {
+      const charged = fallbackCharges.get(decision);
+      if (charged !== undefined && fallback !== undefined) return fallback.refund(charged, amount);
       // Nothing to give (amount 0) leaves the one refund unclaimed.
       if (!LimitDecision.refundable(decision) || !((amount ?? 1) > 0)) return false;
       const receipt = LimitDecision.claimRefund(decision);
       if (receipt === undefined) return false;
       const give = Math.min(receipt.cost, amount ?? receipt.cost);
+      const { key, pool } = receipt.subject;
+      // Capacity comes back: denials of the key (and of its pool's members) no longer hold.
+      denyCache?.invalidate(key, pool);
       const done = store.refund(receipt.subject, receipt.template.dimensions, give, receipt.chargedAt);
-      return done instanceof Promise ? withTimeout(done).then(() => true) : true;
+      if (!(done instanceof Promise)) return true;
+      settled(done, key, pool);
+      return withTimeout(done).then(() => true);
     },
     reset: function reset(rawKey, opts = {}) {
       const key = normaliseKey(rawKey);
@@ -538,22 +577,28 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         if (pool !== undefined)
           for (const d of templateFor(tier, true).dimensions) if (d.scope === 'key') pooled.set(d.slot, d);
       }
-      denyCache?.clear();
+      denyCache?.invalidate(key, pool);
       const done = [store.reset({ key, pool: undefined }, [...plain.values()])];
       if (pool !== undefined) done.push(store.reset({ key, pool }, [...pooled.values()]));
       const pending = done.filter((d) => d instanceof Promise);
-      if (pending.length > 0) return Promise.all(pending).then(() => undefined);
-      return undefined;
+      if (pending.length === 0) return undefined;
+      const all = Promise.all(pending);
+      settled(all, key, pool);
+      // Bounded like every store call: a hung store must not hold the caller forever.
+      return withTimeout(all).then(() => undefined);
     },
     resetPool: function resetPool(rawPool) {
       const pool = normaliseKey(rawPool, 'pool');
       // The pool's limits are the same in every tier's pooled template (and it throws without any).
       const shared = templateFor(undefined, true).dimensions.filter((d) => d.scope === 'pool');
-      denyCache?.clear();
+      // Capacity comes back to every member: their denials no longer hold.
+      denyCache?.invalidate(undefined, pool);
       // A pool's own dimensions read only the pool; the subject's key is not used.
       const done = store.reset({ key: pool, pool }, shared);
+      if (!(done instanceof Promise)) return undefined;
+      settled(done, undefined, pool);
       // Bounded like every store call: a hung store must not hold the caller forever.
-      return done instanceof Promise ? withTimeout(done) : undefined;
+      return withTimeout(done);
     },
     setTier: function setTier(tier, policy) {
       tiers.set(nonEmptyString(tier, 'tier'), checkPolicy(policy, `tiers.${tier}`));
@@ -563,6 +608,29 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       denyCache?.clear();
     },
   };
+}
+
+/** The longest delay `setTimeout` keeps (2^31 - 1 ms); above it, Node fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** lru-cache allocates a cache's slots up front (about 28 bytes each): 1,000,000 is ~28 MB. */
+const MAX_DENY_CACHE_KEYS = 1_000_000;
+
+/**
+ * The deny cache's id of a call: length-prefixed, so no (tier, pool, key) reads as another
+ * (a pool or key may hold any character, the separator included).
+ */
+function denialId(tier: string | undefined, pool: string | undefined, key: string): string {
+  const t = tier === undefined ? '-' : `${String(tier.length)}:${tier}`;
+  const p = pool === undefined ? '-' : `${String(pool.length)}:${pool}`;
+  return `${t}${p}${key}`;
+}
+
+function checkStore(store: RateLimitStore): RateLimitStore {
+  const s = store as Partial<RateLimitStore> | null;
+  if (typeof s?.consume !== 'function' || typeof s.refund !== 'function' || typeof s.reset !== 'function')
+    throw new InvalidOptionError('store', store, 'a RateLimitStore (MemoryStore, RedisStore)');
+  return store;
 }
 
 function checkPolicy(policy: Policy, option: string): Policy {

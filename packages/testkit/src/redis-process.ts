@@ -42,6 +42,11 @@ export interface RedisProcess {
   readonly exited: boolean;
   /** SIGKILLs the process and resolves once it has exited; a no-op when it already has. */
   kill(): Promise<void>;
+  /**
+   * Sends `SIGSTOP` (the process hangs: connections stay open, nothing is answered) or `SIGCONT`
+   * (it carries on); a no-op once the process has exited.
+   */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void;
 }
 
 /** Bytes of server output kept for error messages. */
@@ -107,6 +112,9 @@ export async function spawnRedisProcess(options: SpawnRedisProcessOptions): Prom
         child.kill('SIGKILL');
       }
       await exit;
+    },
+    signal: function signal(name: 'SIGSTOP' | 'SIGCONT'): void {
+      if (!state.exited) child.kill(name);
     },
   };
 

@@ -71,6 +71,14 @@ export interface RedisServer extends AsyncDisposable {
   flushAll(): Promise<void>;
   /** SIGKILLs the server (clients see connection errors). Throws for `REDIS_URL` servers. */
   kill(): Promise<void>;
+  /**
+   * Freezes the server with `SIGSTOP`: it keeps its connections open but answers nothing (a hung
+   * server, unlike {@link RedisServer.kill}'s refused connections) until {@link RedisServer.thaw}.
+   * Throws for `REDIS_URL` servers.
+   */
+  freeze(): Promise<void>;
+  /** Lets a frozen server carry on (`SIGCONT`); a no-op when it is not frozen. Throws for `REDIS_URL` servers. */
+  thaw(): Promise<void>;
   /** Starts the server again on the same port (killing it first if it runs) and waits until ready. */
   restart(): Promise<void>;
   /** Closes every client, kills the server and deletes its scratch dir. Safe to call twice. */
@@ -176,6 +184,16 @@ function spawnedServer(plan: SpawnPlan & { port: number }, first: RedisProcess):
       assertRunning('kill');
       await redis.kill();
     },
+    freeze: async function freeze(): Promise<void> {
+      assertRunning('freeze');
+      redis.signal('SIGSTOP');
+      await Promise.resolve();
+    },
+    thaw: async function thaw(): Promise<void> {
+      assertRunning('thaw');
+      redis.signal('SIGCONT');
+      await Promise.resolve();
+    },
     restart: async function restart(): Promise<void> {
       assertRunning('restart');
       await redis.kill();
@@ -236,6 +254,14 @@ function externalServer(redisUrl: string): RedisServer {
     kill: async function kill(): Promise<void> {
       await Promise.resolve();
       refuseFault('kill');
+    },
+    freeze: async function freeze(): Promise<void> {
+      await Promise.resolve();
+      refuseFault('freeze');
+    },
+    thaw: async function thaw(): Promise<void> {
+      await Promise.resolve();
+      refuseFault('thaw');
     },
     restart: async function restart(): Promise<void> {
       await Promise.resolve();

@@ -57,6 +57,32 @@ describe('startRedis: a spawned server', () => {
     }
   });
 
+  test('freeze() hangs the server with its connections open; thaw() lets it answer what waited', async () => {
+    const redis = await startRedis(spawned);
+    try {
+      const client = redis.createClient();
+      await client.ping();
+      await redis.freeze();
+      const late = client.incr(`${redis.prefix}n`);
+      const first = await Promise.race([late, new Promise((resolve) => setTimeout(resolve, 300, 'no answer'))]);
+      expect(first).toBe('no answer');
+      expect(client.status).toBe('ready'); // hung, not disconnected
+      await redis.thaw();
+      expect(await late).toBe(1);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  test('stop() kills a frozen server', async () => {
+    const redis = await startRedis(spawned);
+    const { port, pid } = redis;
+    await redis.freeze();
+    await redis.stop();
+    expect(processExists(pid!)).toBe(false);
+    expect(await probePort(port)).toBe('refused');
+  });
+
   test('stop() closes clients, leaves nothing listening and can be called again', async () => {
     const before = liveProcessCount();
     const redis = await startRedis(spawned);
@@ -201,7 +227,7 @@ describe('startRedis with REDIS_URL set', () => {
       expect(a.pid).toBeUndefined();
       expect(a.prefix).not.toBe(b.prefix);
 
-      for (const fault of [a.kill(), a.restart()]) {
+      for (const fault of [a.kill(), a.restart(), a.freeze(), a.thaw()]) {
         const error = await rejectionOf(fault);
         expect(isTestkitError(error) && error.code).toBe('ERR_TESTKIT_EXTERNAL_SERVER');
         expect((error as Error).message).toMatch(/testkit-started server: unset REDIS_URL/);

@@ -1,4 +1,4 @@
-import { positiveInteger, systemClock, type Clock } from '@portcullis/core';
+import { finiteNumber, InvalidOptionError, systemClock, type Clock } from '@portcullis/core';
 import { RecentKeys } from './recent-keys.js';
 import type { Evaluation, LimitState } from '../algorithms/types.js';
 import {
@@ -16,12 +16,16 @@ export interface MemoryStoreOptions {
    * Most keys held per dimension (per named limit of a policy; a pool's limits count their pools).
    * When a dimension's table is full, its least recently used half is forgotten at once (which
    * forgets their usage); a key used among the last `maxKeys / 2` distinct keys is always kept. Size
-   * it above twice your active clients. Default 100,000.
+   * it above twice your active clients. A whole number from 1 to 33,554,432 (2^25: each of the two
+   * generations is a `Map`, and a `Map` holds at most 2^24 entries). Default 100,000.
    */
   maxKeys?: number;
   /** Time source. Default: the system clock. */
   clock?: Clock;
 }
+
+/** Two generations of `Map`s, each at most 2^24 entries (V8 throws beyond). */
+const MAX_KEYS = 2 ** 25;
 
 /** The states of one dimension, by owner (key, pool, or pooled key); see {@link stateOwner}. */
 type StateTable = RecentKeys<number[]>;
@@ -56,8 +60,10 @@ export class MemoryStore implements RateLimitStore {
   #lastTable: StateTable | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#maxKeys = positiveInteger(options.maxKeys ?? 100_000, 'maxKeys');
+    this.#maxKeys = finiteNumber(options.maxKeys ?? 100_000, 'maxKeys', { min: 1, max: MAX_KEYS, integer: true });
     this.#clock = options.clock ?? systemClock;
+    if (typeof (this.#clock as Partial<Clock> | undefined)?.now !== 'function')
+      throw new InvalidOptionError('clock', this.#clock, 'a clock: { now(): number }');
   }
 
   /** Number of states currently held, all dimensions together (never above `maxKeys` per dimension). */

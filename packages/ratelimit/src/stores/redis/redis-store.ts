@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hasBrand, PortcullisError, positiveInteger, type Clock } from '@portcullis/core';
+import { finiteNumber, hasBrand, InvalidOptionError, PortcullisError, type Clock } from '@portcullis/core';
 import type { Cluster, Redis } from 'ioredis';
 import { KIND_CODES } from '../../algorithms/types.js';
 import {
@@ -31,10 +31,21 @@ export interface RedisStoreOptions {
    * still atomic, each one round trip); with many concurrent callers this saves most of the
    * per-command cost on both sides. Redis answers a call only once it has run all of it, so
    * batches are bounded: that keeps this process and Redis working at the same time, and bounds how
-   * long one call holds Redis. 1 sends every operation on its own. Default 32. A `Cluster` client
-   * always sends operations on their own (their keys are in different slots).
+   * long one call holds Redis. 1 sends every operation on its own; at most 1,024. Default 32. A
+   * `Cluster` client always sends operations on their own (their keys are in different slots).
    */
   batchSize?: number;
+  /**
+   * Most operations (decisions, refunds, resets) sent to Redis and not answered yet, those waiting
+   * for the end of the tick included. A hung server (frozen, or a network path that drops packets)
+   * keeps its connection open, so ioredis accepts and queues every command, each holding its
+   * decision's state, for as long as the hang lasts; the limiter's timeout answers the caller but
+   * cannot take a sent command back. Past this bound an operation fails at once, unsent, with a
+   * `StoreSaturatedError`, and the limiter answers from its fallback or fail mode until Redis
+   * answers again. Size it above your peak concurrent decisions. A whole number from 1 to 1,000,000.
+   * Default 10,000.
+   */
+  maxInFlight?: number;
 }
 
 /** A script and the SHA1 that EVALSHA names it by. */
@@ -61,6 +72,44 @@ export class StoreUnavailableError extends PortcullisError {
   constructor(status: string) {
     super('ERR_PORTCULLIS_RATELIMIT_STORE_UNAVAILABLE', `The Redis client is not ready (status "${status}")`);
   }
+}
+
+/**
+ * Too many operations are waiting on Redis (see `maxInFlight`): thrown without sending anything, so
+ * a hung server cannot make the process queue a command per decision.
+ *
+ * @example
+ * ```ts
+ * import { isStoreSaturatedError } from '@portcullis/ratelimit';
+ *
+ * limiter.events.on('storeError', ({ error }) => {
+ *   if (isStoreSaturatedError(error)) console.warn('rate-limit store not answering');
+ * });
+ * ```
+ */
+export class StoreSaturatedError extends PortcullisError {
+  /** Brand checked by {@link isStoreSaturatedError}. */
+  readonly isStoreSaturatedError = true as const;
+  constructor(maxInFlight: number) {
+    super(
+      'ERR_PORTCULLIS_RATELIMIT_STORE_SATURATED',
+      `${String(maxInFlight)} operations are already waiting on Redis (maxInFlight)`,
+    );
+  }
+}
+
+/**
+ * True when `value` is a {@link StoreSaturatedError}.
+ *
+ * @example
+ * ```ts
+ * import { isStoreSaturatedError } from '@portcullis/ratelimit';
+ *
+ * isStoreSaturatedError(new Error('x')); // false
+ * ```
+ */
+export function isStoreSaturatedError(value: unknown): value is StoreSaturatedError {
+  return hasBrand(value, 'isStoreSaturatedError');
 }
 
 /**
@@ -105,6 +154,9 @@ export class RedisStore implements RateLimitStore {
   readonly #batchSize: number;
   /** The Redis server's clock minus this process's, as last seen (server time only). */
   #skew = 0;
+  readonly #maxInFlight: number;
+  /** Operations issued and not settled yet (queued for the tick, or sent and unanswered). */
+  #inFlight = 0;
   /** By the algorithms they hold: at most 31. */
   readonly #scripts = new Map<string, Script>();
   /** By parameter array, which lives as long as its algorithm (or its calendar window). */
@@ -117,7 +169,19 @@ export class RedisStore implements RateLimitStore {
     }
     this.#client = options.client;
     this.#clock = options.time === 'server' || options.time === undefined ? undefined : options.time;
-    this.#batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
+    if (this.#clock !== undefined && typeof (this.#clock as Partial<Clock> | null)?.now !== 'function')
+      throw new InvalidOptionError('time', options.time, "'server' or a clock: { now(): number }");
+    this.#batchSize = finiteNumber(options.batchSize ?? 32, 'batchSize', { min: 1, max: 1_024, integer: true });
+    this.#maxInFlight = finiteNumber(options.maxInFlight ?? 10_000, 'maxInFlight', {
+      min: 1,
+      max: 1_000_000,
+      integer: true,
+    });
+  }
+
+  /** Operations waiting on Redis right now (never above `maxInFlight`): a gauge worth exporting. */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   async consume(subject: StoreSubject, dimensions: readonly StoreDimension[], cost: number): Promise<StoreOutcome> {
@@ -153,12 +217,22 @@ export class RedisStore implements RateLimitStore {
 
   async reset(subject: StoreSubject, dimensions: readonly StoreDimension[]): Promise<void> {
     this.#ready();
-    if (dimensions.length > 0) await this.#client.del(...dimensions.map((d) => storageKey(subject, d)));
+    if (dimensions.length === 0) return;
+    // Operations issued before this reset are sent before it, so Redis applies them in issue order.
+    if (this.#batch.length > 0) this.#flush();
+    this.#inFlight++;
+    try {
+      await this.#client.del(...dimensions.map((d) => storageKey(subject, d)));
+    } finally {
+      this.#inFlight--;
+    }
   }
 
   #ready(): void {
     // ioredis would queue commands while disconnected; during an outage that piles requests up.
     if (this.#client.status !== 'ready') throw new StoreUnavailableError(this.#client.status);
+    // While connected but unanswered (a hung server), it would queue them just the same.
+    if (this.#inFlight >= this.#maxInFlight) throw new StoreSaturatedError(this.#maxInFlight);
   }
 
   /** Queues one operation for the end of the tick; resolves with the reply and where its part starts. */
@@ -179,6 +253,7 @@ export class RedisStore implements RateLimitStore {
     // Calendar windows pass boundaries around the server's time as last seen (so they hold it even
     // when this process's clock is off); the script picks by the server's clock.
     const settings = dimensions.map((d) => this.#argsOf(d.algorithm.kind, d.algorithm.scriptParams(at)));
+    this.#inFlight++;
     return new Promise<ReplyPart>((resolve, reject) => {
       const operation: Operation = {
         keys,
@@ -222,6 +297,7 @@ export class RedisStore implements RateLimitStore {
   #send(batch: readonly Operation[]): void {
     if (this.#client.status !== 'ready') {
       const error = new StoreUnavailableError(this.#client.status);
+      this.#inFlight -= batch.length;
       for (const operation of batch) operation.reject(error);
       return;
     }
@@ -250,6 +326,7 @@ export class RedisStore implements RateLimitStore {
     for (let i = 0; i < numbers.length; i++) args.writeDoubleLE(numbers[i] as number, i * 8);
     this.#call(this.#scriptFor([...codes].sort().join(',')), keys, args).then(
       (reply) => {
+        this.#inFlight -= batch.length;
         let offset = 0;
         for (const operation of batch) {
           operation.resolve({ reply, offset });
@@ -257,6 +334,7 @@ export class RedisStore implements RateLimitStore {
         }
       },
       (error: unknown) => {
+        this.#inFlight -= batch.length;
         for (const operation of batch) operation.reject(error);
       },
     );
