@@ -182,6 +182,21 @@ describe('rateLimitGuard without HTTP', () => {
       expect(denied.headers?.get('x-ratelimit-reset')).toBe('5');
     });
 
+    test('huge figures are plain integers: never an exponent, capped at the header syntax limits', () => {
+      // A "lifetime" quota: a near-zero refill makes every time figure enormous.
+      const { limiter } = setup({
+        lifetime: tokenBucket({ capacity: 1e9, refillPerSecond: 1e-12 }),
+        huge: fixedWindow({ limit: 1e300, windowMs: 1e300 }),
+      });
+      const guard = rateLimitGuard({ limiter, headers: 'draft-all', cost: () => 1e9 });
+      sync(guard(request()));
+      const denied = respondOf(sync(guard(request())));
+      const all = headersOf(denied.headers);
+      for (const [name, value] of Object.entries(all)) expect(value, name).not.toMatch(/e[+-]?\d|NaN|Infinity/i);
+      expect(all['retry-after']).toBe('2147483648');
+      expect(all['ratelimit-policy']).toContain('"huge";q=999999999999999;w=999999999999999');
+    });
+
     test('pool limits are named pool.<name>', () => {
       const { limiter } = setup(perMinute(3), {
         poolLimits: { perMinute: fixedWindow({ limit: 10, windowMs: 60_000 }) },

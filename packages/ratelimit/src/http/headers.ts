@@ -53,25 +53,42 @@ interface Reported {
   readonly effectiveSeconds: number;
 }
 
+/**
+ * The largest integer a Structured Field may carry (RFC 9651: at most 15 digits). Figures past it
+ * (a limit of 1e300, a window of 1e21 s) are reported as this, never in exponent form.
+ */
+const SF_INTEGER_MAX = 999_999_999_999_999;
+
+/** `Retry-After` delta-seconds are capped at 2^31 (RFC 9111 §1.2.2's largest value to expect). */
+const RETRY_AFTER_MAX_SECONDS = 2_147_483_648;
+
+/** A whole number in `[min, max]` (NaN reads as `min`), so `String()` never writes an exponent. */
+function clampInteger(value: number, min: number, max: number): number {
+  return value >= max ? max : value >= min ? Math.floor(value) : min;
+}
+
 function report(decision: Decision, d: DimensionUsage): Reported {
-  const resetSeconds = Math.max(0, Math.ceil((d.resetAt - decision.decidedAt) / 1000));
+  const resetSeconds = clampInteger(Math.ceil((d.resetAt - decision.decidedAt) / 1000), 0, SF_INTEGER_MAX);
   // The draft: Retry-After "SHOULD NOT reference a point in time earlier than the end of the
   // effective window". A bucket is fully refilled (resetAt) long after the request could be retried,
   // so on a denial the limiting dimension reports the retry time as its effective window.
   const retrying = !decision.allowed && policyName(d) === decision.limitedBy && Number.isFinite(decision.retryAfterMs);
   return {
     name: policyName(d),
-    quota: Math.floor(d.limit),
-    windowSeconds: Math.max(1, Math.ceil(d.windowMs / 1000)),
-    remaining: Math.max(0, Math.floor(d.remaining)),
+    quota: clampInteger(d.limit, 0, SF_INTEGER_MAX),
+    windowSeconds: clampInteger(Math.ceil(d.windowMs / 1000), 1, SF_INTEGER_MAX),
+    remaining: clampInteger(d.remaining, 0, SF_INTEGER_MAX),
     resetSeconds,
     effectiveSeconds: retrying ? retryAfterSeconds(decision.retryAfterMs) : resetSeconds,
   };
 }
 
-/** Whole seconds for `Retry-After` (rounded up: never invites a retry that is still too early). */
+/**
+ * Whole seconds for `Retry-After` (rounded up: never invites a retry that is still too early), at
+ * least 0 and at most 2^31, so the header is always plain delta-seconds.
+ */
 export function retryAfterSeconds(retryAfterMs: number): number {
-  return Math.ceil(retryAfterMs / 1000);
+  return clampInteger(Math.ceil(retryAfterMs / 1000), 0, RETRY_AFTER_MAX_SECONDS);
 }
 
 /**
