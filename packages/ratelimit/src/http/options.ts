@@ -11,7 +11,7 @@ import type { RateLimiter } from '../limiter.js';
 import { HEADER_STYLES, type RateLimitHeaderStyle } from './headers.js';
 import { ipKey } from './ip-key.js';
 import type { RefundRule } from './refund.js';
-import { describeKey, keyResolver, type RateLimitKey } from './request-key.js';
+import { credentialKey, describeKey, hashesKeys, keyResolver, type RateLimitKey } from './request-key.js';
 
 /**
  * The body of a 429: a string (sent as `text/plain`), an object (sent as JSON), or a function of
@@ -81,7 +81,8 @@ export interface RateLimitGuardOptions {
   skip?: ((req: GatewayRequest) => boolean) | undefined;
   /**
    * Keys that are never limited (compared with the computed key; with `key: 'ip'` each entry is
-   * keyed like an address first, so `'2001:db8::1'` exempts its whole /56). Default: none.
+   * keyed like an address first, so `'2001:db8::1'` exempts its whole /56; with a hashed header key
+   * each entry is hashed alike, so list the raw values). Default: none.
    */
   allowList?: readonly string[] | undefined;
   /**
@@ -143,7 +144,9 @@ export function resolveOptions(options: RateLimitGuardOptions): ResolvedOptions 
   if (!Array.isArray(entries)) throw new InvalidOptionError('allowList', entries, 'an array of keys');
   for (const [i, entry] of entries.entries()) {
     const listed = nonEmptyString(entry, `allowList[${i}]`);
-    allowList.add(key === 'ip' ? (ipKey(listed, ipv6Prefix) ?? listed) : listed);
+    allowList.add(
+      key === 'ip' ? (ipKey(listed, ipv6Prefix) ?? listed) : hashesKeys(key) ? credentialKey(listed) : listed,
+    );
   }
   return {
     limiter: limiter as RateLimiter,

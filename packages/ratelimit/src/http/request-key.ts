@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidOptionError, type GatewayRequest } from '@portcullis/core';
 import { ipKey } from './ip-key.js';
 
@@ -6,7 +7,10 @@ import { ipKey } from './ip-key.js';
  *
  * - `'ip'`: the client address (`req.ip`, after the framework's trust-proxy rules), keyed by
  *   {@link ipKey} so an IPv6 client counts per network prefix.
- * - `{ header: 'x-api-key' }`: the value of a request header, as it is.
+ * - `{ header: 'x-api-key' }`: the value of a request header. Such a value is usually a credential,
+ *   so it is keyed by its SHA-256 (`#` + base64url) unless `hash: false`: the raw value never
+ *   reaches Redis key names, events or logs of keys (anyone who can list keys or run MONITOR would
+ *   otherwise read customers' API keys). `{ header: 'x-tenant', hash: false }` keeps it readable.
  * - a function: whatever it returns, e.g. the subject an authentication guard put in `req.context`.
  *
  * A key that is `undefined` or empty counts as missing (see `onMissingKey`).
@@ -20,7 +24,10 @@ import { ipKey } from './ip-key.js';
  * const byUser: RateLimitKey = (req) => (req.context['user'] as { id: string } | undefined)?.id;
  * ```
  */
-export type RateLimitKey = 'ip' | { readonly header: string } | ((req: GatewayRequest) => string | undefined);
+export type RateLimitKey =
+  | 'ip'
+  | { readonly header: string; readonly hash?: boolean | undefined }
+  | ((req: GatewayRequest) => string | undefined);
 
 // RFC 9110 token characters: anything else can never be a header name.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -43,12 +50,30 @@ export function keyResolver(key: RateLimitKey, ipv6Prefix: number): (req: Gatewa
     if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
       throw new InvalidOptionError('key.header', name, 'a header name');
     }
-    return function headerOf(req) {
+    const hash = (key as { hash?: unknown }).hash ?? true;
+    if (typeof hash !== 'boolean') throw new InvalidOptionError('key.hash', hash, 'a boolean');
+    if (!hash) {
+      return function headerOf(req) {
+        const value = req.header(name);
+        return value === '' ? undefined : value;
+      };
+    }
+    return function hashedHeaderOf(req) {
       const value = req.header(name);
-      return value === '' ? undefined : value;
+      return value === undefined || value === '' ? undefined : credentialKey(value);
     };
   }
   throw new InvalidOptionError('key', key, "'ip', { header: string } or a function of the request");
+}
+
+/** What a credential is keyed by: `#` + base64url(SHA-256 of its UTF-8), 44 characters. */
+export function credentialKey(value: string): string {
+  return `#${createHash('sha256').update(value).digest('base64url')}`;
+}
+
+/** Whether the keys `key` computes are credential hashes (allow-list entries are hashed alike). */
+export function hashesKeys(key: RateLimitKey): boolean {
+  return typeof key === 'object' && key.hash !== false;
 }
 
 /** How the missing-key answer names what was missing. */
