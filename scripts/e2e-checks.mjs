@@ -7,6 +7,22 @@ function expectEqual(actual, expected, what) {
 }
 
 export const checks = {
+  async ratelimit(base) {
+    for (let i = 4; i >= 0; i--) {
+      const allowed = await fetch(`${base}/`);
+      expectEqual(allowed.status, 200, `request ${String(5 - i)} of 5`);
+      expectEqual((await allowed.json()).remaining, i, 'the remaining count the handler read');
+      if (!allowed.headers.get('ratelimit-policy')?.includes('"perMinute";q=5;w=60')) {
+        throw new Error(`RateLimit-Policy: ${String(allowed.headers.get('ratelimit-policy'))}`);
+      }
+    }
+    const denied = await fetch(`${base}/`);
+    expectEqual(denied.status, 429, 'the sixth request');
+    expectEqual(denied.headers.get('content-type')?.split(';')[0], 'application/problem+json', 'its content type');
+    const retryAfter = Number(denied.headers.get('retry-after'));
+    if (!(retryAfter >= 1 && retryAfter <= 12)) throw new Error(`Retry-After: ${String(retryAfter)}`);
+  },
+
   async core(base) {
     const anonymous = await fetch(`${base}/hello`);
     expectEqual(anonymous.status, 401, 'GET /hello without x-api-key');

@@ -8,7 +8,7 @@
 // the only edit made to it is its port (3000 in the guide, a free port here).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checks } from './e2e-checks.mjs';
@@ -59,12 +59,17 @@ async function waitForPort(port, child, output) {
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`exited with ${String(child.exitCode)} before listening:\n${output()}`);
-    try {
-      await fetch(`http://127.0.0.1:${String(port)}/`);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // A TCP connection, not a request: an HTTP probe would count against the example's limits.
+    const listening = await new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (listening) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`not listening on ${String(port)} after 20 s:\n${output()}`);
 }
