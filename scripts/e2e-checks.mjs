@@ -6,7 +6,37 @@ function expectEqual(actual, expected, what) {
     throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
+/** A local upstream that answers every request `500`, counting them. */
+async function failingUpstream() {
+  const { createServer } = await import('node:http');
+  const upstream = { calls: 0 };
+  const server = createServer((_req, res) => {
+    upstream.calls++;
+    res.writeHead(500, { 'content-type': 'text/plain' }).end('orders is down');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  upstream.url = `http://127.0.0.1:${String(server.address().port)}`;
+  upstream.close = () => new Promise((resolve) => server.close(resolve));
+  return upstream;
+}
+
 export const checks = {
+  'circuit-breaker': {
+    async setup() {
+      const upstream = await failingUpstream();
+      return { env: { ORDERS_URL: upstream.url }, state: upstream, close: upstream.close };
+    },
+    async run(base, upstream) {
+      for (let i = 1; i <= 3; i++) {
+        expectEqual((await fetch(`${base}/orders/42`)).status, 500, `call ${String(i)} to a failing upstream`);
+      }
+      const refused = await fetch(`${base}/orders/42`);
+      expectEqual(refused.status, 503, 'the fourth call, with the breaker open');
+      if (!(Number(refused.headers.get('retry-after')) >= 1)) throw new Error('no Retry-After on the 503');
+      expectEqual(upstream.calls, 3, 'calls that reached the upstream');
+    },
+  },
+
   async ratelimit(base) {
     for (let i = 4; i >= 0; i--) {
       const allowed = await fetch(`${base}/`);

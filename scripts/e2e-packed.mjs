@@ -192,22 +192,28 @@ async function main() {
     if (check === undefined)
       throw new Error(`${name}: no check for guide "${example.guide}" in scripts/e2e-checks.mjs`);
     const port = ports.get(name);
+    // A check is a function of the base URL, or { setup, run } when the example needs a peer (an
+    // upstream it calls, given to it through the environment).
+    const { setup, run: runCheck } = typeof check === 'function' ? { run: check } : check;
+    const peer = setup === undefined ? { env: {}, state: undefined, close: async () => {} } : await setup();
     const child = spawn(process.execPath, [join(project, 'dist', `${name}.js`)], {
       cwd: project,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...peer.env },
     });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     try {
       await waitForPort(port, child, () => output);
-      await check(`http://127.0.0.1:${String(port)}`, example.framework);
+      await runCheck(`http://127.0.0.1:${String(port)}`, peer.state);
       log(`ok   ${name}`);
     } catch (error) {
       failures++;
       console.error(`e2e: FAIL ${name}: ${error instanceof Error ? error.message : String(error)}\n${output}`);
     } finally {
       child.kill('SIGKILL');
+      await peer.close();
     }
   }
   if (failures > 0) throw new Error(`${String(failures)} quick-start example(s) failed`);
