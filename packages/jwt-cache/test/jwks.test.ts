@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, startJwksServer, type JsonServerBehaviour } from '@portcullis/testkit';
+import { generateKeyPair, startHttpServer, startJwksServer, type JsonServerBehaviour } from '@portcullis/testkit';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import {
   createJwksSource,
@@ -177,6 +177,102 @@ describe.each(OUTAGES)('JWKS outage: $name', ({ behaviour, kind }) => {
     expect(isJwksUnavailableError(error)).toBe(true);
     expect(error).toMatchObject({ reason: 'jwks_unavailable', cause: { kind } });
     expect((error as Error).message).toMatch(/could not be fetched/);
+  });
+});
+
+describe('redirects', () => {
+  const attacker = generateKeyPair('ES256', 'attacker-1');
+
+  /** A JWKS URL answering `status` with `Location: target`; the server is closed after the test. */
+  async function redirecting(status: number, target: (url: string) => string): Promise<string> {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(status, { location: target(server.url) }).end();
+    });
+    onTestFinished(() => server.close());
+    return `${server.url}/.well-known/jwks.json`;
+  }
+
+  /** A verifier for ISSUER whose key set is at `url`. */
+  function verifierAt(url: string, jwks: Parameters<typeof createJwtVerifier>[0]['jwks'] = {}) {
+    const clock = { now: () => T0 };
+    const verifier = createJwtVerifier({
+      clock,
+      jwks: { backgroundRefresh: false, ...jwks },
+      issuers: { [ISSUER]: { jwks: url } },
+    });
+    onTestFinished(() => {
+      verifier.dispose();
+    });
+    return { clock, verifier };
+  }
+
+  test.each([301, 302, 303, 307, 308])(
+    'a %i to another server is not followed: its keys never verify, the verifier fails closed',
+    async (status) => {
+      const elsewhere = await startJwksServer({ keys: [attacker.publicJwk] });
+      onTestFinished(() => elsewhere.close());
+      const url = await redirecting(status, () => elsewhere.url);
+      const { clock, verifier } = verifierAt(url);
+      const admin = await sign(attacker, clock, { sub: 'admin' });
+
+      const error = await rejectionOf(verifier.verify(admin));
+      expect(isJwksUnavailableError(error)).toBe(true);
+      expect(error).toMatchObject({
+        reason: 'jwks_unavailable',
+        cause: { kind: 'redirect', status, code: 'ERR_JWT_CACHE_JWKS_FETCH' },
+      });
+      expect(elsewhere.fetchCount).toBe(0);
+      expect(verifier.source(ISSUER)?.state().keys).toEqual([]);
+    },
+  );
+
+  test('a fetch that follows redirects on its own is caught: the keys it brought back are not used', async () => {
+    const elsewhere = await startJwksServer({ keys: [attacker.publicJwk] });
+    onTestFinished(() => elsewhere.close());
+    const url = await redirecting(302, () => elsewhere.url);
+    const { clock, verifier } = verifierAt(url, {
+      fetch: (input, init) => fetch(input, { ...init, redirect: 'follow' }),
+    });
+    const error = await rejectionOf(verifier.verify(await sign(attacker, clock, { sub: 'admin' })));
+    expect(error).toMatchObject({ reason: 'jwks_unavailable', cause: { kind: 'redirect' } });
+    expect(elsewhere.fetchCount).toBe(1); // it went there; what it found was thrown away
+  });
+
+  test("redirects: 'same-origin' follows a redirect on the same origin, and still refuses another origin", async () => {
+    const own = generateKeyPair('ES256', 'own-1');
+    const server = await startHttpServer((req, res) => {
+      if (req.url === '/jwks') res.writeHead(301, { location: '/.well-known/jwks.json' }).end();
+      else if (req.url === '/loop') res.writeHead(302, { location: '/loop' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [own.publicJwk] }));
+    });
+    onTestFinished(() => server.close());
+    const { clock, verifier } = verifierAt(`${server.url}/jwks`, { redirects: 'same-origin' });
+    await expect(verifier.verify(await sign(own, clock))).resolves.toMatchObject({ kid: 'own-1' });
+
+    const elsewhere = await startJwksServer({ keys: [attacker.publicJwk] });
+    onTestFinished(() => elsewhere.close());
+    const crossOrigin = verifierAt(await redirecting(302, () => elsewhere.url), { redirects: 'same-origin' });
+    const error = await rejectionOf(crossOrigin.verifier.verify(await sign(attacker, clock, { sub: 'admin' })));
+    expect(error).toMatchObject({ reason: 'jwks_unavailable', cause: { kind: 'redirect' } });
+    expect(elsewhere.fetchCount).toBe(0);
+
+    const looping = verifierAt(`${server.url}/loop`, { redirects: 'same-origin' });
+    const loop = await rejectionOf(looping.verifier.verify(await sign(own, clock)));
+    expect(loop).toMatchObject({ reason: 'jwks_unavailable', cause: { kind: 'redirect' } });
+  });
+
+  test('only a 200 is a key set', async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(203, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [attacker.publicJwk] }));
+    });
+    onTestFinished(() => server.close());
+    const { clock, verifier } = verifierAt(server.url);
+    const error = await rejectionOf(verifier.verify(await sign(attacker, clock)));
+    expect(error).toMatchObject({ reason: 'jwks_unavailable', cause: { kind: 'status', status: 203 } });
+  });
+
+  test('the redirects option is checked', () => {
+    expect(() => createJwksSource({ url: 'https://idp.test/jwks', redirects: 'follow' as never })).toThrow(/redirects/);
   });
 });
 

@@ -3,12 +3,13 @@ import {
   Emitter,
   InvalidOptionError,
   isFunctionOption,
+  oneOf,
   positiveInteger,
   systemClock,
   type Clock,
 } from '@portcullis/core';
 import type { JwtCacheEvents } from '../events.js';
-import type { FetchLike } from './fetch-jwks.js';
+import type { FetchLike, JwksRedirects } from './fetch-jwks.js';
 
 /**
  * How a remote key set is cached, refreshed and trusted when its endpoint fails. Shared by
@@ -66,6 +67,14 @@ export interface JwksCacheOptions {
   maxRevokedKids?: number | undefined;
   /** The `fetch` to use. Default `globalThis.fetch`. */
   fetch?: FetchLike | undefined;
+  /**
+   * Whether a redirect from the key set URL is followed. `'refuse'`: never; a `3xx` (or a redirect
+   * the `fetch` followed on its own) fails the fetch (`JwksFetchError` of kind `redirect`), so
+   * keys are only ever read from the URL configured, never from a host it points to.
+   * `'same-origin'`: followed when the target has the configured URL's scheme, host and port (at
+   * most 3 in a row); any other is refused. Default `'refuse'`.
+   */
+  redirects?: JwksRedirects | undefined;
 }
 
 /** The options, validated and defaulted. */
@@ -73,6 +82,7 @@ export interface ResolvedJwksOptions {
   readonly clock: Clock;
   readonly events: Emitter<JwtCacheEvents>;
   readonly fetch: FetchLike;
+  readonly redirects: JwksRedirects;
   readonly ttlMs: number;
   readonly minTtlMs: number;
   readonly maxTtlMs: number;
@@ -111,6 +121,7 @@ export function resolveJwksOptions(
     clock,
     events: shared.events ?? new Emitter<JwtCacheEvents>(),
     fetch: isFunctionOption(fetchImpl as FetchLike, name('fetch')),
+    redirects: oneOf(options.redirects ?? 'refuse', ['refuse', 'same-origin'], name('redirects')),
     ttlMs: Math.min(maxTtlMs, Math.max(minTtlMs, duration(options.ttlMs ?? 3_600_000, name('ttlMs')))),
     minTtlMs,
     maxTtlMs,

@@ -347,6 +347,7 @@ class RemoteJwksSource implements JwksSource, KeyProvider {
       try {
         const fetched = await fetchJwks(this.url, {
           fetch: this.#o.fetch,
+          redirects: this.#o.redirects,
           timeoutMs: this.#o.fetchTimeoutMs,
           maxBytes: this.#o.maxResponseBytes,
           signal: this.#abort.signal,
