@@ -324,7 +324,96 @@ describe('rotation grace', () => {
   });
 });
 
+describe('a kid re-published with other material', () => {
+  test('ends the old key at once: cached and fresh tokens of the old material fail alike', async () => {
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { rotationGraceMs: 3_600_000 } } });
+    const cached = await sign(es, clock);
+    await verifier.verify(cached);
+    const replacement = generateKeyPair('ES256', 'es-1'); // the same kid, other material
+    jwks.setJwks({ keys: [replacement.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+
+    // One rule for both: the kid now names the new key, under which the old signatures fail.
+    expect(verifier.cached(cached)).toBeUndefined();
+    await expect(verifier.verify(cached)).rejects.toMatchObject({ reason: 'signature', kid: 'es-1' });
+    await expect(verifier.verify(await sign(es, clock))).rejects.toMatchObject({ reason: 'signature' });
+    await expect(verifier.verify(await sign(replacement, clock))).resolves.toMatchObject({ kid: 'es-1' });
+
+    // The old key does not come back when the new one leaves in turn.
+    jwks.setJwks({ keys: [rotated.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.cached(cached)).toBeUndefined();
+    await expect(verifier.verify(cached)).rejects.toMatchObject({ reason: 'signature' });
+    expect(verifier.source(ISSUER)?.state().retiring).toEqual(['es-1']);
+  });
+
+  test('also when the old key was retiring: cached and fresh agree', async () => {
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { rotationGraceMs: 3_600_000 } } });
+    const cached = await sign(es, clock);
+    await verifier.verify(cached);
+    jwks.setJwks({ keys: [rotated.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.cached(cached)).toBeDefined(); // in its grace
+
+    jwks.setJwks({ keys: [rotated.publicJwk, generateKeyPair('ES256', 'es-1').publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.cached(cached)).toBeUndefined();
+    await expect(verifier.verify(cached)).rejects.toMatchObject({ reason: 'signature' });
+  });
+});
+
 describe('revocation', () => {
+  test('reaches cached tokens of a key dropped from the retiring set beyond maxKeys', async () => {
+    const third = generateKeyPair('ES256', 'es-3');
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { maxKeys: 1 } } });
+    const token = await sign(es, clock);
+    await verifier.verify(token);
+    jwks.setJwks({ keys: [rotated.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.cached(token)).toBeDefined(); // es-1 retiring, in its grace
+    jwks.setJwks({ keys: [third.publicJwk] });
+    await verifier.source(ISSUER)?.refresh(); // es-2 retires, es-1 is dropped: one retiring key at most
+    expect(verifier.source(ISSUER)?.state().retiring).toEqual(['es-2']);
+
+    // Dropped: a fresh es-1 token is not verified, so neither is the cached one.
+    expect(verifier.cached(token)).toBeUndefined();
+    await expect(verifier.verify(await sign(es, clock))).rejects.toMatchObject({ reason: 'key_not_found' });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'key_not_found' });
+
+    verifier.revokeKey('es-1');
+    expect(verifier.cached(token)).toBeUndefined();
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'key_revoked' });
+    await expect(verifier.verify(await sign(es, clock))).rejects.toMatchObject({ reason: 'key_revoked' });
+  });
+
+  test('two kids sharing material both keep their grace; revoking one reaches both, cached tokens included', async () => {
+    const alias = { ...es.publicJwk, kid: 'alias' };
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { rotationGraceMs: 60_000 } } });
+    jwks.setJwks({ keys: [es.publicJwk, alias] });
+    await verifier.source(ISSUER)?.refresh();
+    const byKid = await sign(es, clock);
+    const byAlias = await sign(es, clock, {}, { kid: 'alias' });
+    await verifier.verify(byKid);
+    await verifier.verify(byAlias);
+
+    jwks.setJwks({ keys: [rotated.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.source(ISSUER)?.state().retiring).toEqual(['es-1', 'alias']);
+    clock.advance(59_999);
+    for (const kid of ['es-1', 'alias']) {
+      await expect(verifier.verify(await sign(es, clock, {}, { kid }))).resolves.toMatchObject({ kid });
+    }
+    expect(verifier.cached(byKid)).toBeDefined();
+    expect(verifier.cached(byAlias)).toBeDefined();
+
+    expect(verifier.revokeKey('es-1')).toBe(1);
+    for (const token of [byKid, byAlias]) {
+      expect(verifier.cached(token)).toBeUndefined();
+      await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'key_revoked' });
+    }
+    await expect(verifier.verify(await sign(rotated, clock))).resolves.toMatchObject({ kid: 'es-2' });
+  });
+
   test('a revoked key stops at once, tokens already in the cache included, and stays revoked', async () => {
     const { clock, jwks, verifier } = await fixture([es, rotated]);
     const revocations: JwtCacheEvents['revocation'][] = [];

@@ -27,8 +27,9 @@ const ENTRY_OVERHEAD_BYTES = 512;
 /**
  * The verified-token cache: a bounded LRU (entries and bytes). A hit means the exact same bytes
  * were verified before (the key is the whole token or its SHA-256), is served only before the
- * entry's expiry (never later than the token's `exp`), and only while the verifying key is neither
- * revoked nor past its rotation grace and its key set may still be served.
+ * entry's expiry (never later than the token's `exp`), and only while its key set may still be
+ * served and would pick, for a fresh copy of the token, the very key that verified it (so a
+ * revocation, the end of a grace, a key dropped or its kid re-published end it at once).
  */
 export class TokenCache {
   readonly #lru: LRUCache<string, Entry>;
@@ -52,7 +53,8 @@ export class TokenCache {
     const key = this.#hashed ? sha256(token) : token;
     const entry = this.#lru.get(key);
     if (entry === undefined) return undefined;
-    if (now < entry.expiresAt && entry.key.usable(now) && entry.provider.servable(now)) return entry.result;
+    const { result } = entry;
+    if (now < entry.expiresAt && entry.provider.selects(entry.key, result.kid, result.alg, now)) return result;
     this.#lru.delete(key);
     return undefined;
   }

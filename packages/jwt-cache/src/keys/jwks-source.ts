@@ -207,6 +207,10 @@ class RemoteJwksSource implements JwksSource, KeyProvider {
     return now < this.#servableUntil;
   }
 
+  selects(key: KeyEntry, kid: string | undefined, alg: string, now: number): boolean {
+    return this.servable(now) && this.#set.selects(key, kid, alg, now);
+  }
+
   refresh(): Promise<boolean> {
     return this.#inflight ?? this.#fetch('manual');
   }

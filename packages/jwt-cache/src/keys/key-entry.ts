@@ -6,8 +6,9 @@ export type VerificationKey = CryptoKey | Uint8Array;
 
 /**
  * One key of a key set, with its life-cycle. Verified tokens in the cache point at the entry that
- * verified them, so a revocation or the end of a rotation grace reaches them at once: a cache hit
- * is only served while {@link KeyEntry.usable} holds.
+ * verified them, and a cache hit is only served while the key set would still pick this very entry
+ * for the token (`KeySet.selects`), so a revocation, the end of a rotation grace or any other end
+ * of the key reaches them at once.
  */
 export class KeyEntry {
   /** The key's `kid`, if it has one. */

@@ -50,6 +50,10 @@ export class StaticKeys implements KeyProvider {
     return true;
   }
 
+  selects(key: KeyEntry, kid: string | undefined, alg: string, now: number): boolean {
+    return this.#set.selects(key, kid, alg, now);
+  }
+
   revokeKid(kid: string): number {
     const held = this.#set.revoke(kid);
     this.#events.emit('revocation', { source: this.label, kid });
