@@ -1,3 +1,4 @@
+import { fc } from '@fast-check/vitest';
 import { generateKeyPair } from '@portcullis/testkit';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { JwtGuardOptions } from '../src/index.js';
@@ -180,6 +181,69 @@ describe.each(HARNESSES)('jwtAuth on $name', (fw: Harness) => {
       expect(seen['x-roles']).toBe('reader,writer');
       expect(seen['x-display-name']).toBe('Zo%C3%AB');
       expect(seen['x-jwt-payload']).toBe(token.split('.')[1]);
+    });
+
+    test('values travel in one reversible encoding: the upstream decodes exactly the signed claim', async () => {
+      const served = await start({ forwardClaims: { 'x-user-id': 'sub', 'x-roles': 'roles' } });
+      for (const sub of [' admin ', '%61dmin', 'ådmin', 'a\tb', 'admin\r\nx-admin: 1']) {
+        const token = await sign(key, f.clock, { sub, roles: ['a,b', ' c', '%2C'] });
+        const res = await get(served, '/headers', bearer(token));
+        expect(res.status).toBe(200);
+        const seen = (await res.json()) as Record<string, string>;
+        expect(decodeURIComponent(seen['x-user-id'] as string)).toBe(sub);
+        expect(seen['x-roles']?.split(',').map(decodeURIComponent)).toEqual(['a,b', ' c', '%2C']);
+        expect(seen).not.toHaveProperty('x-admin');
+      }
+    });
+
+    test('a signed claim with a lone surrogate is refused with 401, never a 500', async () => {
+      const served = await start({ forwardClaims: { 'x-user-id': 'sub' } });
+      for (const sub of ['eve\ud800', '\udfffeve']) {
+        const token = await sign(key, f.clock, { sub });
+        await expect(f.verifier.verify(token)).resolves.toMatchObject({ payload: { sub } });
+        for (let i = 0; i < 2; i++) {
+          // Uncached, then cached.
+          const res = await get(served, '/headers', bearer(token));
+          expect(res.status).toBe(401);
+          expect(res.headers.get('www-authenticate')).toBe(
+            'Bearer realm="api", error="invalid_token", error_description="The access token has a claim that cannot be forwarded"',
+          );
+          expect(await res.json()).toMatchObject({ status: 401, code: 'ERR_JWT_CACHE_CLAIM' });
+        }
+      }
+      expect(served.handled).toEqual([]);
+      expect(served.errors).toEqual([]);
+    });
+
+    test('property: any claim string arrives exactly, or the token is refused with 401 when it is not well-formed', async () => {
+      const served = await start({ forwardClaims: { 'x-user-id': 'sub', 'x-roles': 'roles' } });
+      const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));
+      const tricky = fc.constantFrom(' ', '%', ',', '+', 'å', '\t', '\u00a0', '\ud800', '\udc00', '😀', 'a');
+      const claim = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: codeUnit }), fc.string({ unit: tricky }));
+      const wellFormed = (text: string): boolean => {
+        try {
+          encodeURIComponent(text);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await fc.assert(
+        fc.asyncProperty(claim, fc.array(claim, { minLength: 1, maxLength: 3 }), async (sub, roles) => {
+          const res = await get(served, '/headers', bearer(await sign(key, f.clock, { sub, roles })));
+          if (![sub, ...roles].every(wellFormed)) {
+            expect(res.status).toBe(401);
+            expect(await res.json()).toMatchObject({ code: 'ERR_JWT_CACHE_CLAIM' });
+            return;
+          }
+          expect(res.status).toBe(200);
+          const seen = (await res.json()) as Record<string, string>;
+          expect(decodeURIComponent(seen['x-user-id'] as string)).toBe(sub);
+          expect(seen['x-roles']?.split(',').map(decodeURIComponent)).toEqual(roles);
+        }),
+        { numRuns: 150 },
+      );
+      expect(served.errors).toEqual([]);
     });
 
     test('cannot be spoofed: every incoming copy is removed, whatever its case, also when the claim is absent', async () => {
