@@ -324,6 +324,17 @@ describe('rotation grace', () => {
   });
 });
 
+describe('fetch limits', () => {
+  test('a fetch timeout longer than a timer can wait is refused, not turned into 1 ms', async () => {
+    for (const fetchTimeoutMs of [2 ** 31, 30 * 86_400_000, 0]) {
+      expect(() => createJwksSource({ url: 'https://idp.test/jwks', fetchTimeoutMs })).toThrow(/fetchTimeoutMs/);
+    }
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { fetchTimeoutMs: 2 ** 31 - 1 } } });
+    await jwks.behave({ kind: 'slow', delayMs: 50 });
+    await expect(verifier.verify(await sign(es, clock))).resolves.toMatchObject({ kid: 'es-1' });
+  });
+});
+
 describe('a kid re-published with other material', () => {
   test('ends the old key at once: cached and fresh tokens of the old material fail alike', async () => {
     const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { rotationGraceMs: 3_600_000 } } });

@@ -1,6 +1,7 @@
 import {
   duration,
   Emitter,
+  finiteNumber,
   InvalidOptionError,
   isFunctionOption,
   oneOf,
@@ -34,7 +35,10 @@ export interface JwksCacheOptions {
    * verification never waits for a routine refresh. Default 60_000.
    */
   refreshAheadMs?: number | undefined;
-  /** Time allowed for a whole fetch, body included. Default 5_000. */
+  /**
+   * Time allowed for a whole fetch, body included: > 0 and at most 2_147_483_647 (what a timer can
+   * wait; Node fires a longer one after 1 ms). Default 5_000.
+   */
   fetchTimeoutMs?: number | undefined;
   /** Largest key set body accepted, in bytes (declared or streamed). Default 524_288 (512 KiB). */
   maxResponseBytes?: number | undefined;
@@ -126,7 +130,7 @@ export function resolveJwksOptions(
     minTtlMs,
     maxTtlMs,
     refreshAheadMs: duration(options.refreshAheadMs ?? 60_000, name('refreshAheadMs')),
-    fetchTimeoutMs: positiveDuration(options.fetchTimeoutMs ?? 5_000, name('fetchTimeoutMs')),
+    fetchTimeoutMs: timerDuration(options.fetchTimeoutMs ?? 5_000, name('fetchTimeoutMs')),
     maxResponseBytes: positiveInteger(options.maxResponseBytes ?? 524_288, name('maxResponseBytes')),
     maxKeys: positiveInteger(options.maxKeys ?? 100, name('maxKeys')),
     kidMissCooldownMs: duration(options.kidMissCooldownMs ?? 30_000, name('kidMissCooldownMs')),
@@ -138,8 +142,10 @@ export function resolveJwksOptions(
   };
 }
 
-function positiveDuration(value: unknown, option: string): number {
-  const ms = duration(value, option);
-  if (ms === 0) throw new InvalidOptionError(option, value, 'a duration > 0');
-  return ms;
+// Node's timers hold 32-bit signed milliseconds: a longer delay fires after 1 ms.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration a timer waits for: > 0 and at most {@link MAX_TIMER_MS}. */
+function timerDuration(value: unknown, option: string): number {
+  return finiteNumber(value, option, { min: 0, minExclusive: true, max: MAX_TIMER_MS });
 }

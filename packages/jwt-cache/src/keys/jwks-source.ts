@@ -220,7 +220,7 @@ class RemoteJwksSource implements JwksSource, KeyProvider {
   }
 
   revokeKid(kid: string): number {
-    const held = this.#set.revoke(kid);
+    const held = this.#set.revoke(kid, this.#clock.now());
     this.events.emit('revocation', { source: this.url, kid });
     return held;
   }

@@ -126,10 +126,13 @@ export class KeySet {
       if (active.revoked) return KEY_REVOKED;
       return active.fits(alg) ? active : KEY_MISMATCH;
     }
+    let revoked = this.#revokedKids.has(kid);
     for (const entry of this.#retiring.values()) {
-      if (entry.kid === kid && entry.usable(now)) return entry.fits(alg) ? entry : KEY_MISMATCH;
+      if (entry.kid !== kid) continue;
+      if (entry.usable(now)) return entry.fits(alg) ? entry : KEY_MISMATCH;
+      revoked ||= entry.revoked;
     }
-    return this.#revokedKids.has(kid) ? KEY_REVOKED : undefined;
+    return revoked ? KEY_REVOKED : undefined;
   }
 
   /**
@@ -150,25 +153,23 @@ export class KeySet {
   }
 
   /**
-   * Revokes every key with this `kid`, and every key sharing its material (under any kid), now and
-   * in sets fetched later. Returns how many keys with this `kid` were held.
+   * Revokes every key with this `kid`, now and in sets fetched later, and with it the material of
+   * the keys it names at `now` (served, or retiring and not past their grace): every key sharing
+   * it, under any kid, now and later (another kid that names other material stays valid). Returns
+   * how many keys with this `kid` were held.
    */
-  revoke(kid: string): number {
+  revoke(kid: string, now: number): number {
     let held = 0;
     for (const entry of this.#entries()) {
-      if (entry.kid !== kid) continue;
+      // A key past its grace is gone (whether or not it was pruned yet): it names nothing.
+      if (entry.kid !== kid || !(entry.graceUntil > now)) continue;
       held++;
       remember(this.#revokedMaterial, entry.material, this.#limits.maxRevoked);
     }
     remember(this.#revokedKids, kid, this.#limits.maxRevoked);
-    for (const entry of this.#entries()) {
-      if (entry.revoked || !this.#isRevoked(entry)) continue;
-      entry.revoked = true;
-      // Another kid of the same material: revoked as a kid too, so it answers `key_revoked` (and
-      // stays revoked) once its key has left the set.
-      if (entry.kid !== undefined) remember(this.#revokedKids, entry.kid, this.#limits.maxRevoked);
-    }
-    for (const [key, entry] of this.#retiring) if (entry.revoked) this.#retiring.delete(key);
+    // Revoked entries stay where they are (a retiring one answers `key_revoked` for its kid until
+    // it is pruned); they verify nothing.
+    for (const entry of this.#entries()) if (this.#isRevoked(entry)) entry.revoked = true;
     return held;
   }
 
@@ -189,7 +190,7 @@ export class KeySet {
 
   /** Restores retiring keys and revocations saved by a snapshot (after {@link KeySet.replace}). */
   restore(retiring: readonly RetiringKey[], revokedKids: readonly string[], now: number): void {
-    for (const kid of revokedKids) this.revoke(kid);
+    for (const kid of revokedKids) this.revoke(kid, now);
     for (const { jwk: raw, graceUntil } of retiring) {
       const jwk = publicJwk(raw);
       const material = jwk === undefined ? undefined : keyMaterial(jwk);

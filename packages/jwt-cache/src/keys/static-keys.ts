@@ -55,7 +55,7 @@ export class StaticKeys implements KeyProvider {
   }
 
   revokeKid(kid: string): number {
-    const held = this.#set.revoke(kid);
+    const held = this.#set.revoke(kid, this.#clock.now());
     this.#events.emit('revocation', { source: this.label, kid });
     return held;
   }
