@@ -64,8 +64,18 @@ export class TokenCache {
     const key = this.#hashed ? sha256(token) : token;
     const entry = this.#lru.get(key);
     if (entry === undefined) return undefined;
-    const { result } = entry;
-    if (now < entry.expiresAt && entry.provider.selects(entry.key, result.kid, result.alg, now)) return result;
+    const { result, key: verifiedBy, provider } = entry;
+    if (now < entry.expiresAt) {
+      // The common case first: the key is served under the token's kid (the rule itself, for that
+      // case, without a lookup); otherwise the key set decides (retiring keys, tokens without kid).
+      if (
+        verifiedBy.servedAs(result.kid)
+          ? provider.servable(now)
+          : provider.selects(verifiedBy, result.kid, result.alg, now)
+      ) {
+        return result;
+      }
+    }
     this.#lru.delete(key);
     return undefined;
   }

@@ -28,6 +28,14 @@ export class KeyEntry {
     this.material = material;
   }
 
+  /**
+   * True while this key is in the served set under `kid`, unrevoked: then it is the key a fresh
+   * token with that kid is verified by (`KeySet.selects`, for that case, without a lookup).
+   */
+  servedAs(kid: string | undefined): boolean {
+    return kid !== undefined && this.kid === kid && this.graceUntil === Number.POSITIVE_INFINITY && !this.revoked;
+  }
+
   /** True while the key may verify: not revoked and not past its rotation grace. */
   usable(now: number): boolean {
     return !this.revoked && now < this.graceUntil;

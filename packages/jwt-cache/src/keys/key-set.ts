@@ -142,6 +142,7 @@ export class KeySet {
    */
   selects(key: KeyEntry, kid: string | undefined, alg: string, now: number): boolean {
     if (kid === undefined) return this.#onlyFitting(alg, now) === key;
+    if (key.servedAs(kid)) return true;
     const active = this.#active.get(kid);
     if (active !== undefined) return active === key && !key.revoked;
     if (!key.usable(now) || key.kid !== kid) return false;
