@@ -34,8 +34,9 @@ export interface ContinueVerdict<Ctx extends object = GuardContext> {
   /**
    * Request headers to remove before the handler or upstream sees them: every header whose name
    * reads the same ignoring case and `_` versus `-` (`X_User_Id` for `x-user-id`, as CGI-style
-   * upstreams read both), in every view the framework offers of the request (Node's `headers`,
-   * `headersDistinct` and `rawHeaders`; Hono's `c.req.raw.headers`).
+   * upstreams read both), from every view the framework offers of the request (Node's `headers`,
+   * `headersDistinct` and `rawHeaders`; Hono's `c.req.raw.headers`). The `upstreamHeaders` are
+   * stripped so too, then set in the effective view (Node's `headers`, Hono's `c.req.raw.headers`).
    */
   readonly stripUpstreamHeaders?: readonly string[] | undefined;
   /** Made visible to later guards (`req.context`) and to handlers (one name per framework). */

@@ -30,10 +30,11 @@ declare global {
  *
  * - `respond` answers at once (status, headers, body; see `RespondVerdict.body`); the route
  *   handler does not run.
- * - `continue` appends the response headers to the response, strips and then sets the upstream
- *   headers on the request, in every view of it (`req.headers`, so `req.get()`; `req.headersDistinct`;
- *   `req.rawHeaders`, so anything proxying `req` sees them) and in every spelling (case, `_` for
- *   `-`), so a client cannot spoof them; merges the context into `req.portcullis`; calls `next()`.
+ * - `continue` appends the response headers to the response; strips the upstream headers (and
+ *   the ones to strip) in every spelling (case, `_` for `-`) from every view of the request
+ *   (`req.headers`, `req.headersDistinct`, `req.rawHeaders`), then sets the upstream headers on
+ *   `req.headers` (so `req.get()` and anything proxying `req.headers` see them, and a client
+ *   cannot spoof them); merges the context into `req.portcullis`; calls `next()`.
  * - `onComplete` learns the final status and duration once: when the response finished (whatever
  *   status the handler or Express's error handler sent; Express does not tell earlier middleware
  *   about a handler's error, so `outcome.error` is absent), or with 499 and `aborted: true` when the

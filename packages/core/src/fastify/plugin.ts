@@ -4,7 +4,7 @@ import type { Guard } from '../guard.js';
 import { Completion } from '../http/completion.js';
 import { mergeContext } from '../http/context.js';
 import { LazyGatewayRequest } from '../http/lazy-request.js';
-import { protectedHeaderKeys } from '../http/header-names.js';
+import { headerChange } from '../http/header-names.js';
 import { applyNodeHeaderObject, applyNodeUpstreamHeaders, clientGone, nodeHeader } from '../http/node-headers.js';
 import { serializeBody } from '../http/response-body.js';
 import { assertVerdict, runGuard } from '../http/run-guard.js';
@@ -34,11 +34,11 @@ declare module 'fastify' {
  *
  * - `respond` answers from the hook (status, headers, body; see `RespondVerdict.body`); the route
  *   handler does not run.
- * - `continue` adds the response headers to the reply (appending to a value already set), strips
- *   and then sets the upstream headers on the request, in every view of it (`request.headers`,
- *   `request.raw.headersDistinct`, `request.raw.rawHeaders`) and in every spelling (case, `_` for
- *   `-`), so a client cannot spoof them; merges the context into `request.portcullis` and lets the
- *   request on.
+ * - `continue` adds the response headers to the reply (appending to a value already set); strips
+ *   the upstream headers (and the ones to strip) in every spelling (case, `_` for `-`) from every
+ *   view of the request (`request.headers`, `request.raw.headersDistinct`,
+ *   `request.raw.rawHeaders`), then sets the upstream headers on `request.headers` (so a client
+ *   cannot spoof them); merges the context into `request.portcullis` and lets the request on.
  * - `onComplete` learns the outcome once, from Fastify's `onResponse` (final status, plus the error
  *   that `onError` saw), or `onRequestAbort` (499, `aborted: true`).
  * - A guard that throws or rejects goes to Fastify's error handler.
@@ -158,8 +158,8 @@ function letThrough(request: FastifyRequest, reply: FastifyReply, verdict: Conti
     // Headers assigned through Fastify's `request.headers` setter are kept apart and win over the
     // raw ones, so they must not keep a stripped or client-sent value either.
     const assigned = (request as { additionalHeaders?: IncomingHttpHeaders }).additionalHeaders;
-    const keys = protectedHeaderKeys(strip, upstream);
-    if (assigned !== undefined && keys !== undefined) applyNodeHeaderObject(assigned, keys, upstream);
+    const change = assigned === undefined ? undefined : headerChange(strip, upstream);
+    if (assigned !== undefined && change !== undefined) applyNodeHeaderObject(assigned, change);
   }
   if (verdict.responseHeaders !== undefined) {
     for (const [name, value] of verdict.responseHeaders) appendReplyHeader(reply, name, value);

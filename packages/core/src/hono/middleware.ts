@@ -47,10 +47,11 @@ type AnyContext = Context<PortcullisEnv>;
  *   handler does not run.
  * - `continue` adds the response headers to the response (appended; they survive a handler that
  *   returns its own `Response`, and an error response), strips and then sets the upstream headers
- *   on the request in every spelling (case, `_` for `-`) and every view of it (`c.req.header()`
- *   and `c.req.raw.headers`, and on `@hono/node-server` Node's request `c.env.incoming` too), so a
- *   client cannot spoof them (where the runtime's request headers are immutable, `c.req.raw` is
- *   replaced by a copy); merges the context into `c.get('portcullis')` and calls `next()`.
+ *   on the request in every spelling (case, `_` for `-`): `c.req.header()` and `c.req.raw.headers`
+ *   see them, so a client cannot spoof them (where the runtime's request headers are immutable,
+ *   `c.req.raw` is replaced by a copy); on `@hono/node-server`, Node's request `c.env.incoming` is
+ *   changed as the Express adapter changes `req`; merges the context into `c.get('portcullis')`
+ *   and calls `next()`.
  * - `onComplete` learns the outcome once: after `next()` from `c.res.status` and `c.error` (the
  *   error that reached `app.onError`), or with 499 and `aborted: true` when `c.req.raw.signal`
  *   aborts first (`@hono/node-server` aborts it when the client disconnects). With a streamed body

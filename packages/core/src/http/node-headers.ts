@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { headerKey, protectedHeaderKeys } from './header-names.js';
+import { headerChange, isProtected, type HeaderChange } from './header-names.js';
 
 /** The parts of Node's `IncomingMessage` that hold request headers: three views of one header list. */
 export interface NodeRequestHeaders {
@@ -66,64 +66,54 @@ function everyCopy(req: NodeRequestHeaders, name: string, kept: string): string 
 }
 
 /**
- * Applies a `continue` verdict's request-header changes to a Node request in place, in every view
- * a handler or a forwarder can read (`headers`, `headersDistinct`, `rawHeaders`): first every
- * header whose name, ignoring case and `_` versus `-`, is one the verdict strips or sets is
- * removed (so `X_User_Id` goes with `x-user-id`), then the upstream headers are set. A client-sent
- * copy of a protected header survives in no view.
+ * Applies a `continue` verdict's request-header changes to a Node request in place. Every header
+ * whose name, ignoring case and `_` versus `-`, is one the verdict strips or sets is removed (so
+ * `X_User_Id` goes with `x-user-id`) from every view a handler or a forwarder can read: `headers`,
+ * `headersDistinct` and `rawHeaders`. Then the upstream headers are set in `headers`, the view
+ * `req.get()`, Fastify's `request.headers` and proxies built on them read; the raw views keep
+ * what the client sent, less the protected names. A client-sent copy survives in no view.
  */
 export function applyNodeUpstreamHeaders(
   req: NodeRequestHeaders,
   strip: readonly string[] | undefined,
   upstream: Headers | undefined,
 ): void {
-  const keys = protectedHeaderKeys(strip, upstream);
-  if (keys === undefined) return;
+  const change = headerChange(strip, upstream);
+  if (change === undefined) return;
   // Node builds `headers` and `headersDistinct` from `rawHeaders` on first read, counting on the
-  // length it parsed: both are read (built) before `rawHeaders` changes.
+  // length it parsed: both are read (built) before the raw list changes, which is only when the
+  // client sent a protected name (building `headersDistinct` costs microseconds: not on every
+  // request).
   const { headers } = req;
-  const distinct = req.headersDistinct;
-  applyNodeHeaderObject(headers, keys, undefined);
-  if (distinct !== undefined) stripNodeHeaderObject(distinct, keys);
+  applyNodeHeaderObject(headers, change);
   const raw = req.rawHeaders;
+  let found = false;
+  for (let i = 0; i < raw.length && !found; i += 2) found = isProtected(change, raw[i] as string);
+  if (!found) return;
+  const distinct = req.headersDistinct;
+  if (distinct !== undefined) {
+    for (const name of Object.keys(distinct)) if (isProtected(change, name)) Reflect.deleteProperty(distinct, name);
+  }
   let kept = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (keys.has(headerKey(raw[i] as string))) continue;
+    if (isProtected(change, raw[i] as string)) continue;
     raw[kept++] = raw[i] as string;
     raw[kept++] = raw[i + 1] as string;
   }
   raw.length = kept;
-  if (upstream === undefined) return;
-  // Headers iterates lower-case names; Node joins repeated request headers with ", " the same way.
-  for (const [name, value] of upstream) {
-    headers[name] = value;
-    if (distinct !== undefined) distinct[name] = [value];
-    raw.push(name, value);
-  }
 }
 
 /**
- * The same change on a lone Node-style header object (lower-case names), such as the headers
- * Fastify keeps apart when `request.headers` is assigned: protected names stripped in every
- * spelling, then the upstream headers set.
+ * The same change on a lone Node-style header object (lower-case names), such as `req.headers`,
+ * or the headers Fastify keeps apart when `request.headers` is assigned: protected names stripped
+ * in every spelling, then the upstream headers set.
  */
-export function applyNodeHeaderObject(
-  headers: IncomingHttpHeaders,
-  keys: ReadonlySet<string>,
-  upstream: Headers | undefined,
-): void {
-  stripNodeHeaderObject(headers, keys);
-  if (upstream !== undefined) for (const [name, value] of upstream) headers[name] = value;
-}
-
-/**
- * Removes, in place, every entry of a Node header object (lower-case names) whose name reads as
- * one of `keys` (see `headerKey`).
- */
-export function stripNodeHeaderObject(headers: Record<string, unknown>, keys: ReadonlySet<string>): void {
+export function applyNodeHeaderObject(headers: IncomingHttpHeaders, change: HeaderChange): void {
   for (const name of Object.keys(headers)) {
-    if (keys.has(headerKey(name))) Reflect.deleteProperty(headers, name);
+    if (isProtected(change, name)) Reflect.deleteProperty(headers, name);
   }
+  // Headers iterates lower-case names; Node joins repeated request headers with ", " the same way.
+  for (const [name, value] of change.set) headers[name] = value;
 }
 
 /**

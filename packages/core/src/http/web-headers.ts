@@ -1,4 +1,4 @@
-import { headerKey, protectedHeaderKeys } from './header-names.js';
+import { headerChange, isProtected } from './header-names.js';
 
 /**
  * Applies a `continue` verdict's request-header changes to a Web `Headers` object in place: first
@@ -12,11 +12,11 @@ export function applyWebUpstreamHeaders(
   strip: readonly string[] | undefined,
   upstream: Headers | undefined,
 ): void {
-  const keys = protectedHeaderKeys(strip, upstream);
-  if (keys === undefined) return;
+  const change = headerChange(strip, upstream);
+  if (change === undefined) return;
   // Collected first: deleting while iterating a Headers object skips entries.
   const doomed: string[] = [];
-  for (const name of headers.keys()) if (keys.has(headerKey(name))) doomed.push(name);
+  for (const name of headers.keys()) if (isProtected(change, name)) doomed.push(name);
   for (const name of doomed) headers.delete(name);
-  if (upstream !== undefined) for (const [name, value] of upstream) headers.set(name, value);
+  for (const [name, value] of change.set) headers.set(name, value);
 }
