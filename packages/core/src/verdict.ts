@@ -28,10 +28,16 @@ export interface ContinueVerdict<Ctx extends object = GuardContext> {
   readonly responseHeaders?: Headers | undefined;
   /**
    * Set on the request before the handler or upstream sees it, replacing any value the client sent
-   * (so a client cannot spoof them).
+   * under any spelling of the name (so a client cannot spoof them; see `stripUpstreamHeaders`).
    */
   readonly upstreamHeaders?: Headers | undefined;
-  /** Request headers to remove before the handler or upstream sees them (case-insensitive names). */
+  /**
+   * Request headers to remove before the handler or upstream sees them: every header whose name
+   * reads the same ignoring case and `_` versus `-` (`X_User_Id` for `x-user-id`, as CGI-style
+   * upstreams read both), from every view the framework offers of the request (Node's `headers`,
+   * `headersDistinct` and `rawHeaders`; Hono's `c.req.raw.headers`). The `upstreamHeaders` are
+   * stripped so too, then set in the effective view (Node's `headers`, Hono's `c.req.raw.headers`).
+   */
   readonly stripUpstreamHeaders?: readonly string[] | undefined;
   /** Made visible to later guards (`req.context`) and to handlers (one name per framework). */
   readonly context?: Ctx | undefined;

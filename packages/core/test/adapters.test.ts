@@ -12,8 +12,12 @@ import type { GatewayRequest, GuardContext } from '../src/request.js';
 import { respond, type ContinueVerdict } from '../src/verdict.js';
 import { HARNESSES, type Harness, type ServeOptions, type Served } from './harness.js';
 import { openRequest, rawGet } from './http-client.js';
-import { MODES, recordOutcomes, spyGuard } from './guards.js';
+import { MODES, recordOutcomes, spyGuard, type Mode } from './guards.js';
+import { getWithLines, guardMounts, serveViews, type HeaderViews } from './views.js';
 import { quietPeriod, waitFor } from './wait.js';
+
+/** A header name as CGI-style upstreams read it (case and `_` versus `-` ignored). */
+const spelledAs = (name: string): string => name.toLowerCase().replaceAll('_', '-');
 
 /** A guard that always continues with these fields (typed by the context it adds, if any). */
 function continueWith<Ctx extends GuardContext = never>(fields: Omit<ContinueVerdict<Ctx>, 'action'>): Guard<Ctx> {
@@ -176,7 +180,109 @@ describe.each(HARNESSES)('$name adapter', (fw: Harness) => {
     });
   });
 
+  describe('protected request headers, in every spelling and every view', () => {
+    const SENT: [string, string][] = [
+      ['X-User', 'mallory'],
+      ['X_User', 'mallory-2'],
+      ['x_USER', 'mallory-3'],
+      ['X-Internal-Token', 'secret'],
+      ['x_internal_token', 'secret-2'],
+      ['X_INTERNAL-token', 'secret-3'],
+      ['X-Other', 'kept'],
+      ['X_Other_Thing', 'kept-2'],
+    ];
+
+    const [sync, async] = MODES as [Mode, Mode];
+    test.each([
+      { preRead: false, mode: sync },
+      { preRead: true, mode: sync },
+      { preRead: false, mode: async },
+    ])(
+      'a stripped or set header survives in no spelling and no view (views built before the guard: $preRead, $mode.name guard)',
+      async ({ preRead, mode }) => {
+        const guard = mode.wrap(
+          continueWith({
+            stripUpstreamHeaders: ['X-Internal-Token'],
+            upstreamHeaders: new Headers({ 'x-user': 'ada' }),
+          }),
+        );
+        const served = await serveViews(fw.name, guardMounts([guard]), preRead);
+        onTestFinished(() => served.close());
+        const res = await getWithLines(`${served.url}/views`, SENT);
+        expect(res.status).toBe(200);
+        const views = res.body as HeaderViews;
+        expect(Object.keys(views).length).toBeGreaterThanOrEqual(4);
+        for (const [view, pairs] of Object.entries(views)) {
+          const named = (key: string): [string, string][] =>
+            pairs.filter(([name]) => spelledAs(name) === key).map(([name, value]) => [name.toLowerCase(), value]);
+          // The value set is in the effective views; the raw ones keep what the client sent, less it.
+          const raw = view.endsWith('rawHeaders') || view.endsWith('headersDistinct');
+          expect(named('x-user'), view).toEqual(raw ? [] : [['x-user', 'ada']]);
+          expect(named('x-internal-token'), view).toEqual([]);
+          expect(named('x-other'), view).toEqual([['x-other', 'kept']]);
+          expect(named('x-other-thing'), view).toEqual([['x_other_thing', 'kept-2']]);
+        }
+      },
+    );
+
+    test('with no protected name sent, the raw views are left as the client sent them', async () => {
+      const guard = continueWith({
+        stripUpstreamHeaders: ['x-internal-token'],
+        upstreamHeaders: new Headers({ 'x-user': 'ada' }),
+      });
+      const served = await serveViews(fw.name, guardMounts([guard]));
+      onTestFinished(() => served.close());
+      const res = await getWithLines(`${served.url}/views`, [
+        ['X-Other', 'kept'],
+        ['x-other', 'again'],
+      ]);
+      for (const [view, pairs] of Object.entries(res.body as HeaderViews)) {
+        const others = pairs.filter(([name]) => name.toLowerCase() === 'x-other').map(([, value]) => value);
+        expect(others.join(', '), view).toBe('kept, again');
+        const raw = view.endsWith('rawHeaders') || view.endsWith('headersDistinct');
+        expect(pairs.filter(([name]) => name.toLowerCase() === 'x-user').length, view).toBe(raw ? 0 : 1);
+      }
+    });
+
+    test('a name with underscores in the strip list reaches the hyphenated spelling too', async () => {
+      const served = await serveViews(
+        fw.name,
+        guardMounts([continueWith({ stripUpstreamHeaders: ['x_legacy_user'] })]),
+      );
+      onTestFinished(() => served.close());
+      const res = await getWithLines(`${served.url}/views`, [
+        ['X-Legacy-User', 'admin'],
+        ['x_legacy_user', 'admin'],
+        ['x-legacy-users', 'kept'],
+      ]);
+      for (const [view, pairs] of Object.entries(res.body as HeaderViews)) {
+        const legacy = pairs.filter(([name]) => spelledAs(name).startsWith('x-legacy'));
+        expect(
+          legacy.map(([name, value]) => [spelledAs(name), value]),
+          view,
+        ).toEqual([['x-legacy-users', 'kept']]);
+      }
+    });
+  });
+
   describe('the request a guard sees', () => {
+    test('every copy of a header Node keeps only the first of (Authorization, User-Agent), joined', async () => {
+      const spy = spyGuard();
+      const served = await start([spy.guard]);
+      const res = await getWithLines(`${served.url}/ok`, [
+        ['Authorization', 'Bearer a.b.c'],
+        ['authorization', 'Bearer d.e.f'],
+        ['User-Agent', 'one'],
+        ['user-agent', 'two'],
+        ['Proxy-Authorization', 'Basic x'],
+      ]);
+      expect(res.status).toBe(200);
+      const req = spy.seen[0] as GatewayRequest;
+      expect(req.header('authorization')).toBe('Bearer a.b.c, Bearer d.e.f');
+      expect(req.header('user-agent')).toBe('one, two');
+      expect(req.header('proxy-authorization')).toBe('Basic x');
+    });
+
     test('has the method, path, lazily parsed query, joined repeated headers, ip and a live signal', async () => {
       const spy = spyGuard();
       const served = await start([spy.guard]);

@@ -193,7 +193,9 @@ export function isJwksUnavailableError(value: unknown): value is JwksUnavailable
  *
  * - `network`: the connection failed (refused, reset, DNS).
  * - `timeout`: no complete answer within `fetchTimeoutMs`.
- * - `status`: the answer's status was not 2xx.
+ * - `status`: the answer's status was not `200`.
+ * - `redirect`: the answer redirected (`3xx`), or the `fetch` followed a redirect on its own; key
+ *   sets are read from the configured URL only (see `redirects` in `JwksCacheOptions`).
  * - `too_large`: the body exceeded `maxResponseBytes` (declared or streamed).
  * - `malformed`: the body is not JSON, or not `{ "keys": [ ... ] }`.
  * - `aborted`: the source was disposed during the fetch.
@@ -205,7 +207,7 @@ export function isJwksUnavailableError(value: unknown): value is JwksUnavailable
  * const transient = (kind: JwksFetchFailure): boolean => kind === 'network' || kind === 'timeout';
  * ```
  */
-export type JwksFetchFailure = 'network' | 'timeout' | 'status' | 'too_large' | 'malformed' | 'aborted';
+export type JwksFetchFailure = 'network' | 'timeout' | 'status' | 'redirect' | 'too_large' | 'malformed' | 'aborted';
 
 /**
  * A key set fetch failed (code `ERR_JWT_CACHE_JWKS_FETCH`). Reported by the `fetch` and `stale`
@@ -227,7 +229,7 @@ export class JwksFetchError extends PortcullisError {
   readonly kind: JwksFetchFailure;
   /** The key set's URL. */
   readonly url: string;
-  /** The HTTP status, for `kind: 'status'`. */
+  /** The HTTP status, for `kind: 'status'` and `'redirect'`. */
   readonly status: number | undefined;
 
   constructor(

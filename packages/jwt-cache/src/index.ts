@@ -28,7 +28,7 @@ export type { JwtContext } from './http/guard.js';
 export type { ClaimPath } from './http/forward.js';
 export type { JwtGuardOptions, JwtIdentity } from './http/options.js';
 export type { TokenLocation } from './http/token-location.js';
-export type { FetchLike } from './keys/fetch-jwks.js';
+export type { FetchLike, JwksRedirects } from './keys/fetch-jwks.js';
 export type { JwksCacheOptions } from './keys/jwks-options.js';
 export { createJwksSource } from './keys/jwks-source.js';
 export type { JwksSource, JwksSourceOptions, JwksSourceState } from './keys/jwks-source.js';

@@ -80,7 +80,11 @@ export interface IssuerOptions {
 export interface TokenCacheOptions {
   /** Most entries. Default 10_000. */
   max?: number | undefined;
-  /** Most bytes of keys and entries (an estimate: token length + 512 per entry). Default 16_777_216 (16 MiB). */
+  /**
+   * Most bytes the cache holds: per entry its key (the token, or its 44-character SHA-256), the
+   * decoded header and claims (estimated as V8 stores them), and ~256 bytes of bookkeeping. A
+   * token larger than the whole budget is not cached. Default 16_777_216 (16 MiB).
+   */
   maxBytes?: number | undefined;
   /** Longest an entry lives; it never outlives the token's `exp` either. Default 300_000 (5 minutes). */
   ttlMs?: number | undefined;

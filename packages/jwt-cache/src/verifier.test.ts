@@ -79,6 +79,38 @@ describe('verified-token cache', () => {
     expect(verifier.cached(c)).toBeDefined();
   });
 
+  describe.each(['sha256', 'token'] as const)('maxBytes, keyed by %s, counts what entries hold', (keyedBy) => {
+    const maxBytes = 1_048_576;
+    // Lower bounds of what an entry holds, whatever the estimate: a string's characters, 8 bytes
+    // per array element (one slot), and the token itself when it is the key.
+    const held = (t: string, floor: number): number => floor + (keyedBy === 'token' ? t.length : 0);
+
+    test.each([
+      { shape: '4.2 KB tokens of one long claim', claims: { blob: 'x'.repeat(3_000) }, floor: 3_000 },
+      {
+        shape: '4.2 KB tokens of 1,500 small numbers',
+        claims: { nums: Array.from({ length: 1_500 }, (_, i) => i % 10) },
+        floor: 8 * 1_500,
+      },
+    ])('$shape', async ({ claims, floor }) => {
+      const { verifier } = setup({ maxTokenBytes: 16_384, cache: { key: keyedBy, maxBytes } });
+      const tokens = await Promise.all(Array.from({ length: 600 }, (_, i) => token(3_600, { ...claims, n: i })));
+      for (const t of tokens) await verifier.verify(t);
+      const cached = tokens.filter((t) => verifier.cached(t) !== undefined);
+      expect(cached.length).toBeGreaterThan(0);
+      expect(cached.reduce((sum, t) => sum + held(t, floor), 0)).toBeLessThanOrEqual(maxBytes);
+      // The most recent ones are the ones kept.
+      expect(verifier.cached(tokens[599] as string)).toBeDefined();
+    });
+  });
+
+  test('a token larger than the whole budget is verified but not cached', async () => {
+    const { verifier } = setup({ cache: { maxBytes: 2_000 } });
+    const t = await token(3_600, { blob: 'x'.repeat(3_000) });
+    await expect(verifier.verify(t)).resolves.toBeDefined();
+    expect(verifier.cached(t)).toBeUndefined();
+  });
+
   test('results are frozen: one request cannot change what another sees', async () => {
     const { verifier } = setup();
     const jwt = await verifier.verify(await token(100, { roles: ['a'] }));

@@ -252,9 +252,11 @@ class Verifier implements JwtVerifier {
     // parseToken also refused "b64": false, so the payload is the base64url of the claims set, as
     // RFC 7519 requires.
     checkClaims(header, payload, issuer.claims, at, site);
-    // Revoked (or retired) while the signature was being checked: the revocation wins.
+    // Revoked (or ended) while the signature was being checked: the revocation wins.
     if (!entry.usable(this.#o.clock.now())) {
-      throw new JwtVerificationError('key_revoked', `The signing key of ${issuer.name} was revoked`, site);
+      throw entry.revoked
+        ? new JwtVerificationError('key_revoked', `The signing key of ${issuer.name} was revoked`, site)
+        : new JwtVerificationError('key_not_found', `The signing key of ${issuer.name} left its key set`, site);
     }
     const exp = typeof payload['exp'] === 'number' ? payload['exp'] * 1000 : undefined;
     const result: VerifiedJwt = Object.freeze({

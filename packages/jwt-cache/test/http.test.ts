@@ -1,8 +1,10 @@
+import { fc } from '@fast-check/vitest';
 import { generateKeyPair } from '@portcullis/testkit';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { JwtGuardOptions } from '../src/index.js';
-import { HARNESSES, rawGet, type Harness, type Served } from './http/harness.js';
-import { fixture, sign, T0, type Fixture } from './support.js';
+import { HARNESSES, jwtMounts, rawGet, type Harness, type Served } from './http/harness.js';
+import { serveViews, type HeaderViews } from './http/views.js';
+import { b64, fixture, sign, T0, type Fixture } from './support.js';
 
 const key = generateKeyPair('ES256', 'http-1');
 const PROBLEM_JSON = 'application/problem+json';
@@ -127,13 +129,42 @@ describe.each(HARNESSES)('jwtAuth on $name', (fw: Harness) => {
     expect(res.headers.get('www-authenticate')).toMatch(
       /^Bearer realm="api", error="invalid_request", error_description="/,
     );
-    const repeated = await rawGet(`${served.url}/ok`, [
-      ['Authorization', 'Bearer a.b.c'],
-      ['Authorization', 'Bearer d.e.f'],
-    ]);
-    // Node keeps only the first Authorization (then verifies it: 401); a joined value is refused (400).
-    expect(fw.name === 'hono' ? 400 : 401).toBe(repeated.status);
     expect(served.handled).toEqual([]);
+  });
+
+  test('repeated Authorization headers: 400 invalid_request, even when the first holds a valid token', async () => {
+    const served = await start({});
+    const valid = await sign(key, f.clock);
+    expect((await get(served, '/ok', bearer(valid))).status).toBe(200); // and now cached
+    for (const lines of [
+      [`Bearer ${valid}`, 'Bearer d.e.f'],
+      [`Bearer ${valid}`, `Bearer ${valid}`],
+      ['Bearer d.e.f', `Bearer ${valid}`],
+      ['Basic dXNlcjpwdw==', `Bearer ${valid}`],
+      [`Bearer ${valid}`, 'Basic dXNlcjpwdw=='],
+    ]) {
+      const res = await rawGet(
+        `${served.url}/ok`,
+        lines.map((line, i) => [i === 0 ? 'Authorization' : 'authorization', line]),
+      );
+      expect(res.status, lines.join(' + ')).toBe(400);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_request"/);
+    }
+    expect(served.handled).toEqual(['/ok']);
+  });
+
+  test('a token cookie sent twice: 400 invalid_request, whichever copy holds a valid token', async () => {
+    const served = await start({ token: { cookie: 'at' } });
+    const valid = await sign(key, f.clock);
+    expect((await get(served, '/ok', { cookie: `at=${valid}` })).status).toBe(200);
+    for (const cookie of [`at=${valid}; at=x.y.z`, `at=x.y.z; theme=dark; at=${valid}`]) {
+      expect((await get(served, '/ok', { cookie })).status).toBe(400);
+    }
+    const twoLines = await rawGet(`${served.url}/ok`, [
+      ['Cookie', `at=${valid}`],
+      ['Cookie', 'at=x.y.z'],
+    ]);
+    expect(twoLines.status).toBe(400);
   });
 
   test('missing scopes or a failed authorize: 403 insufficient_scope', async () => {
@@ -182,6 +213,69 @@ describe.each(HARNESSES)('jwtAuth on $name', (fw: Harness) => {
       expect(seen['x-jwt-payload']).toBe(token.split('.')[1]);
     });
 
+    test('values travel in one reversible encoding: the upstream decodes exactly the signed claim', async () => {
+      const served = await start({ forwardClaims: { 'x-user-id': 'sub', 'x-roles': 'roles' } });
+      for (const sub of [' admin ', '%61dmin', 'ådmin', 'a\tb', 'admin\r\nx-admin: 1']) {
+        const token = await sign(key, f.clock, { sub, roles: ['a,b', ' c', '%2C'] });
+        const res = await get(served, '/headers', bearer(token));
+        expect(res.status).toBe(200);
+        const seen = (await res.json()) as Record<string, string>;
+        expect(decodeURIComponent(seen['x-user-id'] as string)).toBe(sub);
+        expect(seen['x-roles']?.split(',').map(decodeURIComponent)).toEqual(['a,b', ' c', '%2C']);
+        expect(seen).not.toHaveProperty('x-admin');
+      }
+    });
+
+    test('a signed claim with a lone surrogate is refused with 401, never a 500', async () => {
+      const served = await start({ forwardClaims: { 'x-user-id': 'sub' } });
+      for (const sub of ['eve\ud800', '\udfffeve']) {
+        const token = await sign(key, f.clock, { sub });
+        await expect(f.verifier.verify(token)).resolves.toMatchObject({ payload: { sub } });
+        for (let i = 0; i < 2; i++) {
+          // Uncached, then cached.
+          const res = await get(served, '/headers', bearer(token));
+          expect(res.status).toBe(401);
+          expect(res.headers.get('www-authenticate')).toBe(
+            'Bearer realm="api", error="invalid_token", error_description="The access token has a claim that cannot be forwarded"',
+          );
+          expect(await res.json()).toMatchObject({ status: 401, code: 'ERR_JWT_CACHE_CLAIM' });
+        }
+      }
+      expect(served.handled).toEqual([]);
+      expect(served.errors).toEqual([]);
+    });
+
+    test('property: any claim string arrives exactly, or the token is refused with 401 when it is not well-formed', async () => {
+      const served = await start({ forwardClaims: { 'x-user-id': 'sub', 'x-roles': 'roles' } });
+      const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u));
+      const tricky = fc.constantFrom(' ', '%', ',', '+', 'å', '\t', '\u00a0', '\ud800', '\udc00', '😀', 'a');
+      const claim = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: codeUnit }), fc.string({ unit: tricky }));
+      const wellFormed = (text: string): boolean => {
+        try {
+          encodeURIComponent(text);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await fc.assert(
+        fc.asyncProperty(claim, fc.array(claim, { minLength: 1, maxLength: 3 }), async (sub, roles) => {
+          const res = await get(served, '/headers', bearer(await sign(key, f.clock, { sub, roles })));
+          if (![sub, ...roles].every(wellFormed)) {
+            expect(res.status).toBe(401);
+            expect(await res.json()).toMatchObject({ code: 'ERR_JWT_CACHE_CLAIM' });
+            return;
+          }
+          expect(res.status).toBe(200);
+          const seen = (await res.json()) as Record<string, string>;
+          expect(decodeURIComponent(seen['x-user-id'] as string)).toBe(sub);
+          expect(seen['x-roles']?.split(',').map(decodeURIComponent)).toEqual(roles);
+        }),
+        { numRuns: 150 },
+      );
+      expect(served.errors).toEqual([]);
+    });
+
     test('cannot be spoofed: every incoming copy is removed, whatever its case, also when the claim is absent', async () => {
       const served = await start(FORWARD);
       const token = await sign(key, f.clock, { sub: 'user-42' }); // no org, no roles, no name
@@ -201,6 +295,45 @@ describe.each(HARNESSES)('jwtAuth on $name', (fw: Harness) => {
       expect(seen['x-user-id']).toBe('user-42');
       expect(seen['x-jwt-payload']).toBe(token.split('.')[1]);
       for (const name of ['x-tenant-id', 'x-roles', 'x-display-name']) expect(seen).not.toHaveProperty(name);
+    });
+
+    test('cannot be spoofed in another spelling (_ for -) or through another view of the request', async () => {
+      f = await fixture([key]);
+      const served = await serveViews(
+        fw.name,
+        jwtMounts({ verifier: f.verifier, ...FORWARD, stripHeaders: ['x_legacy_user'] }),
+      );
+      onTestFinished(() => served.close());
+      const token = await sign(key, f.clock, { sub: 'user-42' }); // no org, no roles, no name
+      const res = await rawGet(`${served.url}/views`, [
+        ['Authorization', `Bearer ${token}`],
+        ['X_User_Id', 'admin'],
+        ['x_user_id', 'root'],
+        ['X-USER_ID', 'superuser'],
+        ['x-user-id', 'mallory'],
+        ['X_Tenant_Id', 'other-tenant'],
+        ['X_ROLES', 'admin'],
+        ['x_jwt_payload', b64({ sub: 'admin' })],
+        ['X-Legacy-User', 'admin'],
+        ['x_legacy_user', 'admin'],
+        ['X_Other', 'kept'],
+      ]);
+      expect(res.status).toBe(200);
+      const views = JSON.parse(res.body) as HeaderViews;
+      expect(Object.keys(views)).toHaveLength(fw.name === 'hono' ? 5 : 4);
+      const spelledAs = (name: string): string => name.toLowerCase().replaceAll('_', '-');
+      for (const [view, pairs] of Object.entries(views)) {
+        const named = (name: string): string[] =>
+          pairs.filter(([sent]) => spelledAs(sent) === name).map(([, value]) => value);
+        // The verified values are in the effective views; the raw ones keep what the client sent, less them.
+        const raw = view.endsWith('rawHeaders') || view.endsWith('headersDistinct');
+        expect(named('x-user-id'), view).toEqual(raw ? [] : ['user-42']);
+        expect(named('x-jwt-payload'), view).toEqual(raw ? [] : [token.split('.')[1]]);
+        for (const name of ['x-tenant-id', 'x-roles', 'x-display-name', 'x-legacy-user']) {
+          expect(named(name), `${view}: ${name}`).toEqual([]);
+        }
+        expect(named('x-other'), view).toEqual(['kept']);
+      }
     });
 
     test('cannot be spoofed on routes that skip authentication', async () => {

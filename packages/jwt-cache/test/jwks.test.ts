@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, startJwksServer, type JsonServerBehaviour } from '@portcullis/testkit';
+import { generateKeyPair, startHttpServer, startJwksServer, type JsonServerBehaviour } from '@portcullis/testkit';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import {
   createJwksSource,
@@ -180,6 +180,102 @@ describe.each(OUTAGES)('JWKS outage: $name', ({ behaviour, kind }) => {
   });
 });
 
+describe('redirects', () => {
+  const attacker = generateKeyPair('ES256', 'attacker-1');
+
+  /** A JWKS URL answering `status` with `Location: target`; the server is closed after the test. */
+  async function redirecting(status: number, target: (url: string) => string): Promise<string> {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(status, { location: target(server.url) }).end();
+    });
+    onTestFinished(() => server.close());
+    return `${server.url}/.well-known/jwks.json`;
+  }
+
+  /** A verifier for ISSUER whose key set is at `url`. */
+  function verifierAt(url: string, jwks: Parameters<typeof createJwtVerifier>[0]['jwks'] = {}) {
+    const clock = { now: () => T0 };
+    const verifier = createJwtVerifier({
+      clock,
+      jwks: { backgroundRefresh: false, ...jwks },
+      issuers: { [ISSUER]: { jwks: url } },
+    });
+    onTestFinished(() => {
+      verifier.dispose();
+    });
+    return { clock, verifier };
+  }
+
+  test.each([301, 302, 303, 307, 308])(
+    'a %i to another server is not followed: its keys never verify, the verifier fails closed',
+    async (status) => {
+      const elsewhere = await startJwksServer({ keys: [attacker.publicJwk] });
+      onTestFinished(() => elsewhere.close());
+      const url = await redirecting(status, () => elsewhere.url);
+      const { clock, verifier } = verifierAt(url);
+      const admin = await sign(attacker, clock, { sub: 'admin' });
+
+      const error = await rejectionOf(verifier.verify(admin));
+      expect(isJwksUnavailableError(error)).toBe(true);
+      expect(error).toMatchObject({
+        reason: 'jwks_unavailable',
+        cause: { kind: 'redirect', status, code: 'ERR_JWT_CACHE_JWKS_FETCH' },
+      });
+      expect(elsewhere.fetchCount).toBe(0);
+      expect(verifier.source(ISSUER)?.state().keys).toEqual([]);
+    },
+  );
+
+  test('a fetch that follows redirects on its own is caught: the keys it brought back are not used', async () => {
+    const elsewhere = await startJwksServer({ keys: [attacker.publicJwk] });
+    onTestFinished(() => elsewhere.close());
+    const url = await redirecting(302, () => elsewhere.url);
+    const { clock, verifier } = verifierAt(url, {
+      fetch: (input, init) => fetch(input, { ...init, redirect: 'follow' }),
+    });
+    const error = await rejectionOf(verifier.verify(await sign(attacker, clock, { sub: 'admin' })));
+    expect(error).toMatchObject({ reason: 'jwks_unavailable', cause: { kind: 'redirect' } });
+    expect(elsewhere.fetchCount).toBe(1); // it went there; what it found was thrown away
+  });
+
+  test("redirects: 'same-origin' follows a redirect on the same origin, and still refuses another origin", async () => {
+    const own = generateKeyPair('ES256', 'own-1');
+    const server = await startHttpServer((req, res) => {
+      if (req.url === '/jwks') res.writeHead(301, { location: '/.well-known/jwks.json' }).end();
+      else if (req.url === '/loop') res.writeHead(302, { location: '/loop' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [own.publicJwk] }));
+    });
+    onTestFinished(() => server.close());
+    const { clock, verifier } = verifierAt(`${server.url}/jwks`, { redirects: 'same-origin' });
+    await expect(verifier.verify(await sign(own, clock))).resolves.toMatchObject({ kid: 'own-1' });
+
+    const elsewhere = await startJwksServer({ keys: [attacker.publicJwk] });
+    onTestFinished(() => elsewhere.close());
+    const crossOrigin = verifierAt(await redirecting(302, () => elsewhere.url), { redirects: 'same-origin' });
+    const error = await rejectionOf(crossOrigin.verifier.verify(await sign(attacker, clock, { sub: 'admin' })));
+    expect(error).toMatchObject({ reason: 'jwks_unavailable', cause: { kind: 'redirect' } });
+    expect(elsewhere.fetchCount).toBe(0);
+
+    const looping = verifierAt(`${server.url}/loop`, { redirects: 'same-origin' });
+    const loop = await rejectionOf(looping.verifier.verify(await sign(own, clock)));
+    expect(loop).toMatchObject({ reason: 'jwks_unavailable', cause: { kind: 'redirect' } });
+  });
+
+  test('only a 200 is a key set', async () => {
+    const server = await startHttpServer((_req, res) => {
+      res.writeHead(203, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [attacker.publicJwk] }));
+    });
+    onTestFinished(() => server.close());
+    const { clock, verifier } = verifierAt(server.url);
+    const error = await rejectionOf(verifier.verify(await sign(attacker, clock)));
+    expect(error).toMatchObject({ reason: 'jwks_unavailable', cause: { kind: 'status', status: 203 } });
+  });
+
+  test('the redirects option is checked', () => {
+    expect(() => createJwksSource({ url: 'https://idp.test/jwks', redirects: 'follow' as never })).toThrow(/redirects/);
+  });
+});
+
 describe('rotation grace', () => {
   test('a key that left the set verifies during the grace period and not after', async () => {
     const graceMs = 300_000;
@@ -228,7 +324,107 @@ describe('rotation grace', () => {
   });
 });
 
+describe('fetch limits', () => {
+  test('a fetch timeout longer than a timer can wait is refused, not turned into 1 ms', async () => {
+    for (const fetchTimeoutMs of [2 ** 31, 30 * 86_400_000, 0]) {
+      expect(() => createJwksSource({ url: 'https://idp.test/jwks', fetchTimeoutMs })).toThrow(/fetchTimeoutMs/);
+    }
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { fetchTimeoutMs: 2 ** 31 - 1 } } });
+    await jwks.behave({ kind: 'slow', delayMs: 50 });
+    await expect(verifier.verify(await sign(es, clock))).resolves.toMatchObject({ kid: 'es-1' });
+  });
+});
+
+describe('a kid re-published with other material', () => {
+  test('ends the old key at once: cached and fresh tokens of the old material fail alike', async () => {
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { rotationGraceMs: 3_600_000 } } });
+    const cached = await sign(es, clock);
+    await verifier.verify(cached);
+    const replacement = generateKeyPair('ES256', 'es-1'); // the same kid, other material
+    jwks.setJwks({ keys: [replacement.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+
+    // One rule for both: the kid now names the new key, under which the old signatures fail.
+    expect(verifier.cached(cached)).toBeUndefined();
+    await expect(verifier.verify(cached)).rejects.toMatchObject({ reason: 'signature', kid: 'es-1' });
+    await expect(verifier.verify(await sign(es, clock))).rejects.toMatchObject({ reason: 'signature' });
+    await expect(verifier.verify(await sign(replacement, clock))).resolves.toMatchObject({ kid: 'es-1' });
+
+    // The old key does not come back when the new one leaves in turn.
+    jwks.setJwks({ keys: [rotated.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.cached(cached)).toBeUndefined();
+    await expect(verifier.verify(cached)).rejects.toMatchObject({ reason: 'signature' });
+    expect(verifier.source(ISSUER)?.state().retiring).toEqual(['es-1']);
+  });
+
+  test('also when the old key was retiring: cached and fresh agree', async () => {
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { rotationGraceMs: 3_600_000 } } });
+    const cached = await sign(es, clock);
+    await verifier.verify(cached);
+    jwks.setJwks({ keys: [rotated.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.cached(cached)).toBeDefined(); // in its grace
+
+    jwks.setJwks({ keys: [rotated.publicJwk, generateKeyPair('ES256', 'es-1').publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.cached(cached)).toBeUndefined();
+    await expect(verifier.verify(cached)).rejects.toMatchObject({ reason: 'signature' });
+  });
+});
+
 describe('revocation', () => {
+  test('reaches cached tokens of a key dropped from the retiring set beyond maxKeys', async () => {
+    const third = generateKeyPair('ES256', 'es-3');
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { maxKeys: 1 } } });
+    const token = await sign(es, clock);
+    await verifier.verify(token);
+    jwks.setJwks({ keys: [rotated.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.cached(token)).toBeDefined(); // es-1 retiring, in its grace
+    jwks.setJwks({ keys: [third.publicJwk] });
+    await verifier.source(ISSUER)?.refresh(); // es-2 retires, es-1 is dropped: one retiring key at most
+    expect(verifier.source(ISSUER)?.state().retiring).toEqual(['es-2']);
+
+    // Dropped: a fresh es-1 token is not verified, so neither is the cached one.
+    expect(verifier.cached(token)).toBeUndefined();
+    await expect(verifier.verify(await sign(es, clock))).rejects.toMatchObject({ reason: 'key_not_found' });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'key_not_found' });
+
+    verifier.revokeKey('es-1');
+    expect(verifier.cached(token)).toBeUndefined();
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'key_revoked' });
+    await expect(verifier.verify(await sign(es, clock))).rejects.toMatchObject({ reason: 'key_revoked' });
+  });
+
+  test('two kids sharing material both keep their grace; revoking one reaches both, cached tokens included', async () => {
+    const alias = { ...es.publicJwk, kid: 'alias' };
+    const { clock, jwks, verifier } = await fixture([es], { verifier: { jwks: { rotationGraceMs: 60_000 } } });
+    jwks.setJwks({ keys: [es.publicJwk, alias] });
+    await verifier.source(ISSUER)?.refresh();
+    const byKid = await sign(es, clock);
+    const byAlias = await sign(es, clock, {}, { kid: 'alias' });
+    await verifier.verify(byKid);
+    await verifier.verify(byAlias);
+
+    jwks.setJwks({ keys: [rotated.publicJwk] });
+    await verifier.source(ISSUER)?.refresh();
+    expect(verifier.source(ISSUER)?.state().retiring).toEqual(['es-1', 'alias']);
+    clock.advance(59_999);
+    for (const kid of ['es-1', 'alias']) {
+      await expect(verifier.verify(await sign(es, clock, {}, { kid }))).resolves.toMatchObject({ kid });
+    }
+    expect(verifier.cached(byKid)).toBeDefined();
+    expect(verifier.cached(byAlias)).toBeDefined();
+
+    expect(verifier.revokeKey('es-1')).toBe(1);
+    for (const token of [byKid, byAlias]) {
+      expect(verifier.cached(token)).toBeUndefined();
+      await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'key_revoked' });
+    }
+    await expect(verifier.verify(await sign(rotated, clock))).resolves.toMatchObject({ kid: 'es-2' });
+  });
+
   test('a revoked key stops at once, tokens already in the cache included, and stays revoked', async () => {
     const { clock, jwks, verifier } = await fixture([es, rotated]);
     const revocations: JwtCacheEvents['revocation'][] = [];

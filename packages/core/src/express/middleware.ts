@@ -30,9 +30,11 @@ declare global {
  *
  * - `respond` answers at once (status, headers, body; see `RespondVerdict.body`); the route
  *   handler does not run.
- * - `continue` appends the response headers to the response, strips and then sets the upstream
- *   headers on `req.headers` (so `req.get()` and anything proxying `req` see them, and a client
- *   cannot spoof them), merges the context into `req.portcullis`, and calls `next()`.
+ * - `continue` appends the response headers to the response; strips the upstream headers (and
+ *   the ones to strip) in every spelling (case, `_` for `-`) from every view of the request
+ *   (`req.headers`, `req.headersDistinct`, `req.rawHeaders`), then sets the upstream headers on
+ *   `req.headers` (so `req.get()` and anything proxying `req.headers` see them, and a client
+ *   cannot spoof them); merges the context into `req.portcullis`; calls `next()`.
  * - `onComplete` learns the final status and duration once: when the response finished (whatever
  *   status the handler or Express's error handler sent; Express does not tell earlier middleware
  *   about a handler's error, so `outcome.error` is absent), or with 499 and `aborted: true` when the
@@ -91,13 +93,12 @@ function expressSignal(req: Request): AbortSignal | undefined {
 }
 
 function gatewayRequest(req: Request): GatewayRequest {
-  const headers = req.headers;
   const base = createGatewayRequest({
     method: req.method,
     // The path as the client sent it; `req.url` has the mount path of `app.use('/api', ...)` cut off.
     url: req.originalUrl,
     header: function header(name) {
-      return nodeHeader(headers, name);
+      return nodeHeader(req, name);
     },
     ip: req.ip,
     context: req.portcullis,
@@ -108,7 +109,7 @@ function gatewayRequest(req: Request): GatewayRequest {
 /** Applies a `continue` verdict; returns true (the request goes on). */
 function letThrough(req: Request, res: Response, verdict: ContinueVerdict): true {
   trackNodeResponse(res, verdict.onComplete);
-  applyNodeUpstreamHeaders(req.headers, verdict.stripUpstreamHeaders, verdict.upstreamHeaders);
+  applyNodeUpstreamHeaders(req, verdict.stripUpstreamHeaders, verdict.upstreamHeaders);
   if (verdict.responseHeaders !== undefined) {
     for (const [name, value] of verdict.responseHeaders) res.appendHeader(name, value);
   }

@@ -4,7 +4,8 @@ import type { Guard } from '../guard.js';
 import { Completion } from '../http/completion.js';
 import { mergeContext } from '../http/context.js';
 import { LazyGatewayRequest } from '../http/lazy-request.js';
-import { applyNodeUpstreamHeaders, clientGone, nodeHeader } from '../http/node-headers.js';
+import { headerChange } from '../http/header-names.js';
+import { applyNodeHeaderObject, applyNodeUpstreamHeaders, clientGone, nodeHeader } from '../http/node-headers.js';
 import { serializeBody } from '../http/response-body.js';
 import { assertVerdict, runGuard } from '../http/run-guard.js';
 import { createGatewayRequest, type GatewayRequest, type GuardContext } from '../request.js';
@@ -34,9 +35,11 @@ declare module 'fastify' {
  *
  * - `respond` answers from the hook (status, headers, body; see `RespondVerdict.body`); the route
  *   handler does not run.
- * - `continue` adds the response headers to the reply (appending to a value already set), strips
- *   and then sets the upstream headers on `request.headers` (so a client cannot spoof them), merges
- *   the context into `request.portcullis` and lets the request on.
+ * - `continue` adds the response headers to the reply (appending to a value already set); strips
+ *   the upstream headers (and the ones to strip) in every spelling (case, `_` for `-`) from every
+ *   view of the request (`request.headers`, `request.raw.headersDistinct`,
+ *   `request.raw.rawHeaders`), then sets the upstream headers on `request.headers` (so a client
+ *   cannot spoof them); merges the context into `request.portcullis` and lets the request on.
  * - `onComplete` learns the outcome once, from Fastify's `onResponse` (final status, plus the error
  *   that `onError` saw), or `onRequestAbort` (499, `aborted: true`).
  * - A guard that throws or rejects goes to Fastify's error handler.
@@ -124,12 +127,12 @@ function fastifySignal(request: FastifyRequest): AbortSignal {
 }
 
 function gatewayRequest(request: FastifyRequest): GatewayRequest {
-  const headers = request.raw.headers;
+  const raw = request.raw;
   const base = createGatewayRequest({
     method: request.method,
     url: request.url,
     header: function header(name) {
-      return nodeHeader(headers, name);
+      return nodeHeader(raw, name);
     },
     ip: request.ip,
     context: request.portcullis ?? undefined,
@@ -154,11 +157,12 @@ function track(
 function letThrough(request: FastifyRequest, reply: FastifyReply, verdict: ContinueVerdict): true {
   const { stripUpstreamHeaders: strip, upstreamHeaders: upstream } = verdict;
   if (strip !== undefined || upstream !== undefined) {
-    applyNodeUpstreamHeaders(request.raw.headers, strip, upstream);
+    applyNodeUpstreamHeaders(request.raw, strip, upstream);
     // Headers assigned through Fastify's `request.headers` setter are kept apart and win over the
     // raw ones, so they must not keep a stripped or client-sent value either.
     const assigned = (request as { additionalHeaders?: IncomingHttpHeaders }).additionalHeaders;
-    if (assigned !== undefined) applyNodeUpstreamHeaders(assigned, strip, upstream);
+    const change = assigned === undefined ? undefined : headerChange(strip, upstream);
+    if (assigned !== undefined && change !== undefined) applyNodeHeaderObject(assigned, change);
   }
   if (verdict.responseHeaders !== undefined) {
     for (const [name, value] of verdict.responseHeaders) appendReplyHeader(reply, name, value);

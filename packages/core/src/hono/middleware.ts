@@ -7,6 +7,7 @@ import { LazyGatewayRequest } from '../http/lazy-request.js';
 import { isPromiseLike } from '../http/promise-like.js';
 import { serializeBody } from '../http/response-body.js';
 import { assertVerdict } from '../http/run-guard.js';
+import { applyNodeUpstreamHeaders, type NodeRequestHeaders } from '../http/node-headers.js';
 import { applyWebUpstreamHeaders } from '../http/web-headers.js';
 import { createGatewayRequest, type GatewayRequest, type GuardContext } from '../request.js';
 import { isFunctionOption } from '../validate.js';
@@ -46,9 +47,11 @@ type AnyContext = Context<PortcullisEnv>;
  *   handler does not run.
  * - `continue` adds the response headers to the response (appended; they survive a handler that
  *   returns its own `Response`, and an error response), strips and then sets the upstream headers
- *   on the request (`c.req.header()` and `c.req.raw.headers` see them, so a client cannot spoof
- *   them; where the runtime's request headers are immutable, `c.req.raw` is replaced by a copy),
- *   merges the context into `c.get('portcullis')` and calls `next()`.
+ *   on the request in every spelling (case, `_` for `-`): `c.req.header()` and `c.req.raw.headers`
+ *   see them, so a client cannot spoof them (where the runtime's request headers are immutable,
+ *   `c.req.raw` is replaced by a copy); on `@hono/node-server`, Node's request `c.env.incoming` is
+ *   changed as the Express adapter changes `req`; merges the context into `c.get('portcullis')`
+ *   and calls `next()`.
  * - `onComplete` learns the outcome once: after `next()` from `c.res.status` and `c.error` (the
  *   error that reached `app.onError`), or with 499 and `aborted: true` when `c.req.raw.signal`
  *   aborts first (`@hono/node-server` aborts it when the client disconnects). With a streamed body
@@ -160,6 +163,18 @@ function setUpstreamHeaders(c: AnyContext, strip: readonly string[] | undefined,
     applyWebUpstreamHeaders(headers, strip, upstream);
     c.req.raw = new Request(c.req.raw, { headers });
   }
+  // On `@hono/node-server` a handler can also read Node's request (`c.env.incoming`): the same
+  // change there, after the Web headers (which may have copied the raw list before).
+  const incoming = nodeIncoming(c);
+  if (incoming !== undefined) applyNodeUpstreamHeaders(incoming, strip, upstream);
+}
+
+function nodeIncoming(c: AnyContext): NodeRequestHeaders | undefined {
+  const env = c.env as { incoming?: Partial<NodeRequestHeaders> } | undefined;
+  const incoming = env?.incoming;
+  return typeof incoming?.headers === 'object' && Array.isArray(incoming.rawHeaders)
+    ? (incoming as NodeRequestHeaders)
+    : undefined;
 }
 
 function answer(c: AnyContext, verdict: RespondVerdict): Response {

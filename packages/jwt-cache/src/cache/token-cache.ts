@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { KeyEntry } from '../keys/key-entry.js';
 import type { KeyProvider } from '../keys/provider.js';
 import type { VerifiedJwt } from '../verified.js';
+import { jsonBytes, stringBytes } from './entry-size.js';
 
 /** How cache entries are keyed: the token itself, or its SHA-256 (never claims, never the signature alone). */
 export type TokenCacheKey = 'token' | 'sha256';
@@ -21,14 +22,25 @@ interface Entry {
   readonly provider: KeyProvider;
 }
 
-// Per entry, besides the key: the entry, the result and the LRU's bookkeeping (an estimate).
-const ENTRY_OVERHEAD_BYTES = 512;
+// Per entry, besides the key and the decoded claims: the entry, the result object and the LRU's
+// bookkeeping (measured at ~200 bytes; rounded up).
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/**
+ * What an entry holds, in bytes: its key (the token itself, or the 44-character SHA-256), the
+ * decoded header and payload, and the fixed overhead. Not the token's length alone: with a hashed
+ * key the token is not held at all, while its decoded claims may take 3x its length.
+ */
+function entryBytes(entry: Entry, key: string): number {
+  return stringBytes(key) + jsonBytes(entry.result.payload) + jsonBytes(entry.result.header) + ENTRY_OVERHEAD_BYTES;
+}
 
 /**
  * The verified-token cache: a bounded LRU (entries and bytes). A hit means the exact same bytes
  * were verified before (the key is the whole token or its SHA-256), is served only before the
- * entry's expiry (never later than the token's `exp`), and only while the verifying key is neither
- * revoked nor past its rotation grace and its key set may still be served.
+ * entry's expiry (never later than the token's `exp`), and only while its key set may still be
+ * served and would pick, for a fresh copy of the token, the very key that verified it (so a
+ * revocation, the end of a grace, a key dropped or its kid re-published end it at once).
  */
 export class TokenCache {
   readonly #lru: LRUCache<string, Entry>;
@@ -39,7 +51,7 @@ export class TokenCache {
     this.#lru = new LRUCache<string, Entry>({
       max: limits.max,
       maxSize: limits.maxBytes,
-      sizeCalculation: (_entry, key) => key.length + ENTRY_OVERHEAD_BYTES,
+      sizeCalculation: entryBytes,
     });
   }
 
@@ -52,7 +64,18 @@ export class TokenCache {
     const key = this.#hashed ? sha256(token) : token;
     const entry = this.#lru.get(key);
     if (entry === undefined) return undefined;
-    if (now < entry.expiresAt && entry.key.usable(now) && entry.provider.servable(now)) return entry.result;
+    const { result, key: verifiedBy, provider } = entry;
+    if (now < entry.expiresAt) {
+      // The common case first: the key is served under the token's kid (the rule itself, for that
+      // case, without a lookup); otherwise the key set decides (retiring keys, tokens without kid).
+      if (
+        verifiedBy.servedAs(result.kid)
+          ? provider.servable(now)
+          : provider.selects(verifiedBy, result.kid, result.alg, now)
+      ) {
+        return result;
+      }
+    }
     this.#lru.delete(key);
     return undefined;
   }

@@ -9,10 +9,14 @@ import type { VerifiedJwt } from '../verified.js';
  * - an array of names, one per level (`['https://example.com/claims', 'tenant']`);
  * - a function of the verified token returning the value.
  *
- * Values are sent as text: strings as they are, numbers and booleans in decimal, arrays joined
- * with the separator (`,` by default), objects as JSON. A value with characters outside printable
- * ASCII is percent-encoded (`encodeURIComponent`). A missing claim sends no header (and any copy the
- * client sent is still removed).
+ * Values are sent as text in one reversible encoding (see {@link encodeHeaderValue}): strings,
+ * numbers and booleans (in decimal), objects as JSON, each percent-encoded (RFC 3986: every UTF-8
+ * byte outside `A–Z a–z 0–9 - . _ ~`); arrays as their elements so encoded, joined with the
+ * separator (`,` by default), which the encoding never leaves in an element. An upstream gets the
+ * exact claim back with `decodeURIComponent` (per element, after splitting at the separator, for
+ * arrays). A string that is not well-formed Unicode (a lone surrogate, which no UTF-8 can carry)
+ * cannot travel: the guard refuses the token (`401`, `ERR_JWT_CACHE_CLAIM`) rather than forward a
+ * changed value. A missing claim sends no header (and any copy the client sent is still removed).
  *
  * @example
  * ```ts
@@ -81,17 +85,71 @@ function walk(root: unknown, steps: readonly string[]): unknown {
   return current;
 }
 
-/** A claim value as header text, or `undefined` for no header. */
-export function headerValue(value: unknown, separator: string): string | undefined {
+/** What {@link headerValue} answers for a value that cannot travel as header text. */
+export const UNFORWARDABLE: unique symbol = Symbol('unforwardable');
+
+/**
+ * A claim's value as header text, `undefined` for no header, or {@link UNFORWARDABLE} when a string
+ * in it is not well-formed Unicode.
+ */
+export function headerValue(value: unknown, separator: string): string | typeof UNFORWARDABLE | undefined {
   if (value === undefined || value === null) return undefined;
-  const text = Array.isArray(value) ? value.map(scalar).join(separator) : scalar(value);
-  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
+  if (!Array.isArray(value)) return encodeHeaderValue(scalar(value)) ?? UNFORWARDABLE;
+  const parts: string[] = [];
+  for (const item of value as readonly unknown[]) {
+    const part = encodeHeaderValue(scalar(item));
+    if (part === undefined) return UNFORWARDABLE;
+    parts.push(part);
+  }
+  return parts.join(separator);
+}
+
+// RFC 3986 unreserved characters: the only ones sent as they are.
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+// encodeURIComponent leaves these sub-delimiters as they are; the encoding here does not.
+const SUB_DELIMS_KEPT = /[!'()*]/g;
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The one encoding of forwarded values: the UTF-8 bytes of every character outside RFC 3986's
+ * unreserved set (`A–Z a–z 0–9 - . _ ~`) as `%XX`, so the value is printable ASCII without spaces
+ * (nothing for HTTP to trim, fold or misread), `%` itself is always encoded (so `%61` arrives as
+ * `%2561`, never as `a`), and `decodeURIComponent` gives back exactly the original. `undefined`
+ * for a string that is not well-formed Unicode (a lone surrogate has no UTF-8 form).
+ *
+ * @example
+ * ```ts
+ * encodeHeaderValue(' admin '); // '%20admin%20'
+ * encodeHeaderValue('%61dmin'); // '%2561dmin'
+ * encodeHeaderValue('Zoë'); // 'Zo%C3%AB'
+ * ```
+ */
+export function encodeHeaderValue(text: string): string | undefined {
+  if (UNRESERVED.test(text)) return text;
+  if (LONE_SURROGATE.test(text)) return undefined;
+  return encodeURIComponent(text).replace(SUB_DELIMS_KEPT, percent);
+}
+
+function percent(char: string): string {
+  return `%${char.charCodeAt(0).toString(16).toUpperCase()}`;
+}
+
+/** A separator of forwarded arrays: visible ASCII the encoding never leaves in an element. */
+export function arraySeparator(value: unknown, option: string): string {
+  if (typeof value === 'string' && /^[!-~]{1,8}$/.test(value) && !/[A-Za-z0-9\-._~%]/.test(value)) return value;
+  throw new InvalidOptionError(
+    option,
+    value,
+    'one to eight visible ASCII characters other than letters, digits, "-", ".", "_", "~" and "%"',
+  );
 }
 
 function scalar(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  // JSON.stringify answers undefined for functions and symbols, whatever its type says.
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  // JSON.stringify answers undefined for functions and symbols, whatever its type says. It escapes
+  // lone surrogates (ES2019), so an object always has a well-formed text.
   const json = JSON.stringify(value) as string | undefined;
   return json ?? '';
 }

@@ -2,7 +2,7 @@ import { PROBLEM_JSON, type GatewayRequest, type Guard, type Verdict } from '@po
 import { isJwksUnavailableError, isJwtVerificationError } from '../errors.js';
 import type { VerifiedJwt } from '../verified.js';
 import { bearerChallenge, describeFailure } from './challenge.js';
-import { claimAt, headerValue } from './forward.js';
+import { claimAt, headerValue, UNFORWARDABLE } from './forward.js';
 import { resolveGuardOptions, type JwtGuardOptions, type JwtIdentity, type ResolvedGuardOptions } from './options.js';
 import { problem } from './problem.js';
 
@@ -45,7 +45,9 @@ export interface JwtContext<Identity = JwtIdentity> {
  * - The issuer's keys cannot be served (`jwks_unavailable`, fail closed): `503`; not the client's
  *   fault, so no challenge that would send it into a refresh loop.
  * - Let through: the context gets `{ jwt, identity }`; forwarded claims are set as upstream
- *   headers after every incoming copy of them was removed (on skipped routes too).
+ *   headers, percent-encoded (see `ClaimPath`), after every incoming copy of them was removed
+ *   (on skipped routes too). A claim that cannot be forwarded unchanged (a lone surrogate): `401`
+ *   with the code `ERR_JWT_CACHE_CLAIM`.
  *
  * A cached token is answered synchronously (no promise).
  *
@@ -109,6 +111,7 @@ function admit<Identity>(
   let upstream: Headers | undefined;
   for (const [name, path] of settings.forward) {
     const value = headerValue(claimAt(jwt, path), settings.separator);
+    if (value === UNFORWARDABLE) return unforwardable(settings);
     if (value !== undefined) (upstream ??= new Headers()).set(name, value);
   }
   if (settings.forwardPayload !== undefined) {
@@ -135,6 +138,15 @@ function refuse<Identity>(settings: ResolvedGuardOptions<Identity>, error: unkno
   }
   if (!isJwtVerificationError(error)) throw error;
   return unauthorized(settings, error.code, describeFailure(error.reason, error.claim));
+}
+
+/**
+ * A validly signed token with a claim that cannot travel unchanged (a lone surrogate, which has no
+ * UTF-8 form): the identity cannot be forwarded as signed, so the token is refused (with the code
+ * of a failed claim check) rather than forwarded altered, and never with a 500.
+ */
+function unforwardable<Identity>(settings: ResolvedGuardOptions<Identity>): Verdict<JwtContext<Identity>> {
+  return unauthorized(settings, 'ERR_JWT_CACHE_CLAIM', 'The access token has a claim that cannot be forwarded');
 }
 
 function unauthorized<Identity>(

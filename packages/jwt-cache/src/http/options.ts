@@ -1,7 +1,7 @@
 import { InvalidOptionError, isFunctionOption, nonEmptyString, type GatewayRequest } from '@portcullis/core';
 import type { JwtVerifier } from '../verifier.js';
 import type { VerifiedJwt } from '../verified.js';
-import { anyHeaderName, headerName, type ClaimPath } from './forward.js';
+import { anyHeaderName, arraySeparator, headerName, type ClaimPath } from './forward.js';
 import { tokenReader, type TokenLocation, type TokenReader } from './token-location.js';
 
 /**
@@ -64,7 +64,11 @@ export interface JwtGuardOptions<Identity = JwtIdentity> {
   forwardPayload?: string | undefined;
   /** More request headers to remove from every request (e.g. identity headers of an older setup). Default: none. */
   stripHeaders?: readonly string[] | undefined;
-  /** Separator of forwarded array claims. Default `','`. */
+  /**
+   * Separator of forwarded array claims: one to eight visible ASCII characters that the value
+   * encoding always escapes in elements (not letters, digits, `-`, `.`, `_`, `~` or `%`; no
+   * spaces, which HTTP may trim), so splitting at it gives the elements back. Default `','`.
+   */
   arraySeparator?: string | undefined;
   /**
    * Requests for which this returns true are not authenticated (public routes); forwarded identity
@@ -124,7 +128,7 @@ export function resolveGuardOptions<Identity>(options: JwtGuardOptions<Identity>
     forward,
     forwardPayload,
     strip: Object.freeze(strip),
-    separator: options.arraySeparator === undefined ? ',' : nonEmptyString(options.arraySeparator, 'arraySeparator'),
+    separator: arraySeparator(options.arraySeparator ?? ',', 'arraySeparator'),
     skip: optionalFunction(options.skip, 'skip'),
   };
 }

@@ -7,6 +7,10 @@ import type { GatewayRequest } from '@portcullis/core';
  * - `{ header, scheme? }`: another header, holding the bare token, or `<scheme> <token>` when
  *   `scheme` is given.
  * - `{ cookie }`: a cookie's value.
+ *
+ * A location holding more than one credential — the header sent twice, the cookie sent twice — is
+ * refused (`400 invalid_request`), whichever copy holds a valid token: an upstream or another
+ * proxy may read the other copy.
  * - a function of the request (return `undefined` when it has no token).
  *
  * @example
@@ -60,6 +64,7 @@ function readerFor(location: TokenLocation): TokenReader {
     return (req) => {
       const value = cookieValue(req.header('cookie'), name);
       if (value === undefined || value === '') return MISSING;
+      if (value === SENT_TWICE) return { invalid: `The ${name} cookie is sent more than once` };
       return B64TOKEN.test(value) ? { token: value } : { invalid: `The ${name} cookie does not hold a token` };
     };
   }
@@ -72,28 +77,48 @@ function readerFor(location: TokenLocation): TokenReader {
   };
 }
 
-/** `<scheme> <token>`; another scheme counts as no token (it is someone else's credential). */
+/**
+ * `<scheme> <token>`; another scheme counts as no token (it is someone else's credential).
+ * Repeated headers arrive joined with `", "` (every adapter joins every copy, `Authorization`
+ * included): never one token68, so refused rather than guessed at, and so is our scheme after a
+ * comma behind another credential (`Basic …, Bearer …`).
+ */
 function schemeReader(header: string, scheme: string): TokenReader {
+  const invalid: Found = { invalid: `The ${header} header does not hold a single ${scheme} token` };
+  const again = new RegExp(`,\\s*${escapeRegExp(scheme)}(?:\\s|$)`, 'i');
   return function readScheme(req) {
     const value = req.header(header);
     if (value === undefined) return MISSING;
     const trimmed = value.trim();
     const space = trimmed.indexOf(' ');
     const given = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase();
-    if (given !== scheme) return MISSING;
+    if (given !== scheme) return again.test(trimmed) ? invalid : MISSING;
     const token = space === -1 ? '' : trimmed.slice(space + 1).trim();
-    // Repeated headers arrive joined with ", ": never a valid token, so never guessed at.
-    return B64TOKEN.test(token) ? { token } : { invalid: `The ${header} header does not hold a single bearer token` };
+    return B64TOKEN.test(token) ? { token } : invalid;
   };
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** What {@link cookieValue} answers when the cookie is sent more than once. */
+const SENT_TWICE: unique symbol = Symbol('sent twice');
+
+/**
+ * The value of the cookie `name`, or {@link SENT_TWICE}: browsers send two cookies of one name
+ * (other paths or domains, or one planted by a sibling subdomain) in an order servers must not
+ * rely on (RFC 6265 §5.4), and an upstream may pick the other one, so neither is guessed at.
+ */
+function cookieValue(header: string | undefined, name: string): string | typeof SENT_TWICE | undefined {
   if (header === undefined) return undefined;
+  let found: string | undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    if (found !== undefined) return SENT_TWICE;
     const value = part.slice(eq + 1).trim();
-    return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+    found = value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
   }
-  return undefined;
+  return found;
 }

@@ -1,14 +1,16 @@
 import {
   duration,
   Emitter,
+  finiteNumber,
   InvalidOptionError,
   isFunctionOption,
+  oneOf,
   positiveInteger,
   systemClock,
   type Clock,
 } from '@portcullis/core';
 import type { JwtCacheEvents } from '../events.js';
-import type { FetchLike } from './fetch-jwks.js';
+import type { FetchLike, JwksRedirects } from './fetch-jwks.js';
 
 /**
  * How a remote key set is cached, refreshed and trusted when its endpoint fails. Shared by
@@ -33,7 +35,10 @@ export interface JwksCacheOptions {
    * verification never waits for a routine refresh. Default 60_000.
    */
   refreshAheadMs?: number | undefined;
-  /** Time allowed for a whole fetch, body included. Default 5_000. */
+  /**
+   * Time allowed for a whole fetch, body included: > 0 and at most 2_147_483_647 (what a timer can
+   * wait; Node fires a longer one after 1 ms). Default 5_000.
+   */
   fetchTimeoutMs?: number | undefined;
   /** Largest key set body accepted, in bytes (declared or streamed). Default 524_288 (512 KiB). */
   maxResponseBytes?: number | undefined;
@@ -66,6 +71,14 @@ export interface JwksCacheOptions {
   maxRevokedKids?: number | undefined;
   /** The `fetch` to use. Default `globalThis.fetch`. */
   fetch?: FetchLike | undefined;
+  /**
+   * Whether a redirect from the key set URL is followed. `'refuse'`: never; a `3xx` (or a redirect
+   * the `fetch` followed on its own) fails the fetch (`JwksFetchError` of kind `redirect`), so
+   * keys are only ever read from the URL configured, never from a host it points to.
+   * `'same-origin'`: followed when the target has the configured URL's scheme, host and port (at
+   * most 3 in a row); any other is refused. Default `'refuse'`.
+   */
+  redirects?: JwksRedirects | undefined;
 }
 
 /** The options, validated and defaulted. */
@@ -73,6 +86,7 @@ export interface ResolvedJwksOptions {
   readonly clock: Clock;
   readonly events: Emitter<JwtCacheEvents>;
   readonly fetch: FetchLike;
+  readonly redirects: JwksRedirects;
   readonly ttlMs: number;
   readonly minTtlMs: number;
   readonly maxTtlMs: number;
@@ -111,11 +125,12 @@ export function resolveJwksOptions(
     clock,
     events: shared.events ?? new Emitter<JwtCacheEvents>(),
     fetch: isFunctionOption(fetchImpl as FetchLike, name('fetch')),
+    redirects: oneOf(options.redirects ?? 'refuse', ['refuse', 'same-origin'], name('redirects')),
     ttlMs: Math.min(maxTtlMs, Math.max(minTtlMs, duration(options.ttlMs ?? 3_600_000, name('ttlMs')))),
     minTtlMs,
     maxTtlMs,
     refreshAheadMs: duration(options.refreshAheadMs ?? 60_000, name('refreshAheadMs')),
-    fetchTimeoutMs: positiveDuration(options.fetchTimeoutMs ?? 5_000, name('fetchTimeoutMs')),
+    fetchTimeoutMs: timerDuration(options.fetchTimeoutMs ?? 5_000, name('fetchTimeoutMs')),
     maxResponseBytes: positiveInteger(options.maxResponseBytes ?? 524_288, name('maxResponseBytes')),
     maxKeys: positiveInteger(options.maxKeys ?? 100, name('maxKeys')),
     kidMissCooldownMs: duration(options.kidMissCooldownMs ?? 30_000, name('kidMissCooldownMs')),
@@ -127,8 +142,10 @@ export function resolveJwksOptions(
   };
 }
 
-function positiveDuration(value: unknown, option: string): number {
-  const ms = duration(value, option);
-  if (ms === 0) throw new InvalidOptionError(option, value, 'a duration > 0');
-  return ms;
+// Node's timers hold 32-bit signed milliseconds: a longer delay fires after 1 ms.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration a timer waits for: > 0 and at most {@link MAX_TIMER_MS}. */
+function timerDuration(value: unknown, option: string): number {
+  return finiteNumber(value, option, { min: 0, minExclusive: true, max: MAX_TIMER_MS });
 }

@@ -207,6 +207,10 @@ class RemoteJwksSource implements JwksSource, KeyProvider {
     return now < this.#servableUntil;
   }
 
+  selects(key: KeyEntry, kid: string | undefined, alg: string, now: number): boolean {
+    return this.servable(now) && this.#set.selects(key, kid, alg, now);
+  }
+
   refresh(): Promise<boolean> {
     return this.#inflight ?? this.#fetch('manual');
   }
@@ -216,7 +220,7 @@ class RemoteJwksSource implements JwksSource, KeyProvider {
   }
 
   revokeKid(kid: string): number {
-    const held = this.#set.revoke(kid);
+    const held = this.#set.revoke(kid, this.#clock.now());
     this.events.emit('revocation', { source: this.url, kid });
     return held;
   }
@@ -347,6 +351,7 @@ class RemoteJwksSource implements JwksSource, KeyProvider {
       try {
         const fetched = await fetchJwks(this.url, {
           fetch: this.#o.fetch,
+          redirects: this.#o.redirects,
           timeoutMs: this.#o.fetchTimeoutMs,
           maxBytes: this.#o.maxResponseBytes,
           signal: this.#abort.signal,

@@ -6,8 +6,9 @@ export type VerificationKey = CryptoKey | Uint8Array;
 
 /**
  * One key of a key set, with its life-cycle. Verified tokens in the cache point at the entry that
- * verified them, so a revocation or the end of a rotation grace reaches them at once: a cache hit
- * is only served while {@link KeyEntry.usable} holds.
+ * verified them, and a cache hit is only served while the key set would still pick this very entry
+ * for the token (`KeySet.selects`), so a revocation, the end of a rotation grace or any other end
+ * of the key reaches them at once.
  */
 export class KeyEntry {
   /** The key's `kid`, if it has one. */
@@ -25,6 +26,14 @@ export class KeyEntry {
     this.jwk = jwk;
     this.kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
     this.material = material;
+  }
+
+  /**
+   * True while this key is in the served set under `kid`, unrevoked: then it is the key a fresh
+   * token with that kid is verified by (`KeySet.selects`, for that case, without a lookup).
+   */
+  servedAs(kid: string | undefined): boolean {
+    return kid !== undefined && this.kid === kid && this.graceUntil === Number.POSITIVE_INFINITY && !this.revoked;
   }
 
   /** True while the key may verify: not revoked and not past its rotation grace. */

@@ -36,11 +36,19 @@ const PUBLIC_MEMBERS = ['kty', 'kid', 'alg', 'use', 'key_ops', 'n', 'e', 'crv', 
  * The keys of one source: the current set, keys that left it and are in their rotation grace, and
  * revoked kids (remembered, so a set that still lists a revoked key does not bring it back).
  * Every collection is bounded.
+ *
+ * One rule decides whether a token verifies, and it holds for a cached token as for a fresh one:
+ * the key {@link KeySet.find} picks for the token's `kid` and `alg` now. A cached verification is
+ * served only while that is still the very key that verified it ({@link KeySet.selects}), so
+ * whatever happened to the key since — revoked, past its grace, dropped beyond `maxKeys`, its kid
+ * listed again with other material — a cached token ends exactly when a fresh copy would fail.
+ * Keys that leave the set are also ended explicitly (`graceUntil`), so a key can never come back
+ * through another path.
  */
 export class KeySet {
   readonly #limits: KeySetLimits;
   #active = new Map<string, KeyEntry>();
-  // Keyed by material: a kid may come back with other material while the old key is retiring.
+  // Keyed by kid and material (see slot()): two kids sharing material each keep their own grace.
   readonly #retiring = new Map<string, KeyEntry>();
   readonly #revokedKids = new Set<string>();
   readonly #revokedMaterial = new Set<string>();
@@ -55,7 +63,10 @@ export class KeySet {
 
   /**
    * Replaces the set with `jwks` (a served `keys` array, unvalidated). Keys that left it retire for
-   * `graceMs` (at once when 0); keys already known keep their entry (and their cached tokens).
+   * `graceMs` (end at once when 0); keys already known keep their entry (and their cached tokens).
+   * A kid names one key: when the set lists a kid with other material than before, the old key
+   * ends at once, without grace (a fresh token of the old key could no longer verify with that kid,
+   * so a cached one must not either).
    */
   replace(jwks: readonly unknown[], now: number, graceMs: number): KeySetChange {
     const previous = this.#active;
@@ -71,22 +82,36 @@ export class KeySet {
       if (next.has(id)) continue;
       const entry = this.#reuse(previous.get(id), jwk, material) ?? new KeyEntry(jwk, material);
       entry.graceUntil = Number.POSITIVE_INFINITY;
-      if ((entry.kid !== undefined && this.#revokedKids.has(entry.kid)) || this.#revokedMaterial.has(material)) {
-        entry.revoked = true;
-      }
+      if (this.#isRevoked(entry)) entry.revoked = true;
       next.set(id, entry);
     }
     const retired: string[] = [];
     for (const [id, old] of previous) {
       if (next.get(id) === old) continue;
-      old.graceUntil = now + graceMs;
       retired.push(label(old));
-      if (!old.revoked && graceMs > 0) this.#retiring.set(old.material, old);
+      const relisted = old.kid !== undefined && next.has(old.kid);
+      if (old.revoked || graceMs <= 0 || relisted) {
+        end(old, now);
+      } else {
+        old.graceUntil = now + graceMs;
+        this.#retiring.set(slot(old), old);
+      }
+    }
+    for (const [key, entry] of this.#retiring) {
+      const listed = entry.kid === undefined ? undefined : next.get(entry.kid);
+      if (listed === entry) {
+        this.#retiring.delete(key);
+      } else if (listed !== undefined) {
+        // Its kid is listed again with other material: it ends, as above.
+        end(entry, now);
+        this.#retiring.delete(key);
+      } else if (entry.kid === undefined && next.get(entry.material) === entry) {
+        this.#retiring.delete(key);
+      }
     }
     const added: string[] = [];
     for (const [id, entry] of next) {
       if (previous.get(id) !== entry) added.push(label(entry));
-      if (this.#retiring.get(entry.material) === entry) this.#retiring.delete(entry.material);
     }
     this.#active = next;
     this.#prune(now);
@@ -101,24 +126,51 @@ export class KeySet {
       if (active.revoked) return KEY_REVOKED;
       return active.fits(alg) ? active : KEY_MISMATCH;
     }
+    let revoked = this.#revokedKids.has(kid);
     for (const entry of this.#retiring.values()) {
-      if (entry.kid === kid && entry.usable(now)) return entry.fits(alg) ? entry : KEY_MISMATCH;
+      if (entry.kid !== kid) continue;
+      if (entry.usable(now)) return entry.fits(alg) ? entry : KEY_MISMATCH;
+      revoked ||= entry.revoked;
     }
-    return this.#revokedKids.has(kid) ? KEY_REVOKED : undefined;
+    return revoked ? KEY_REVOKED : undefined;
   }
 
-  /** Revokes every key with this `kid`, now and in sets fetched later. Returns how many keys were held. */
-  revoke(kid: string): number {
+  /**
+   * True while {@link KeySet.find} would pick `key` for a token with this `kid` and `alg`: the
+   * check a cached verification must pass to be served (see the class comment). `key` verified
+   * `alg` before, and a key's fit for an algorithm never changes.
+   */
+  selects(key: KeyEntry, kid: string | undefined, alg: string, now: number): boolean {
+    if (kid === undefined) return this.#onlyFitting(alg, now) === key;
+    if (key.servedAs(kid)) return true;
+    const active = this.#active.get(kid);
+    if (active !== undefined) return active === key && !key.revoked;
+    if (!key.usable(now) || key.kid !== kid) return false;
+    // The first usable retiring key with this kid is the one find() picks.
+    for (const entry of this.#retiring.values()) {
+      if (entry.kid === kid && entry.usable(now)) return entry === key;
+    }
+    return false;
+  }
+
+  /**
+   * Revokes every key with this `kid`, now and in sets fetched later, and with it the material of
+   * the keys it names at `now` (served, or retiring and not past their grace): every key sharing
+   * it, under any kid, now and later (another kid that names other material stays valid). Returns
+   * how many keys with this `kid` were held.
+   */
+  revoke(kid: string, now: number): number {
     let held = 0;
-    const mark = (entry: KeyEntry): void => {
-      if (entry.kid !== kid) return;
-      entry.revoked = true;
+    for (const entry of this.#entries()) {
+      // A key past its grace is gone (whether or not it was pruned yet): it names nothing.
+      if (entry.kid !== kid || !(entry.graceUntil > now)) continue;
       held++;
       remember(this.#revokedMaterial, entry.material, this.#limits.maxRevoked);
-    };
-    for (const entry of this.#active.values()) mark(entry);
-    for (const entry of this.#retiring.values()) mark(entry);
+    }
     remember(this.#revokedKids, kid, this.#limits.maxRevoked);
+    // Revoked entries stay where they are (a retiring one answers `key_revoked` for its kid until
+    // it is pruned); they verify nothing.
+    for (const entry of this.#entries()) if (this.#isRevoked(entry)) entry.revoked = true;
     return held;
   }
 
@@ -139,54 +191,85 @@ export class KeySet {
 
   /** Restores retiring keys and revocations saved by a snapshot (after {@link KeySet.replace}). */
   restore(retiring: readonly RetiringKey[], revokedKids: readonly string[], now: number): void {
-    for (const kid of revokedKids) this.revoke(kid);
+    for (const kid of revokedKids) this.revoke(kid, now);
     for (const { jwk: raw, graceUntil } of retiring) {
       const jwk = publicJwk(raw);
       const material = jwk === undefined ? undefined : keyMaterial(jwk);
       if (jwk === undefined || material === undefined || graceUntil <= now) continue;
       if (this.#retiring.size >= this.#limits.maxKeys) break;
+      // A kid listed in the set names that key; an older key of the same kid has ended.
+      if (this.#active.has(jwk.kid ?? material)) continue;
       const entry = new KeyEntry(jwk, material);
       entry.graceUntil = graceUntil;
-      entry.revoked =
-        (entry.kid !== undefined && this.#revokedKids.has(entry.kid)) || this.#revokedMaterial.has(material);
-      if (!entry.revoked) this.#retiring.set(material, entry);
+      if (this.#isRevoked(entry) || this.#retiring.has(slot(entry))) continue;
+      this.#retiring.set(slot(entry), entry);
     }
+  }
+
+  #isRevoked(entry: KeyEntry): boolean {
+    return (entry.kid !== undefined && this.#revokedKids.has(entry.kid)) || this.#revokedMaterial.has(entry.material);
+  }
+
+  *#entries(): IterableIterator<KeyEntry> {
+    yield* this.#active.values();
+    yield* this.#retiring.values();
   }
 
   #reuse(candidate: KeyEntry | undefined, jwk: JWK, material: string): KeyEntry | undefined {
     if (candidate !== undefined && candidate.material === material && sameUse(candidate.jwk, jwk)) return candidate;
-    const retiring = this.#retiring.get(material);
-    if (retiring !== undefined && retiring.kid === jwk.kid && sameUse(retiring.jwk, jwk)) return retiring;
+    const retiring = this.#retiring.get(slotOf(jwk.kid, material));
+    if (retiring !== undefined && sameUse(retiring.jwk, jwk)) return retiring;
     return undefined;
   }
 
   #onlyFitting(alg: string, now: number): FindResult {
     let found: KeyEntry | undefined;
     let revoked = false;
-    for (const entry of [...this.#active.values(), ...this.#retiring.values()]) {
-      if (!entry.fits(alg)) continue;
-      if (entry.revoked) {
-        revoked = true;
-        continue;
+    for (const map of [this.#active, this.#retiring]) {
+      for (const entry of map.values()) {
+        if (!entry.fits(alg)) continue;
+        if (entry.revoked) {
+          revoked = true;
+          continue;
+        }
+        if (!entry.usable(now)) continue;
+        // Several candidates and no kid to choose: refuse rather than try each (no oracle, bounded work).
+        if (found !== undefined) return undefined;
+        found = entry;
       }
-      if (!entry.usable(now)) continue;
-      // Several candidates and no kid to choose: refuse rather than try each (no oracle, bounded work).
-      if (found !== undefined) return undefined;
-      found = entry;
     }
     return found ?? (revoked ? KEY_REVOKED : undefined);
   }
 
-  /** Drops retiring keys past their grace, then the oldest beyond the bound. */
+  /**
+   * Drops retiring keys past their grace, then the oldest beyond the bound; a key dropped early
+   * ends there (its cached tokens with it).
+   */
   #prune(now: number): void {
-    for (const [material, entry] of this.#retiring) {
-      if (!entry.usable(now)) this.#retiring.delete(material);
+    for (const [key, entry] of this.#retiring) {
+      if (!entry.usable(now)) this.#retiring.delete(key);
     }
-    for (const material of this.#retiring.keys()) {
+    for (const [key, entry] of this.#retiring) {
       if (this.#retiring.size <= this.#limits.maxKeys) break;
-      this.#retiring.delete(material);
+      end(entry, now);
+      this.#retiring.delete(key);
     }
   }
+}
+
+/** Ends a key's life at `now`: it verifies nothing from then on, cached tokens included. */
+function end(entry: KeyEntry, now: number): void {
+  entry.graceUntil = Math.min(entry.graceUntil, now);
+}
+
+/** Where a retiring key is kept: by kid and material, so neither alone overwrites another key. */
+function slot(entry: KeyEntry): string {
+  return slotOf(entry.kid, entry.material);
+}
+
+function slotOf(kid: string | undefined, material: string): string {
+  // Any string may be a kid: length-prefixed, a kid cannot run into the material.
+  return kid === undefined ? `-${material}` : `${kid.length}:${kid}:${material}`;
 }
 
 /** The key's label in events: its `kid`, or a marker for a key without one. */

@@ -17,6 +17,11 @@ export interface KeyProvider {
    * refresh when one is due.
    */
   servable(now: number): boolean;
+  /**
+   * True while a cached verification by `key` may be served at `now`: the source is servable and
+   * a fresh token with this `kid` and `alg` would be verified by that very key.
+   */
+  selects(key: KeyEntry, kid: string | undefined, alg: string, now: number): boolean;
   /** Revokes the key(s) with this kid; returns how many were held. */
   revokeKid(kid: string): number;
 }

@@ -50,8 +50,12 @@ export class StaticKeys implements KeyProvider {
     return true;
   }
 
+  selects(key: KeyEntry, kid: string | undefined, alg: string, now: number): boolean {
+    return this.#set.selects(key, kid, alg, now);
+  }
+
   revokeKid(kid: string): number {
-    const held = this.#set.revoke(kid);
+    const held = this.#set.revoke(kid, this.#clock.now());
     this.#events.emit('revocation', { source: this.label, kid });
     return held;
   }

@@ -3,6 +3,7 @@ import {
   serveTestRoutes,
   type FrameworkName,
   type ObservedServer,
+  type TestMounts,
   type TestServerOptions,
 } from '@portcullis/testkit/frameworks';
 import { jwtAuth as expressJwtAuth } from '../../src/express.js';
@@ -18,25 +19,25 @@ export interface Harness {
   serve(options: JwtGuardOptions, serverOptions?: Pick<TestServerOptions, 'trustProxy'>): Promise<Served>;
 }
 
+/** The package's own `jwtAuth` entry point for each framework. */
+export function jwtMounts(options: JwtGuardOptions): TestMounts {
+  return {
+    express: (app) => {
+      app.use(expressJwtAuth(options));
+    },
+    fastify: async (app) => {
+      await app.register(fastifyJwtAuth(options));
+    },
+    hono: (app, ipOption) => {
+      app.use(honoJwtAuth(options, ipOption));
+    },
+  };
+}
+
 function harness(name: FrameworkName): Harness {
   return {
     name,
-    serve: (options, serverOptions) =>
-      serveTestRoutes(
-        name,
-        {
-          express: (app) => {
-            app.use(expressJwtAuth(options));
-          },
-          fastify: async (app) => {
-            await app.register(fastifyJwtAuth(options));
-          },
-          hono: (app, ipOption) => {
-            app.use(honoJwtAuth(options, ipOption));
-          },
-        },
-        serverOptions,
-      ),
+    serve: (options, serverOptions) => serveTestRoutes(name, jwtMounts(options), serverOptions),
   };
 }
 
