@@ -1,3 +1,4 @@
+import { request, type OutgoingHttpHeaders } from 'node:http';
 import { compose, type Guard } from '@portcullis/core';
 import { ManualClock } from '@portcullis/testkit';
 import { describe, expect, onTestFinished, test } from 'vitest';
@@ -32,6 +33,25 @@ interface Setup {
 function limiterFor(options: Omit<RateLimiterOptions, 'store' | 'clock'>): Setup {
   const clock = new ManualClock(START);
   return { clock, limiter: createRateLimiter({ ...options, store: new MemoryStore({ clock }), clock }) };
+}
+
+/**
+ * A GET sent by Node's own client, so a header can go out twice (an array) or under a spelling
+ * `fetch` would normalise.
+ */
+function send(served: Served, path: string, headers: OutgoingHttpHeaders): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${served.url}${path}`, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Units left for `key`, from the limiter itself (peek charges nothing). */
@@ -165,6 +185,30 @@ describe.each(HARNESSES)('rate limiting on $name', (fw: Harness) => {
         detail: 'Cannot rate limit this request: it has no "x-api-key" header.',
       });
       expect(served.handled).toEqual(['/ok', '/ok']);
+    });
+
+    test('by header: a key header sent twice is refused with 400, not counted as a fresh key', async () => {
+      const { limiter } = limiterFor({ limits: perMinute(1) });
+      const served = await start([{ rateLimit: { limiter, key: { header: 'x-api-key' } } }]);
+      expect((await send(served, '/ok', { 'x-api-key': 'real' })).status).toBe(200);
+      expect((await send(served, '/ok', { 'x-api-key': 'real' })).status).toBe(429);
+      // Two copies arrive joined ("real, junk"): counted so, each combination would get a fresh limit.
+      const twice = await send(served, '/ok', { 'x-api-key': ['real', 'junk'] });
+      expect(twice.status).toBe(400);
+      expect(JSON.parse(twice.body)).toMatchObject({ detail: expect.stringContaining('more than once') as unknown });
+      expect(served.handled).toEqual(['/ok']);
+    });
+
+    test('by header: the handler sees the header as counted, no other spelling of it', async () => {
+      const { limiter } = limiterFor({ limits: perMinute(5) });
+      const served = await start([{ rateLimit: { limiter, key: { header: 'x-api-key' } } }]);
+      // A CGI-style upstream reads X_Api_Key as X-Api-Key: only the counted value may reach it.
+      const res = await send(served, '/headers', { 'x-api-key': 'junk', X_Api_Key: 'real', 'X_API-key': 'real' });
+      expect(res.status).toBe(200);
+      const seen = JSON.parse(res.body) as Record<string, string>;
+      const spellings = Object.keys(seen).filter((name) => name.replaceAll('_', '-').toLowerCase() === 'x-api-key');
+      expect(spellings).toEqual(['x-api-key']);
+      expect(seen['x-api-key']).toBe('junk');
     });
 
     const setUser: Guard<{ user: string | undefined }> = (req) => ({

@@ -30,14 +30,15 @@ const MAX_DELTA_SECONDS = 2 ** 31;
  *
  * @example
  * ```ts
- * import { compose } from '@portcullis/core';
+ * import type { GatewayRequest } from '@portcullis/core';
  * import { portcullis } from '@portcullis/core/express';
  * import { circuitBreakerGuard, createBreakerRegistry } from '@portcullis/circuit-breaker';
  * import express from 'express';
  *
  * const breakers = createBreakerRegistry();
  * const app = express();
- * app.use(portcullis(circuitBreakerGuard({ registry: breakers, service: (req) => req.path.split('/')[1] })));
+ * const service = (req: GatewayRequest): string => (/^\/orders(\/|$)/i.test(req.path) ? 'orders' : 'other');
+ * app.use(portcullis(circuitBreakerGuard({ registry: breakers, service })));
  * ```
  */
 export function circuitBreakerGuard(options: CircuitBreakerGuardOptions): Guard {

@@ -20,7 +20,8 @@ import { BreakerRegistry } from '../registry.js';
  *
  * const options: CircuitBreakerGuardOptions = {
  *   registry: createBreakerRegistry(),
- *   service: (req) => req.path.split('/')[1], // /orders/42 → 'orders'
+ *   // From a fixed list: raw path text would give /ORDERS and /%6Frders breakers of their own.
+ *   service: (req) => (/^\/orders(\/|$)/i.test(req.path) ? 'orders' : 'other'),
  *   timeoutMs: 2_000,
  * };
  * ```

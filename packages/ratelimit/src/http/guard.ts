@@ -90,7 +90,12 @@ export function rateLimitGuard(options: RateLimitGuardOptions): Guard<RateLimitC
 
   return function rateLimit(req: GatewayRequest): RateLimitVerdict | PromiseLike<RateLimitVerdict> {
     if (settings.skip?.(req) === true) return CONTINUE;
-    const key = keyOf(req);
+    let key: string | undefined;
+    try {
+      key = keyOf(req);
+    } catch (error) {
+      return refuse(error);
+    }
     if (key === undefined) {
       return settings.denyMissingKey
         ? answerBadRequest(`Cannot rate limit this request: it has ${settings.missingKey}.`)
@@ -130,6 +135,7 @@ function decide(settings: ResolvedOptions, req: GatewayRequest, decision: Decisi
     return {
       action: 'continue',
       responseHeaders: settings.headers === false ? undefined : headers,
+      upstreamHeaders: countedHeader(settings, req),
       context: { rateLimit: decision },
       onComplete:
         refund !== undefined && decision.cost > 0 ? refundOnComplete(settings.limiter, decision, refund) : undefined,
@@ -149,6 +155,16 @@ function decide(settings: ResolvedOptions, req: GatewayRequest, decision: Decisi
     headers,
     body: typeof message === 'function' ? message(decision, req) : message,
   };
+}
+
+/**
+ * For a header key: the header as counted, set for the handler and upstream. Setting it strips every
+ * other copy and spelling (`X_Api_Key` for `x-api-key`), so what is served is what was limited.
+ */
+function countedHeader({ keyHeader }: ResolvedOptions, req: GatewayRequest): Headers | undefined {
+  if (keyHeader === undefined) return undefined;
+  const value = req.header(keyHeader);
+  return value === undefined ? undefined : new Headers([[keyHeader, value]]);
 }
 
 /** Bad input the limiter refused becomes a 400; anything else is a real failure and propagates. */

@@ -106,6 +106,8 @@ export interface RateLimitGuardOptions {
 export interface ResolvedOptions {
   readonly limiter: RateLimiter;
   readonly keyOf: (req: GatewayRequest) => string | undefined;
+  /** The header the key is read from (`key: { header }`), lower-case; otherwise undefined. */
+  readonly keyHeader: string | undefined;
   readonly missingKey: string;
   readonly denyMissingKey: boolean;
   readonly cost: number | ((req: GatewayRequest) => number);
@@ -151,6 +153,7 @@ export function resolveOptions(options: RateLimitGuardOptions): ResolvedOptions 
   return {
     limiter: limiter as RateLimiter,
     keyOf,
+    keyHeader: typeof key === 'object' ? key.header.toLowerCase() : undefined,
     missingKey: describeKey(key),
     denyMissingKey: onMissingKey === 'deny',
     cost,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidOptionError, type GatewayRequest } from '@portcullis/core';
+import { InvalidKeyError } from '../errors.js';
 import { ipKey } from './ip-key.js';
 
 /**
@@ -11,6 +12,9 @@ import { ipKey } from './ip-key.js';
  *   so it is keyed by its SHA-256 (`#` + base64url) unless `hash: false`: the raw value never
  *   reaches Redis key names, events or logs of keys (anyone who can list keys or run MONITOR would
  *   otherwise read customers' API keys). `{ header: 'x-tenant', hash: false }` keeps it readable.
+ *   A value with a comma — what a header sent twice arrives as — is refused (`400`): one key per
+ *   request. The guard sets the header to the value it counted, so no other copy or spelling
+ *   (`X_Api_Key`) reaches the handler or upstream.
  * - a function: whatever it returns, e.g. the subject an authentication guard put in `req.context`.
  *
  * A key that is `undefined` or empty counts as missing (see `onMissingKey`).
@@ -52,15 +56,14 @@ export function keyResolver(key: RateLimitKey, ipv6Prefix: number): (req: Gatewa
     }
     const hash = (key as { hash?: unknown }).hash ?? true;
     if (typeof hash !== 'boolean') throw new InvalidOptionError('key.hash', hash, 'a boolean');
-    if (!hash) {
-      return function headerOf(req) {
-        const value = req.header(name);
-        return value === '' ? undefined : value;
-      };
-    }
-    return function hashedHeaderOf(req) {
+    const sentTwice = `The ${name.toLowerCase()} header is sent more than once (or holds a comma): one key per request.`;
+    return function headerOf(req) {
       const value = req.header(name);
-      return value === undefined || value === '' ? undefined : credentialKey(value);
+      if (value === undefined || value === '') return undefined;
+      // Every adapter joins the copies of a repeated header with ", ": counted as it comes, each
+      // combination would be a fresh key with a fresh limit.
+      if (value.includes(',')) throw new InvalidKeyError(sentTwice);
+      return hash ? credentialKey(value) : value;
     };
   }
   throw new InvalidOptionError('key', key, "'ip', { header: string } or a function of the request");
