@@ -122,6 +122,20 @@ describe.each(HARNESSES)('jwtAuth on $name', (fw: Harness) => {
     );
   });
 
+  test('a token signed by a key the issuer does not publish: the description says so, as its code does', async () => {
+    const served = await start({});
+    const stranger = generateKeyPair('ES256', 'http-unpublished');
+    const res = await get(served, '/ok', bearer(await sign(stranger, f.clock)));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: 'ERR_JWT_CACHE_KEY_NOT_FOUND' });
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    expect(challenge).toContain('error="invalid_token"');
+    expect(challenge).toContain(
+      'error_description="The access token is signed with a key the issuer does not publish"',
+    );
+    expect(challenge).not.toContain('signature is not valid');
+  });
+
   test('a credential that is not one token: 400 invalid_request', async () => {
     const served = await start({});
     const res = await get(served, '/ok', { authorization: 'Bearer two tokens' });

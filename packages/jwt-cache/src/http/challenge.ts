@@ -46,8 +46,11 @@ export function describeFailure(reason: JwtFailureReason, claim: string | undefi
       return 'The access token uses a header or algorithm that is not accepted';
     case 'unknown_issuer':
       return 'The access token issuer is not trusted';
+    // Each as its code says (the problem body carries the code; the text must not contradict it).
     case 'key_not_found':
+      return 'The access token is signed with a key the issuer does not publish';
     case 'key_revoked':
+      return 'The access token is signed with a revoked key';
     case 'signature':
       return 'The access token signature is not valid';
     case 'claim':
