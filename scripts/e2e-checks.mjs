@@ -20,7 +20,57 @@ async function failingUpstream() {
   return upstream;
 }
 
+/** A local identity provider: an ES256 key, its JWKS over HTTP, and tokens signed with it. */
+async function identityProvider() {
+  const { createRequire } = await import('node:module');
+  const { createServer } = await import('node:http');
+  // jose is the jwt-cache package's dependency, not the workspace root's.
+  const jose = await import(
+    createRequire(new URL('../packages/jwt-cache/package.json', import.meta.url)).resolve('jose')
+  );
+  const { privateKey, publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'e2e-1', alg: 'ES256', use: 'sig' };
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${String(server.address().port)}`;
+  const issuer = `${origin}/`;
+  return {
+    env: { ISSUER: issuer, JWKS_URL: `${origin}/jwks.json` },
+    state: {
+      token: (claims) =>
+        new jose.SignJWT(claims)
+          .setProtectedHeader({ alg: 'ES256', kid: 'e2e-1' })
+          .setIssuer(issuer)
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(privateKey),
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
 export const checks = {
+  'jwt-cache': {
+    setup: identityProvider,
+    async run(base, idp) {
+      const anonymous = await fetch(`${base}/me`);
+      expectEqual(anonymous.status, 401, 'GET /me without a token');
+      expectEqual(anonymous.headers.get('www-authenticate'), 'Bearer realm="orders"', 'the challenge');
+      const good = await fetch(`${base}/me`, {
+        headers: { authorization: `Bearer ${await idp.token({ sub: 'alice', aud: 'orders-api' })}` },
+      });
+      expectEqual(good.status, 200, 'GET /me with a valid token');
+      expectEqual((await good.json()).subject, 'alice', 'the subject the handler read');
+      const otherAudience = await fetch(`${base}/me`, {
+        headers: { authorization: `Bearer ${await idp.token({ sub: 'alice', aud: 'billing' })}` },
+      });
+      expectEqual(otherAudience.status, 401, 'a token for another audience');
+      expectEqual((await otherAudience.json()).code, 'ERR_JWT_CACHE_CLAIM', 'its code');
+    },
+  },
+
   'circuit-breaker': {
     async setup() {
       const upstream = await failingUpstream();
