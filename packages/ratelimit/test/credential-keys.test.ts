@@ -1,26 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createGatewayRequest } from '@portcullis/core';
-import { startRedis, type RedisServer } from '@portcullis/testkit';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createRateLimiter, fixedWindow, RedisStore, rateLimitGuard, type RateLimitKey } from '../src/index.js';
+import { client, redis, useRedisServer } from './redis-fixture.js';
 
 // API keys are credentials: whoever can list Redis keys (KEYS, SCAN, MONITOR, a dump) must not read
 // them there. A header key is hashed unless the user asks for it readable.
 
-let redis: RedisServer;
-let client: Redis;
 let run = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  client = redis.createClient();
-  await client.ping();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
+useRedisServer();
 
 const SECRET = 'sk_live_{cust-42}_9f8e7d';
 

@@ -1,7 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
-import { ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, onTestFinished } from 'vitest';
+import { ManualClock } from '@portcullis/testkit';
+import { describe, expect, onTestFinished } from 'vitest';
 import {
   createRateLimiter,
   fixedWindow,
@@ -13,20 +12,10 @@ import {
 } from '../src/index.js';
 import { HARNESSES } from './http/harness.js';
 import { waitFor } from './http/wait.js';
+import { client, redis, useRedisServer } from './redis-fixture.js';
 
-let redis: RedisServer;
-let client: Redis;
 let run = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  client = redis.createClient();
-  await client.ping();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
+useRedisServer();
 
 type StoreKind = 'memory' | 'redis';
 

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { test } from '@fast-check/vitest';
-import { ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { ManualClock } from '@portcullis/testkit';
+import { describe, expect } from 'vitest';
 import {
   createRateLimiter,
   fixedWindow,
@@ -13,20 +12,10 @@ import {
   type RateLimiterOptions,
 } from '../src/index.js';
 import { checkModel, keySteps, modelPolicy } from './hostile-keys.js';
+import { client, redis, useRedisServer } from './redis-fixture.js';
 
-let redis: RedisServer;
-let client: Redis;
 let run = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  client = redis.createClient();
-  await client.ping();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
+useRedisServer();
 
 type Options = Omit<RateLimiterOptions, 'store' | 'clock' | 'prefix'>;
 

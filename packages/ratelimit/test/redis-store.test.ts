@@ -1,7 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
-import { ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { ManualClock } from '@portcullis/testkit';
+import { describe, expect } from 'vitest';
 import {
   createRateLimiter,
   fixedWindow,
@@ -15,19 +14,10 @@ import {
   type Decision,
   type Policy,
 } from '../src/index.js';
+import type { Redis } from 'ioredis';
+import { client, redis, useRedisServer } from './redis-fixture.js';
 
-let redis: RedisServer;
-let client: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  client = redis.createClient();
-  await client.ping();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
+useRedisServer();
 
 /** Every key the tests wrote must carry an expiry. */
 async function keysWithoutTtl(c: Redis, prefix: string): Promise<string[]> {

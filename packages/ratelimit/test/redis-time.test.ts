@@ -1,6 +1,5 @@
-import { ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { ManualClock } from '@portcullis/testkit';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import {
   calendarWindow,
   createRateLimiter,
@@ -15,25 +14,15 @@ import {
   type RateLimiter,
 } from '../src/index.js';
 import { MAX_STATE_TTL_MS } from '../src/stores/redis/script.js';
+import { client, redis, useRedisServer } from './redis-fixture.js';
 
 /*
  * Time on Redis: calendar windows where the UTC offset changes, refunds of charges sharing a
  * millisecond, and expiries far beyond what a `SET … PX` written as text in exponent form accepts.
  */
 
-let redis: RedisServer;
-let client: Redis;
 let run = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  client = redis.createClient();
-  await client.ping();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
+useRedisServer();
 
 afterEach(() => {
   vi.useRealTimers();
