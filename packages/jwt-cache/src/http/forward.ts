@@ -9,7 +9,7 @@ import type { VerifiedJwt } from '../verified.js';
  * - an array of names, one per level (`['https://example.com/claims', 'tenant']`);
  * - a function of the verified token returning the value.
  *
- * Values are sent as text in one reversible encoding (see {@link encodeHeaderValue}): strings,
+ * Values are sent as text in one reversible encoding: strings,
  * numbers and booleans (in decimal), objects as JSON, each percent-encoded (RFC 3986: every UTF-8
  * byte outside `A–Z a–z 0–9 - . _ ~`); arrays as their elements so encoded, joined with the
  * separator (`,` by default), which the encoding never leaves in an element. An upstream gets the
