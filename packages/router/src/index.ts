@@ -1,8 +1,12 @@
 /**
- * Routing for API gateways (in development, not published yet): a route table with defined
- * precedence and path safety, weighted and sticky traffic splits, canary releases that roll
- * themselves back, upstream pools and forwarding. See `docs/router.md` as it grows.
+ * Routing for API gateways: a route table with precedence and path safety.
  *
  * @packageDocumentation
  */
-export {};
+// routes/ and http/ (route table, canonical path, guard)
+export { canonicalPath } from './routes/canonical-path.js';
+export { AmbiguousRoutesError, InvalidPathError, isAmbiguousRoutesError, isInvalidPathError } from './routes/errors.js';
+export type { MatchRequest } from './routes/request-view.js';
+export type { PredicateValue, Route, RouteDefinition } from './routes/route.js';
+export { createRouteTable } from './routes/table.js';
+export type { RouteMatchResult, RouteTable, RouteTableOptions, Versioning } from './routes/table.js';

@@ -1,0 +1,72 @@
+/**
+ * The parts of a request the route table reads: a `GatewayRequest` from `@portcullis/core` is one.
+ *
+ * @example
+ * ```ts
+ * import { createGatewayRequest } from '@portcullis/core';
+ * import type { MatchRequest } from '@portcullis/router';
+ *
+ * const req: MatchRequest = createGatewayRequest({ method: 'GET', url: '/users/7', header: () => undefined });
+ * ```
+ */
+export interface MatchRequest {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** The path as received, without the query string, not decoded. */
+  readonly path: string;
+  /** The query string parameters. */
+  readonly query: URLSearchParams;
+  /** A request header by case-insensitive name. */
+  header(name: string): string | undefined;
+}
+
+/** One request as the predicates see it: host and cookies parsed once, on first use. */
+export class RequestView {
+  readonly req: MatchRequest;
+  #host: string | undefined | null = null;
+  #cookies: Map<string, string> | null = null;
+
+  constructor(req: MatchRequest) {
+    this.req = req;
+  }
+
+  /** Lower-case host without port or trailing dot; undefined without a `Host` header. */
+  get host(): string | undefined {
+    if (this.#host === null) this.#host = normaliseHost(this.req.header('host'));
+    return this.#host;
+  }
+
+  cookie(name: string): string | undefined {
+    this.#cookies ??= parseCookies(this.req.header('cookie'));
+    return this.#cookies.get(name);
+  }
+}
+
+/** Lower-case, without the port and a trailing dot (`API.Example.com.:8080` → `api.example.com`). */
+export function normaliseHost(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let host = value.trim().toLowerCase();
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    host = end === -1 ? host : host.slice(0, end + 1);
+  } else {
+    const colon = host.indexOf(':');
+    if (colon !== -1) host = host.slice(0, colon);
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  return host === '' ? undefined : host;
+}
+
+// Linear in the header's length; the first occurrence of a name wins (RFC 6265 §5.4 orders by
+// path length, which a server cannot see, so "first" is the common convention).
+function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (header === undefined) return cookies;
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq === -1) continue;
+    const name = pair.slice(0, eq).trim();
+    if (name !== '' && !cookies.has(name)) cookies.set(name, pair.slice(eq + 1).trim());
+  }
+  return cookies;
+}
