@@ -1,0 +1,157 @@
+import {
+  PROBLEM_JSON,
+  problemDetails,
+  type GatewayRequest,
+  type Guard,
+  type Outcome,
+  type Verdict,
+} from '@portcullis/core';
+import type { Route } from '../routes/route.js';
+import { RouteTableRef } from '../routes/table-ref.js';
+import type { RouteTable } from '../routes/table.js';
+
+/**
+ * What the router guard adds to the request context: the matched route, its params and the
+ * canonical path (the form to forward). `req.portcullis.route` on Express and Fastify,
+ * `c.get('portcullis').route` on Hono, `req.context.route` for later guards.
+ *
+ * @example
+ * ```ts
+ * import type { Guard } from '@portcullis/core';
+ *
+ * const onlyUsers: Guard = (req) =>
+ *   req.context.route?.name === 'user' ? { action: 'continue' } : { action: 'respond', status: 403 };
+ * ```
+ */
+export interface RouterContext {
+  /** The route the request matched. */
+  readonly route: Route;
+  /** Its params, percent-decoded (a wildcard's under `'*'`). */
+  readonly params: Readonly<Record<string, string>>;
+  /** The canonical path: what the forwarder sends upstream. */
+  readonly canonicalPath: string;
+}
+
+declare module '@portcullis/core' {
+  // Types `req.portcullis.route` (and `req.context.route`) for every app that imports this package.
+  interface PortcullisContext {
+    /** The matched route, set by `@portcullis/router`'s guard. */
+    readonly route: Route;
+    /** The matched route's params, set by `@portcullis/router`'s guard. */
+    readonly params: Readonly<Record<string, string>>;
+    /** The canonical request path, set by `@portcullis/router`'s guard. */
+    readonly canonicalPath: string;
+  }
+}
+
+/**
+ * How a routed request ended: the route it matched (even if the table was replaced meanwhile)
+ * and the outcome.
+ *
+ * @example
+ * ```ts
+ * import type { RouteOutcome } from '@portcullis/router';
+ *
+ * const log = ({ route, outcome }: RouteOutcome) => console.log(route.name, outcome.status, outcome.durationMs);
+ * ```
+ */
+export interface RouteOutcome<Meta = unknown> {
+  readonly route: Route<Meta>;
+  readonly params: Readonly<Record<string, string>>;
+  readonly outcome: Outcome;
+}
+
+/**
+ * Options of {@link routerGuard}.
+ *
+ * @example
+ * ```ts
+ * import { createRouteTable, type RouterGuardOptions } from '@portcullis/router';
+ *
+ * const options: RouterGuardOptions = {
+ *   table: createRouteTable([{ name: 'user', path: '/users/:id' }]),
+ *   onComplete: ({ route, outcome }) => console.log(route.name, outcome.status),
+ * };
+ * ```
+ */
+export interface RouterGuardOptions<Meta = unknown> {
+  /** The route table, or a {@link RouteTableRef} to replace it at runtime. */
+  readonly table: RouteTable<Meta> | RouteTableRef<Meta>;
+  /**
+   * Told how every matched request ended (status, duration): the hook the canary analysis and
+   * other outcome consumers attach to. Default: none.
+   */
+  readonly onComplete?: ((result: RouteOutcome<Meta>) => void) | undefined;
+}
+
+/**
+ * A framework-neutral guard that routes requests with a route table: a match continues with
+ * `route`, `params` and `canonicalPath` in the context; no route answers `404`, a route for other
+ * methods only `405` with `Allow`, a path that breaks the canonical-path rules `400`, all as
+ * problem details (`application/problem+json`).
+ *
+ * @param options - See {@link RouterGuardOptions}.
+ * @throws InvalidOptionError when `table` is not a route table.
+ *
+ * @example
+ * ```ts
+ * import { portcullis } from '@portcullis/core/express';
+ * import { createRouteTable, routerGuard } from '@portcullis/router';
+ * import express from 'express';
+ *
+ * const table = createRouteTable([{ name: 'user', path: '/users/:id', methods: ['GET'] }]);
+ * const app = express();
+ * app.use(portcullis(routerGuard({ table })));
+ * app.get('/users/:id', (req, res) => res.json({ route: req.portcullis?.route?.name }));
+ * ```
+ */
+export function routerGuard<Meta = unknown>(options: RouterGuardOptions<Meta>): Guard<RouterContext> {
+  const ref = options.table instanceof RouteTableRef ? options.table : new RouteTableRef(options.table);
+  const report = options.onComplete;
+
+  return function router(req: GatewayRequest): Verdict<RouterContext> {
+    const result = ref.current.match(req);
+    switch (result.kind) {
+      case 'matched': {
+        const { route, params } = result;
+        return {
+          action: 'continue',
+          context: { route, params, canonicalPath: result.path },
+          onComplete:
+            report === undefined
+              ? undefined
+              : function routed(outcome: Outcome): void {
+                  report({ route, params, outcome });
+                },
+        };
+      }
+      case 'method-not-allowed': {
+        const headers = new Headers({ 'content-type': PROBLEM_JSON, allow: result.allow.join(', ') });
+        // core's problemDetails has no title for 405; RFC 9457 wants the status phrase.
+        const body = {
+          ...problemDetails(405, `This route does not answer ${safeMethod(req.method)}.`),
+          title: 'Method Not Allowed',
+        };
+        return { action: 'respond', status: 405, headers, body };
+      }
+      case 'not-found':
+        return problem(404, 'No route matches this request.');
+      case 'invalid-path':
+        return problem(400, `The request path is refused: ${result.reason}.`);
+    }
+  };
+}
+
+function problem(status: number, detail: string): Verdict<RouterContext> {
+  return {
+    action: 'respond',
+    status,
+    headers: new Headers({ 'content-type': PROBLEM_JSON }),
+    body: problemDetails(status, detail),
+  };
+}
+
+// The method is client input: echo it only when it is a plain token.
+function safeMethod(method: string): string {
+  return /^[A-Z-]{1,20}$/.test(method) ? method : 'this method';
+}
