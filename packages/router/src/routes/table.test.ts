@@ -187,6 +187,7 @@ interface ModelRoute {
   segs: Seg[];
   methods: string[] | undefined;
   header: string | undefined; // x-h must equal this
+  query: boolean; // ?q must be present
   host: string | undefined;
 }
 
@@ -210,6 +211,7 @@ function modelPick(
   parts: string[],
   header: string,
   host: string,
+  q: boolean,
 ): string | undefined {
   const candidates = routes
     .map((route, index) => ({ route, index }))
@@ -218,6 +220,7 @@ function modelPick(
         (route.methods === undefined || route.methods.includes(method)) &&
         (route.header === undefined || route.header === header) &&
         (route.host === undefined || route.host === host) &&
+        (!route.query || q) &&
         segsMatch(route.segs, parts),
     );
   candidates.sort((a, b) => {
@@ -231,7 +234,8 @@ function modelPick(
     }
     const hostDiff = Number(b.route.host !== undefined) - Number(a.route.host !== undefined);
     if (hostDiff !== 0) return hostDiff;
-    const condDiff = Number(b.route.header !== undefined) - Number(a.route.header !== undefined);
+    const conditions = (r: ModelRoute): number => Number(r.header !== undefined) + Number(r.query);
+    const condDiff = conditions(b.route) - conditions(a.route);
     return condDiff !== 0 ? condDiff : a.index - b.index;
   });
   return candidates[0]?.route.name;
@@ -248,6 +252,7 @@ const modelRouteArb = fc.record({
   methods: fc.option(fc.subarray(['GET', 'POST'], { minLength: 1 }), { nil: undefined }),
   header: fc.option(fc.constantFrom('1', '2'), { nil: undefined }),
   host: fc.option(fc.constantFrom('x.io'), { nil: undefined }),
+  query: fc.boolean(),
 });
 
 function toDefinition(route: ModelRoute): RouteDefinition {
@@ -259,6 +264,7 @@ function toDefinition(route: ModelRoute): RouteDefinition {
     methods: route.methods,
     headers: route.header === undefined ? undefined : { 'x-h': route.header },
     host: route.host,
+    query: route.query ? { q: true } : undefined,
   };
 }
 
@@ -272,6 +278,7 @@ describe('precedence', () => {
           fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 4 }),
           fc.constantFrom('1', '2', '3'),
           fc.constantFrom('x.io', 'y.io'),
+          fc.boolean(),
         ),
         { minLength: 1, maxLength: 20 },
       ),
@@ -293,15 +300,17 @@ describe('precedence', () => {
       expect(JSON.stringify(a.segs.map((s) => (s.kind === 'static' ? s.value : s.kind)))).toBe(
         JSON.stringify(b.segs.map((s) => (s.kind === 'static' ? s.value : s.kind))),
       );
-      expect([a.header, a.host]).toEqual([b.header, b.host]);
+      expect([a.header, a.host, a.query]).toEqual([b.header, b.host, b.query]);
       expect(a.methods === undefined || b.methods === undefined || a.methods.some((m) => b.methods?.includes(m))).toBe(
         true,
       );
       return;
     }
-    for (const [method, parts, header, host] of requests) {
-      const result = table.match(request({ method, path: `/${parts.join('/')}`, headers: { 'x-h': header, host } }));
-      expect(matched(result)).toBe(modelPick(routes, method, parts, header, host));
+    for (const [method, parts, header, host, q] of requests) {
+      const result = table.match(
+        request({ method, path: `/${parts.join('/')}`, headers: { 'x-h': header, host }, query: q ? 'q=' : '' }),
+      );
+      expect(matched(result)).toBe(modelPick(routes, method, parts, header, host, q));
     }
   });
 });
