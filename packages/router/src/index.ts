@@ -5,4 +5,20 @@
  *
  * @packageDocumentation
  */
-export {};
+
+// Traffic splits and canary releases (split/, canary/).
+export { chooseVariant } from './split/choose.js';
+export type { WeightedCandidate } from './split/choose.js';
+export { hash32, seedOf } from './split/hash.js';
+export { MAX_KEY_LENGTH, readCookie, stickyKey } from './split/key.js';
+export type { KeyFunction, StickyKeyOptions } from './split/key.js';
+export { createSplit } from './split/split.js';
+export type {
+  Assignment,
+  AssignmentReason,
+  FlagSource,
+  OverrideOptions,
+  Split,
+  SplitOptions,
+  VariantOptions,
+} from './split/split.js';
