@@ -22,3 +22,17 @@ export type {
   SplitOptions,
   VariantOptions,
 } from './split/split.js';
+export type { CheckResult, CheckStatus, CustomCheck, IntervalFigures, VariantFigures } from './canary/checks.js';
+export { createCanary } from './canary/controller.js';
+export type {
+  Canary,
+  CanaryAction,
+  CanaryDecision,
+  CanaryEvents,
+  CanaryOptions,
+  CanaryPhase,
+  CanaryState,
+  RequestOutcome,
+} from './canary/controller.js';
+export { InvalidOutcomeError, isInvalidOutcomeError } from './canary/errors.js';
+export { MAX_TRACKED_MS } from './canary/metrics.js';
