@@ -24,15 +24,8 @@ export type {
 } from './split/split.js';
 export type { CheckResult, CheckStatus, CustomCheck, IntervalFigures, VariantFigures } from './canary/checks.js';
 export { createCanary } from './canary/controller.js';
-export type {
-  Canary,
-  CanaryAction,
-  CanaryDecision,
-  CanaryEvents,
-  CanaryOptions,
-  CanaryPhase,
-  CanaryState,
-  RequestOutcome,
-} from './canary/controller.js';
+export type { Canary, CanaryDecision, CanaryEvents, CanaryState, RequestOutcome } from './canary/controller.js';
+export type { CanaryOptions } from './canary/options.js';
+export type { CanaryAction, CanaryPhase } from './canary/transitions.js';
 export { InvalidOutcomeError, isInvalidOutcomeError } from './canary/errors.js';
 export { MAX_TRACKED_MS } from './canary/metrics.js';

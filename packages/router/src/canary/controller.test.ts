@@ -2,7 +2,8 @@ import { isInvalidOptionError } from '@portcullis/core';
 import { ManualClock } from '@portcullis/testkit';
 import { describe, expect, test } from 'vitest';
 import { createSplit } from '../split/split.js';
-import { createCanary, type Canary, type CanaryDecision, type CanaryOptions } from './controller.js';
+import { createCanary, type Canary, type CanaryDecision } from './controller.js';
+import type { CanaryOptions } from './options.js';
 import { isInvalidOutcomeError } from './errors.js';
 
 const INTERVAL = 60_000;

@@ -1,37 +1,16 @@
-import type { Clock } from '@portcullis/core';
-import {
-  duration,
-  Emitter,
-  finiteNumber,
-  InvalidOptionError,
-  isFunctionOption,
-  nonEmptyString,
-  nonNegativeInteger,
-  positiveInteger,
-  ratio,
-  reportUnhandled,
-  systemClock,
-} from '@portcullis/core';
+import { Emitter } from '@portcullis/core';
 import type { Split } from '../split/split.js';
-import {
-  errorRateCheck,
-  figuresOf,
-  latencyCheck,
-  noData,
-  type CheckResult,
-  type CustomCheck,
-  type ErrorRateSettings,
-  type IntervalFigures,
-  type LatencySettings,
-} from './checks.js';
-import { InvalidOutcomeError } from './errors.js';
+import { figuresOf, type CheckResult } from './checks.js';
 import { VariantWindow } from './metrics.js';
-
-/** Where a canary release stands. */
-export type CanaryPhase = 'progressing' | 'paused' | 'promoted' | 'rolled-back';
-
-/** What a decision did. */
-export type CanaryAction = 'promote' | 'complete' | 'hold' | 'fail' | 'rollback' | 'pause' | 'resume' | 'restart';
+import { canarySettings, checkOutcome, runChecks, type CanaryOptions, type CanarySettings } from './options.js';
+import {
+  afterInterval,
+  initialState,
+  manualTransition,
+  type CanaryAction,
+  type CanaryPhase,
+  type ReleaseState,
+} from './transitions.js';
 
 /** One decision of the controller, scheduled or manual, with its reasons and figures. */
 export interface CanaryDecision {
@@ -85,42 +64,6 @@ export interface CanaryState {
   readonly nextAnalysisAt: number;
 }
 
-/** Options of {@link createCanary}. */
-export interface CanaryOptions {
-  /** The release's name, in events. Default is `canary`. */
-  name?: string | undefined;
-  /** The canary's shares in percent, strictly increasing, each in (0, 100]. Default is `[5, 10, 25, 50, 100]`. */
-  steps?: readonly number[] | undefined;
-  /** How long each interval (one analysis, at most one step) lasts, in ms. Default is 60_000. */
-  intervalMs?: number | undefined;
-  /** Failed intervals that roll the canary back to 0 %. Default is 2. */
-  failureThreshold?: number | undefined;
-  /** The variant name of the canary, as passed to `record`. Default is `canary`. */
-  canary?: string | undefined;
-  /** The variant name of the baseline. Default is `stable`. */
-  baseline?: string | undefined;
-  /** Requests each side needs in an interval for a check to judge it. Default is 100. */
-  minRequests?: number | undefined;
-  /**
-   * Error-rate check: fails when the canary's rate is >= `maxRatio` × the baseline's and > `floor`.
-   * Defaults are `maxRatio: 2`, `floor: 0.01`; `false` turns it off.
-   */
-  errorRate?: { maxRatio?: number; floor?: number } | false | undefined;
-  /**
-   * Latency check: fails when the canary's latency at `quantile` exceeds the baseline's by more
-   * than `maxIncreaseMs`. Defaults are `quantile: 0.99`, `maxIncreaseMs: 50`; `false` turns it off.
-   */
-  latency?: { quantile?: number; maxIncreaseMs?: number } | false | undefined;
-  /** More checks, judged on the same intervals. Default: none. */
-  checks?: readonly CustomCheck[] | undefined;
-  /** Which statuses count as errors. Default is `status >= 500`. */
-  isError?: ((status: number) => boolean) | undefined;
-  /** A split whose canary and baseline weights follow the controller's share. Default: none. */
-  split?: Split | undefined;
-  /** The clock. Default is `systemClock`. */
-  clock?: Clock | undefined;
-}
-
 /** A canary release controller (see {@link createCanary}). */
 export interface Canary {
   /** Decisions and weight changes. */
@@ -165,68 +108,14 @@ export interface Canary {
  * ```
  */
 export function createCanary(options: CanaryOptions = {}): Canary {
-  const name = nonEmptyString(options.name ?? 'canary', 'name', 256);
-  const steps = stepsOf(options.steps ?? [5, 10, 25, 50, 100]);
-  const intervalMs = finiteNumber(options.intervalMs ?? 60_000, 'intervalMs', { min: 1 });
-  const threshold = positiveInteger(options.failureThreshold ?? 2, 'failureThreshold');
-  const canaryName = nonEmptyString(options.canary ?? 'canary', 'canary', 256);
-  const baselineName = nonEmptyString(options.baseline ?? 'stable', 'baseline', 256);
-  if (canaryName === baselineName)
-    throw new InvalidOptionError('baseline', baselineName, "a name other than the canary's");
-  const minRequests = nonNegativeInteger(options.minRequests ?? 100, 'minRequests');
-  const errorRate: ErrorRateSettings | undefined =
-    options.errorRate === false
-      ? undefined
-      : {
-          maxRatio: finiteNumber(options.errorRate?.maxRatio ?? 2, 'errorRate.maxRatio', { min: 1 }),
-          floor: ratio(options.errorRate?.floor ?? 0.01, 'errorRate.floor'),
-          minRequests,
-        };
-  const latency: LatencySettings | undefined =
-    options.latency === false
-      ? undefined
-      : {
-          quantile: finiteNumber(options.latency?.quantile ?? 0.99, 'latency.quantile', {
-            min: 0,
-            minExclusive: true,
-            max: 1,
-          }),
-          maxIncreaseMs: duration(options.latency?.maxIncreaseMs ?? 50, 'latency.maxIncreaseMs'),
-          minRequests,
-        };
-  const custom = (options.checks ?? []).map((c, i) => ({
-    name: nonEmptyString(c.name, `checks.${String(i)}.name`, 256),
-    check: isFunctionOption(c.check, `checks.${String(i)}.check`),
-  }));
-  const isError = options.isError === undefined ? defaultIsError : isFunctionOption(options.isError, 'isError');
-  const split = options.split;
-  if (split !== undefined) {
-    for (const [option, variant] of [
-      ['canary', canaryName],
-      ['baseline', baselineName],
-    ] as const) {
-      if (!split.variants.includes(variant))
-        throw new InvalidOptionError(option, variant, `a variant of split "${split.name}"`);
-    }
-  }
-  const clock = options.clock ?? systemClock;
-
+  const settings = canarySettings(options);
+  const { name, steps, intervalMs, threshold, split, clock } = settings;
   const events = new Emitter<CanaryEvents>();
   const canaryWindow = new VariantWindow();
   const baselineWindow = new VariantWindow();
-  let phase: CanaryPhase = 'progressing';
-  let step = 0;
-  let percent = steps[0] ?? 0;
-  let failedChecks = 0;
+  let state: ReleaseState = initialState(steps);
   let nextAnalysisAt = clock.now() + intervalMs;
-
-  function applyWeight(to: number): void {
-    const from = percent;
-    percent = to;
-    split?.setWeights({ [canaryName]: to, [baselineName]: 100 - to });
-    if (from !== to) events.emit('weight', { name, percent: to, from });
-  }
-  split?.setWeights({ [canaryName]: percent, [baselineName]: 100 - percent });
+  applyWeights(split, settings, state.percent);
 
   function newInterval(now: number): void {
     canaryWindow.reset();
@@ -234,200 +123,88 @@ export function createCanary(options: CanaryOptions = {}): Canary {
     nextAnalysisAt = now + intervalMs;
   }
 
-  function decide(
+  function apply(
+    next: ReleaseState,
     action: CanaryAction,
     trigger: 'schedule' | 'manual',
-    from: number,
     reason: string,
     checks: readonly CheckResult[],
     at: number,
   ): CanaryDecision {
-    const decision: CanaryDecision = { name, action, trigger, from, to: percent, failedChecks, reason, checks, at };
+    const from = state.percent;
+    state = next;
+    if (next.percent !== from) {
+      applyWeights(split, settings, next.percent);
+      events.emit('weight', { name, percent: next.percent, from });
+    }
+    const decision: CanaryDecision = {
+      name,
+      action,
+      trigger,
+      from,
+      to: next.percent,
+      failedChecks: next.failedChecks,
+      reason,
+      checks,
+      at,
+    };
     events.emit('decision', decision);
     return decision;
-  }
-
-  /** Moves one step up (or completes), returning the action taken. */
-  function stepUp(): 'promote' | 'complete' {
-    const next = step + 1;
-    if (next >= steps.length || steps[next] === 100) {
-      step = steps.length;
-      phase = 'promoted';
-      applyWeight(100);
-      return 'complete';
-    }
-    step = next;
-    applyWeight(steps[next] ?? 100);
-    return 'promote';
-  }
-
-  function analyse(): readonly CheckResult[] {
-    const interval: IntervalFigures = { canary: figuresOf(canaryWindow), baseline: figuresOf(baselineWindow) };
-    const results: CheckResult[] = [];
-    if (errorRate !== undefined) results.push(errorRateCheck(interval, errorRate));
-    if (latency !== undefined) results.push(latencyCheck(interval, latency));
-    for (const c of custom) results.push(runCustom(c.name, c.check, interval, minRequests));
-    return results;
   }
 
   function tick(): CanaryDecision | undefined {
     const now = clock.now();
     if (now < nextAnalysisAt) return undefined;
-    if (phase !== 'progressing') {
-      newInterval(now);
-      return undefined;
-    }
-    const checks = analyse();
+    const checks =
+      state.phase === 'progressing'
+        ? runChecks(settings, { canary: figuresOf(canaryWindow), baseline: figuresOf(baselineWindow) })
+        : [];
     newInterval(now);
-    const from = percent;
-    const failed = checks.filter((c) => c.status === 'fail');
-    if (failed.length > 0) {
-      failedChecks++;
-      const why = failed.map((c) => `${c.name}: ${c.reason}`).join('; ');
-      if (failedChecks >= threshold) {
-        phase = 'rolled-back';
-        step = -1;
-        applyWeight(0);
-        return decide(
-          'rollback',
-          'schedule',
-          from,
-          `${String(failedChecks)} failed intervals (threshold ${String(threshold)}); ${why}`,
-          checks,
-          now,
-        );
-      }
-      return decide(
-        'fail',
-        'schedule',
-        from,
-        `failed interval ${String(failedChecks)} of ${String(threshold)}; ${why}`,
-        checks,
-        now,
-      );
-    }
-    const missing = checks.filter((c) => c.status === 'no-data');
-    if (missing.length > 0) {
-      return decide('hold', 'schedule', from, missing.map((c) => `${c.name}: ${c.reason}`).join('; '), checks, now);
-    }
-    const action = stepUp();
-    return decide(
-      action,
-      'schedule',
-      from,
-      checks.length === 0 ? 'no checks configured' : 'all checks passed',
-      checks,
-      now,
-    );
+    const t = afterInterval(state, checks, steps, threshold);
+    return t === undefined ? undefined : apply(t.state, t.action, 'schedule', t.reason, checks, now);
+  }
+
+  function manual(
+    action: 'promote' | 'pause' | 'resume' | 'rollback' | 'restart',
+    reason: string,
+  ): CanaryDecision | undefined {
+    const t = manualTransition(state, action, steps);
+    if (t === undefined) return undefined;
+    const now = clock.now();
+    // A manual action starts a fresh interval: the schedule resumes from now.
+    if (action !== 'pause') newInterval(now);
+    return apply(t.state, t.action, 'manual', reason, [], now);
   }
 
   return {
     events,
     percent: function canaryPercent(): number {
       tick();
-      return percent;
+      return state.percent;
     },
-    state: function state(): CanaryState {
+    state: function canaryState(): CanaryState {
       tick();
-      return { phase, percent, step, failedChecks, nextAnalysisAt };
+      return { ...state, nextAnalysisAt };
     },
     record: function record(variant: string, outcome: RequestOutcome): void {
-      const window = variant === canaryName ? canaryWindow : variant === baselineName ? baselineWindow : undefined;
+      const window =
+        variant === settings.canary ? canaryWindow : variant === settings.baseline ? baselineWindow : undefined;
       if (window === undefined) return;
-      const { status, durationMs } = outcome;
-      if (!Number.isInteger(status) || status < 100 || status > 599) {
-        throw new InvalidOutcomeError(
-          outcome,
-          `Invalid outcome status: expected an integer from 100 to 599, got ${String(status)}`,
-        );
-      }
-      if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
-        throw new InvalidOutcomeError(
-          outcome,
-          `Invalid outcome duration: expected a finite number of ms >= 0, got ${String(durationMs)}`,
-        );
-      }
+      checkOutcome(outcome);
       // The interval this outcome belongs to may have ended: analyse it before counting into the next.
       tick();
-      window.record(isError(status), durationMs);
+      window.record(settings.isError(outcome.status), outcome.durationMs);
     },
     tick,
-    promote: function promote(reason = 'manual promotion'): CanaryDecision | undefined {
-      if (phase === 'promoted' || phase === 'rolled-back') return undefined;
-      const now = clock.now();
-      const from = percent;
-      const action = stepUp();
-      newInterval(now);
-      return decide(action, 'manual', from, reason, [], now);
-    },
-    pause: function pause(reason = 'manual pause'): CanaryDecision | undefined {
-      if (phase !== 'progressing') return undefined;
-      phase = 'paused';
-      return decide('pause', 'manual', percent, reason, [], clock.now());
-    },
-    resume: function resume(reason = 'manual resume'): CanaryDecision | undefined {
-      if (phase !== 'paused') return undefined;
-      phase = 'progressing';
-      const now = clock.now();
-      newInterval(now);
-      return decide('resume', 'manual', percent, reason, [], now);
-    },
-    rollback: function rollback(reason = 'manual rollback'): CanaryDecision {
-      const from = percent;
-      phase = 'rolled-back';
-      step = -1;
-      applyWeight(0);
-      return decide('rollback', 'manual', from, reason, [], clock.now());
-    },
-    restart: function restart(reason = 'manual restart'): CanaryDecision {
-      const from = percent;
-      const now = clock.now();
-      phase = 'progressing';
-      step = 0;
-      failedChecks = 0;
-      applyWeight(steps[0] ?? 0);
-      newInterval(now);
-      return decide('restart', 'manual', from, reason, [], now);
-    },
+    promote: (reason = 'manual promotion') => manual('promote', reason),
+    pause: (reason = 'manual pause') => manual('pause', reason),
+    resume: (reason = 'manual resume') => manual('resume', reason),
+    rollback: (reason = 'manual rollback') => manual('rollback', reason) as CanaryDecision,
+    restart: (reason = 'manual restart') => manual('restart', reason) as CanaryDecision,
   };
 }
 
-function defaultIsError(status: number): boolean {
-  return status >= 500;
-}
-
-function stepsOf(value: unknown): readonly number[] {
-  const expected = 'a non-empty array of strictly increasing percentages in (0, 100]';
-  if (!Array.isArray(value) || value.length === 0) throw new InvalidOptionError('steps', value, expected);
-  let previous = 0;
-  for (const step of value as unknown[]) {
-    if (typeof step !== 'number' || !Number.isFinite(step) || step <= previous || step > 100) {
-      throw new InvalidOptionError('steps', value, expected);
-    }
-    previous = step;
-  }
-  return Object.freeze([...(value as number[])]);
-}
-
-function runCustom(
-  name: string,
-  check: CustomCheck['check'],
-  interval: IntervalFigures,
-  minRequests: number,
-): CheckResult {
-  const skipped = noData(name, interval, minRequests);
-  if (skipped !== undefined) return skipped;
-  try {
-    const result = check(interval);
-    return {
-      name,
-      status: result.status === 'pass' ? 'pass' : 'fail',
-      reason: result.reason ?? result.status,
-      figures: result.figures ?? {},
-    };
-  } catch (error) {
-    // A check that cannot judge is a failed check (Argo Rollouts and Flagger do the same).
-    reportUnhandled(error, `canary check ${name}`);
-    return { name, status: 'fail', reason: `the check threw: ${String(error)}`, figures: {} };
-  }
+/** Sets the split's canary and baseline weights to `percent` and 100 − `percent`. */
+export function applyWeights(split: Split | undefined, settings: CanarySettings, percent: number): void {
+  split?.setWeights({ [settings.canary]: percent, [settings.baseline]: 100 - percent });
 }
