@@ -29,3 +29,5 @@ export type { CanaryOptions } from './canary/options.js';
 export type { CanaryAction, CanaryPhase } from './canary/transitions.js';
 export { InvalidOutcomeError, isInvalidOutcomeError } from './canary/errors.js';
 export { MAX_TRACKED_MS } from './canary/metrics.js';
+export { createRedisCanary } from './canary/redis-canary.js';
+export type { RedisCanary, RedisCanaryOptions } from './canary/redis-canary.js';

@@ -42,6 +42,29 @@ export class VariantWindow {
     return this.requests === 0 ? 0 : this.latency.getValueAtPercentile(q * 100);
   }
 
+  /** This window's latencies, serialised for a shared store (HdrHistogram's compressed base64). */
+  serialiseLatency(): string {
+    return hdr.encodeIntoCompressedBase64(this.latency);
+  }
+
+  /**
+   * Adds another instance's counts and serialised latencies. A latency string that does not decode
+   * is skipped and returned as `false` (the counts still count).
+   */
+  absorb(requests: number, errors: number, latencies: readonly string[]): boolean {
+    this.requests += requests;
+    this.errors += errors;
+    let ok = true;
+    for (const encoded of latencies) {
+      try {
+        this.latency.add(hdr.decodeFromCompressedBase64(encoded, 32, false));
+      } catch {
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
   /** Empties the window for the next interval (no allocation). */
   reset(): void {
     this.requests = 0;
