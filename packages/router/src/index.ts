@@ -1,5 +1,6 @@
 /**
- * Routing for API gateways: a route table with precedence and path safety.
+ * Routing for API gateways: a route table with precedence and path safety, weighted and sticky
+ * traffic splits, and canary releases that roll themselves back (in development, not published yet).
  *
  * @packageDocumentation
  */
@@ -13,3 +14,29 @@ export type { RouteMatchResult, RouteTable, RouteTableOptions, Versioning } from
 export { RouteTableRef } from './routes/table-ref.js';
 export { routerGuard } from './http/guard.js';
 export type { RouteOutcome, RouterContext, RouterGuardOptions } from './http/guard.js';
+
+// Traffic splits and canary releases (split/, canary/).
+export { chooseVariant } from './split/choose.js';
+export type { WeightedCandidate } from './split/choose.js';
+export { hash32, seedOf } from './split/hash.js';
+export { MAX_KEY_LENGTH, readCookie, stickyKey } from './split/key.js';
+export type { KeyFunction, StickyKeyOptions } from './split/key.js';
+export { createSplit } from './split/split.js';
+export type {
+  Assignment,
+  AssignmentReason,
+  FlagSource,
+  OverrideOptions,
+  Split,
+  SplitOptions,
+  VariantOptions,
+} from './split/split.js';
+export type { CheckResult, CheckStatus, CustomCheck, IntervalFigures, VariantFigures } from './canary/checks.js';
+export { createCanary } from './canary/controller.js';
+export type { Canary, CanaryDecision, CanaryEvents, CanaryState, RequestOutcome } from './canary/controller.js';
+export type { CanaryOptions } from './canary/options.js';
+export type { CanaryAction, CanaryPhase } from './canary/transitions.js';
+export { InvalidOutcomeError, isInvalidOutcomeError } from './canary/errors.js';
+export { MAX_TRACKED_MS } from './canary/metrics.js';
+export { createRedisCanary } from './canary/redis-canary.js';
+export type { RedisCanary, RedisCanaryOptions } from './canary/redis-canary.js';

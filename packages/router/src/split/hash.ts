@@ -1,0 +1,41 @@
+/**
+ * A 32-bit hash of `key` under `seed`: FNV-1a over the UTF-16 code units, then MurmurHash3's
+ * finaliser so that keys differing in one character land far apart. Hand-written on purpose: it
+ * runs once per variant on every request, and `node:crypto` costs about half a microsecond and an
+ * allocation per call. Split keys are not secrets (a client can pick its bucket by picking its
+ * cookie, but it could as well send the override header), so a non-cryptographic hash is enough.
+ *
+ * @example
+ * ```ts
+ * hash32(seedOf('checkout:canary'), 'user-42'); // the same number on every process, every run
+ * ```
+ */
+export function hash32(seed: number, key: string): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** FNV-1a's offset basis: the seed of {@link seedOf}. */
+const FNV_OFFSET = 0x811c9dc5;
+
+/**
+ * The seed a name stands for (a split and variant name), so that each variant of each split hashes
+ * keys independently of the others.
+ *
+ * @example
+ * ```ts
+ * seedOf('checkout:canary') === seedOf('checkout:canary'); // true
+ * ```
+ */
+export function seedOf(name: string): number {
+  return hash32(FNV_OFFSET, name);
+}
