@@ -29,6 +29,7 @@ afterAll(async () => {
 class Gateway {
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, (reply: GatewayReply & { error?: string }) => void>();
+  readonly #exited: Promise<never>;
   #next = 0;
   url = '';
   percent = 0;
@@ -47,6 +48,11 @@ class Gateway {
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // A process that dies fails the test at once instead of leaving it waiting for a reply.
+    this.#exited = once(this.#child, 'exit').then(([code, signal]: unknown[]) => {
+      throw new Error(`gateway process exited (${String(code)}, ${String(signal)})`);
+    });
+    this.#exited.catch(() => undefined);
     this.#child.on('message', (message: (GatewayReply & { error?: string }) | { ready: string }) => {
       if ('ready' in message) return;
       this.#pending.get(message.id)?.(message);
@@ -55,7 +61,7 @@ class Gateway {
   }
 
   async ready(): Promise<void> {
-    const [message] = (await once(this.#child, 'message')) as [{ ready?: string }];
+    const [message] = (await Promise.race([once(this.#child, 'message'), this.#exited])) as [{ ready?: string }];
     if (message.ready === undefined) throw new Error('gateway did not start');
     this.url = message.ready;
   }
@@ -63,10 +69,13 @@ class Gateway {
   async command(op: 'clock' | 'sync', now?: number): Promise<void> {
     const id = this.#next++;
     const command: GatewayCommand = op === 'clock' ? { id, op, now: now ?? START } : { id, op };
-    const reply = await new Promise<GatewayReply & { error?: string }>((resolve) => {
-      this.#pending.set(id, resolve);
-      this.#child.send(command);
-    });
+    const reply = await Promise.race([
+      new Promise<GatewayReply & { error?: string }>((resolve) => {
+        this.#pending.set(id, resolve);
+        this.#child.send(command);
+      }),
+      this.#exited,
+    ]);
     if (reply.error !== undefined) throw new Error(reply.error);
     this.percent = reply.percent;
     this.decisions.push(...reply.decisions);
@@ -127,7 +136,8 @@ async function firstSync(all: Gateway[]): Promise<void> {
   for (const g of all) await g.command('sync');
 }
 
-describe('three gateway processes share one canary through a real redis-server', () => {
+// Three Node processes start tsx each: slow on a loaded machine, so a longer timeout than the default.
+describe('three gateway processes share one canary through a real redis-server', { timeout: 90_000 }, () => {
   test('each sees its own traffic; one decision per step; all apply each step within one poll', async () => {
     const all = await gateways('orders-processes-healthy', [20, 20, 20]);
     const clockAt = { now: START };
