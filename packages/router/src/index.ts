@@ -8,7 +8,7 @@
 export { canonicalPath } from './routes/canonical-path.js';
 export { AmbiguousRoutesError, InvalidPathError, isAmbiguousRoutesError, isInvalidPathError } from './routes/errors.js';
 export type { MatchRequest } from './routes/request-view.js';
-export type { PredicateValue, Route, RouteDefinition } from './routes/route.js';
+export type { PredicateValue, Route, RouteCanary, RouteDefinition } from './routes/route.js';
 export { createRouteTable } from './routes/table.js';
 export type { RouteMatchResult, RouteTable, RouteTableOptions, Versioning } from './routes/table.js';
 export { RouteTableRef } from './routes/table-ref.js';

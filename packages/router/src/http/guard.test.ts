@@ -1,7 +1,8 @@
-import { createGatewayRequest, type ContinueVerdict } from '@portcullis/core';
+import { createGatewayRequest, isInvalidOptionError, type ContinueVerdict } from '@portcullis/core';
 import { describe, expect, test } from 'vitest';
 import { RouteTableRef } from '../routes/table-ref.js';
 import { createRouteTable } from '../routes/table.js';
+import { createSplit } from '../split/split.js';
 import { routerGuard, type RouteOutcome, type RouterContext } from './guard.js';
 
 const get = (url: string) => createGatewayRequest({ method: 'GET', url, header: () => undefined });
@@ -43,5 +44,71 @@ describe('router guard', () => {
       ),
     ).toThrow(/cannot be told apart/);
     expect(ref.current.routes.map((r) => r.name)).toEqual(['a']);
+  });
+});
+
+describe('router guard options', () => {
+  const split = createSplit({ name: 's', variants: [{ name: 'stable', weight: 1 }, { name: 'canary' }] });
+  const canary = { record: () => undefined };
+
+  test('refuses a variant header that is not a header name', () => {
+    const table = createRouteTable([{ name: 'a', path: '/a' }]);
+    for (const bad of ['', 'x variant', 'x:variant', 42]) {
+      let thrown: unknown;
+      try {
+        routerGuard({ table, variantHeader: bad as string });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isInvalidOptionError(thrown) && thrown.option).toBe('variantHeader');
+    }
+  });
+
+  test('refuses a canary without a split, and a split or canary of the wrong shape, naming the route', () => {
+    const cases: [object, string][] = [
+      [{ canary }, 'routes[0].canary'],
+      [{ split, canary: {} }, 'routes[0].canary'],
+      [{ split: { name: 'not a split' } }, 'routes[0].split'],
+    ];
+    for (const [extra, option] of cases) {
+      let thrown: unknown;
+      try {
+        createRouteTable([{ name: 'a', path: '/a', ...extra }]);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isInvalidOptionError(thrown) && thrown.option).toBe(option);
+    }
+  });
+
+  test('the canary is told even when onComplete throws, and onComplete even when the canary throws', () => {
+    const recorded: string[] = [];
+    const reported: (string | undefined)[] = [];
+    const table = createRouteTable([
+      { name: 'a', path: '/a', split, canary: { record: (variant) => recorded.push(variant) } },
+      {
+        name: 'b',
+        path: '/b',
+        split,
+        canary: {
+          record: () => {
+            throw new Error('canary broke');
+          },
+        },
+      },
+    ]);
+    const guard = routerGuard({
+      table,
+      onComplete: ({ route, variant }) => {
+        reported.push(variant);
+        if (route.name === 'a') throw new Error('listener broke');
+      },
+    });
+    const a = guard(get('/a')) as ContinueVerdict<RouterContext>;
+    expect(() => a.onComplete?.({ status: 200, durationMs: 1 })).toThrow('listener broke');
+    const b = guard(get('/b')) as ContinueVerdict<RouterContext>;
+    expect(() => b.onComplete?.({ status: 200, durationMs: 1 })).toThrow('canary broke');
+    expect(recorded).toEqual(['stable']);
+    expect(reported).toEqual(['stable', 'stable']);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  InvalidOptionError,
   PROBLEM_JSON,
   problemDetails,
   type GatewayRequest,
@@ -30,6 +31,8 @@ export interface RouterContext {
   readonly params: Readonly<Record<string, string>>;
   /** The canonical path: what the forwarder sends upstream. */
   readonly canonicalPath: string;
+  /** The variant the route's split assigned (absent when the route has no split). */
+  readonly variant?: string | undefined;
 }
 
 declare module '@portcullis/core' {
@@ -41,6 +44,8 @@ declare module '@portcullis/core' {
     readonly params: Readonly<Record<string, string>>;
     /** The canonical request path, set by `@portcullis/router`'s guard. */
     readonly canonicalPath: string;
+    /** The variant of the matched route's split, set by `@portcullis/router`'s guard. */
+    readonly variant: string;
   }
 }
 
@@ -58,6 +63,8 @@ declare module '@portcullis/core' {
 export interface RouteOutcome<Meta = unknown> {
   readonly route: Route<Meta>;
   readonly params: Readonly<Record<string, string>>;
+  /** The variant the route's split assigned; `undefined` when the route has no split. */
+  readonly variant: string | undefined;
   readonly outcome: Outcome;
 }
 
@@ -82,16 +89,24 @@ export interface RouterGuardOptions<Meta = unknown> {
    * other outcome consumers attach to. Default: none.
    */
   readonly onComplete?: ((result: RouteOutcome<Meta>) => void) | undefined;
+  /**
+   * An upstream header that names the variant (e.g. `x-variant`), set on requests of routes with a
+   * split. The client's own value under that name (any spelling) is stripped on every matched
+   * route, so it cannot be spoofed. Default: none.
+   */
+  readonly variantHeader?: string | undefined;
 }
 
 /**
  * A framework-neutral guard that routes requests with a route table: a match continues with
  * `route`, `params` and `canonicalPath` in the context; no route answers `404`, a route for other
  * methods only `405` with `Allow`, a path that breaks the canonical-path rules `400`, all as
- * problem details (`application/problem+json`).
+ * problem details (`application/problem+json`). A route with a `split` gets its request's
+ * `variant` in the context (and upstream under `variantHeader`), and each outcome (status,
+ * duration) goes to the route's `canary` as `record(variant, outcome)`.
  *
  * @param options - See {@link RouterGuardOptions}.
- * @throws InvalidOptionError when `table` is not a route table.
+ * @throws InvalidOptionError when `table` is not a route table or `variantHeader` not a header name.
  *
  * @example
  * ```ts
@@ -108,20 +123,46 @@ export interface RouterGuardOptions<Meta = unknown> {
 export function routerGuard<Meta = unknown>(options: RouterGuardOptions<Meta>): Guard<RouterContext> {
   const ref = options.table instanceof RouteTableRef ? options.table : new RouteTableRef(options.table);
   const report = options.onComplete;
+  const variantHeader = headerName(options.variantHeader, 'variantHeader');
+  // Frozen once: every verdict of a route without a split shares it.
+  const strip = variantHeader === undefined ? undefined : Object.freeze([variantHeader]);
 
   return function router(req: GatewayRequest): Verdict<RouterContext> {
     const result = ref.current.match(req);
     switch (result.kind) {
       case 'matched': {
         const { route, params } = result;
+        const { split, canary } = route;
+        if (split === undefined) {
+          return {
+            action: 'continue',
+            context: { route, params, canonicalPath: result.path },
+            stripUpstreamHeaders: strip,
+            onComplete:
+              report === undefined
+                ? undefined
+                : function routed(outcome: Outcome): void {
+                    report({ route, params, variant: undefined, outcome });
+                  },
+          };
+        }
+        // The split reads the context earlier guards set (user id, segments) and the override.
+        const { variant } = split.assign(req);
         return {
           action: 'continue',
-          context: { route, params, canonicalPath: result.path },
+          context: { route, params, canonicalPath: result.path, variant },
+          // upstreamHeaders replace the client's value under every spelling of the name.
+          upstreamHeaders: variantHeader === undefined ? undefined : new Headers([[variantHeader, variant]]),
           onComplete:
-            report === undefined
+            report === undefined && canary === undefined
               ? undefined
               : function routed(outcome: Outcome): void {
-                  report({ route, params, outcome });
+                  // Each is told even if the other throws (the adapter reports what was thrown).
+                  try {
+                    canary?.record(variant, { status: outcome.status, durationMs: outcome.durationMs });
+                  } finally {
+                    report?.({ route, params, variant, outcome });
+                  }
                 },
         };
       }
@@ -149,6 +190,16 @@ function problem(status: number, detail: string): Verdict<RouterContext> {
     headers: new Headers({ 'content-type': PROBLEM_JSON }),
     body: problemDetails(status, detail),
   };
+}
+
+// RFC 9110 token characters; lower-cased as Headers iterate them.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]{1,256}$/;
+
+function headerName(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  const name = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (name === undefined || !TOKEN.test(name)) throw new InvalidOptionError(option, value, 'a header name');
+  return name;
 }
 
 // The method is client input: echo it only when it is a plain token.

@@ -1,3 +1,6 @@
+import type { RequestOutcome } from '../canary/controller.js';
+import type { Split } from '../split/split.js';
+
 /**
  * What a header, query or cookie predicate asks of its value: an exact string, or `true` for
  * "present with any value". No regular expressions: a predicate costs one lookup and one compare.
@@ -59,6 +62,35 @@ export interface RouteDefinition<Meta = unknown> {
   readonly cookies?: Readonly<Record<string, PredicateValue>> | undefined;
   /** Carried as is to the match. */
   readonly meta?: Meta | undefined;
+  /**
+   * A traffic split: the router guard assigns each request of the route a variant with it, puts
+   * the variant in the context (`variant`) and, when the guard has a `variantHeader`, upstream.
+   * Default: none (no variant).
+   */
+  readonly split?: Split | undefined;
+  /**
+   * Where the guard reports each request's outcome with its variant (`record(variant, outcome)`):
+   * a `createCanary` or `createRedisCanary` controller, usually driving `split`. Requires `split`.
+   * Default: none.
+   */
+  readonly canary?: RouteCanary | undefined;
+}
+
+/**
+ * What a route's `canary` must offer: `record(variant, { status, durationMs })`, as both
+ * `createCanary` and `createRedisCanary` controllers do.
+ *
+ * @example
+ * ```ts
+ * import type { RouteCanary } from '@portcullis/router';
+ *
+ * const counts = new Map<string, number>();
+ * const counting: RouteCanary = { record: (variant) => counts.set(variant, (counts.get(variant) ?? 0) + 1) };
+ * ```
+ */
+export interface RouteCanary {
+  /** Counts one request's outcome for `variant`. */
+  record(variant: string, outcome: RequestOutcome): void;
 }
 
 /**
@@ -81,4 +113,8 @@ export interface Route<Meta = unknown> {
   readonly meta: Meta | undefined;
   /** Position in the table's definitions (0-based); the tie-breaker of precedence. */
   readonly index: number;
+  /** The definition's `split`. */
+  readonly split: Split | undefined;
+  /** The definition's `canary`. */
+  readonly canary: RouteCanary | undefined;
 }

@@ -307,6 +307,28 @@ function resolveVersioning(versioning: Versioning | undefined): string | undefin
   throw new InvalidOptionError('versioning', versioning, "{ header: '<header name>' } or 'path'");
 }
 
+// Checked here, not per request: a route's split and canary are called on every request it matches.
+function splitOf<Meta>(definition: RouteDefinition<Meta>, at: string): Pick<Route<Meta>, 'split' | 'canary'> {
+  const split = definition.split as unknown;
+  const canary = definition.canary as unknown;
+  if (split !== undefined && !hasMethod(split, 'assign')) {
+    throw new InvalidOptionError(`${at}.split`, split, 'a split (createSplit)');
+  }
+  if (canary !== undefined) {
+    if (!hasMethod(canary, 'record')) {
+      throw new InvalidOptionError(`${at}.canary`, canary, 'a canary controller (createCanary, createRedisCanary)');
+    }
+    if (split === undefined) throw new InvalidOptionError(`${at}.canary`, canary, 'a canary on a route with a split');
+  }
+  return { split: definition.split, canary: definition.canary };
+}
+
+function hasMethod(value: unknown, method: string): boolean {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[method] === 'function'
+  );
+}
+
 function compile<Meta>(
   definition: RouteDefinition<Meta>,
   index: number,
@@ -366,7 +388,8 @@ function compile<Meta>(
     checks(definition.query, `${at}.query`, false),
     checks(definition.cookies, `${at}.cookies`, false),
   );
-  const route: Route<Meta> = Object.freeze({ name, definition, meta: definition.meta, index });
+  const { split, canary } = splitOf(definition, at);
+  const route: Route<Meta> = Object.freeze({ name, definition, meta: definition.meta, index, split, canary });
   return { route, predicates, patterns, methods };
 }
 

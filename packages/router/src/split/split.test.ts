@@ -182,6 +182,44 @@ describe('createSplit', () => {
     expect(split.assign(request({ ip: '1.1.1.1', context: { broken: true } })).variant).toBe('stable');
   });
 
+  test('a throwing key, segment or override allow never breaks routing: the request falls back', () => {
+    const boom = (): never => {
+      throw new Error('user code broke');
+    };
+    const brokenKey = createSplit({
+      name: 'api',
+      variants: [{ name: 'stable' }, { name: 'canary', weight: 100 }],
+      key: boom,
+    });
+    expect(brokenKey.assign(request({ ip: '1.1.1.1' }))).toEqual({ variant: 'stable', reason: 'baseline' });
+
+    const brokenSegment = createSplit({
+      name: 'api',
+      variants: [
+        { name: 'stable', weight: 1 },
+        { name: 'canary', weight: 1_000_000, segment: boom },
+      ],
+    });
+    // The segment counts as not accepting: only the stable variant is left.
+    for (let i = 0; i < 20; i++) {
+      expect(brokenSegment.assign(request({ ip: `10.0.0.${String(i)}` }))).toEqual({
+        variant: 'stable',
+        reason: 'weight',
+      });
+    }
+
+    const brokenAllow = createSplit({
+      name: 'api',
+      variants: [{ name: 'stable', weight: 100 }, { name: 'canary' }],
+      override: { allow: boom },
+    });
+    // The override counts as not allowed: the weights decide.
+    expect(brokenAllow.assign(request({ ip: '1.1.1.1', headers: { 'x-canary': 'always' } }))).toEqual({
+      variant: 'stable',
+      reason: 'weight',
+    });
+  });
+
   test('a request without any key goes to the baseline', () => {
     const split = createSplit({ name: 'api', variants: [{ name: 'stable' }, { name: 'canary', weight: 100 }] });
     expect(split.assign(request({}))).toEqual({ variant: 'stable', reason: 'baseline' });

@@ -164,11 +164,13 @@ export function createSplit(options: SplitOptions): Split {
           if (isOn(flags, flag, req)) return assignment(variant, 'flag');
         }
       }
-      const k = key(req);
+      const k = guarded(key, req, undefined, 'split key');
       if (k === undefined) return assignment(baseline, 'baseline');
       // One read of the variants array: a concurrent setWeights swaps it whole.
       const current = variants;
-      const candidates = hasSegments ? current.filter((v) => v.segment === undefined || v.segment(req)) : current;
+      const candidates = hasSegments
+        ? current.filter((v) => v.segment === undefined || guarded(v.segment, req, false, 'split segment'))
+        : current;
       const chosen = chooseVariant(candidates, k);
       return chosen === undefined ? assignment(baseline, 'baseline') : assignment(chosen, 'weight');
     },
@@ -201,6 +203,20 @@ function knownVariant(value: unknown, names: readonly string[], option: string):
     throw new InvalidOptionError(option, value, `one of the variants (${names.join(', ')})`);
   }
   return value;
+}
+
+/**
+ * Calls user code that decides a request's variant. If it throws, `fallback` (no key, segment not
+ * accepting, override not allowed) and the error is reported: a broken callback must degrade the
+ * split towards the baseline, not turn every request of the route into a 500.
+ */
+function guarded<T>(fn: (req: GatewayRequest) => T, req: GatewayRequest, fallback: T, where: string): T {
+  try {
+    return fn(req);
+  } catch (error) {
+    reportUnhandled(error, where);
+    return fallback;
+  }
 }
 
 function isOn(flags: FlagSource, flag: string, req: GatewayRequest): boolean {
@@ -238,6 +254,6 @@ function overrideOf(
       (header === undefined ? undefined : resolve(req.header(header))) ??
       (cookie === undefined ? undefined : resolve(readCookie(req, cookie)));
     if (chosen === undefined) return undefined;
-    return allow === undefined || allow(req) ? chosen : undefined;
+    return allow === undefined || guarded(allow, req, false, 'split override allow') ? chosen : undefined;
   };
 }
