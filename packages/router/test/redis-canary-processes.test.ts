@@ -8,11 +8,9 @@ import type { CanaryDecision } from '../src/index.js';
 import type { GatewayCommand, GatewayReply } from './fixtures/canary-gateway.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/canary-gateway.ts', import.meta.url));
-// tsx runs the TypeScript fixture, as examples/gateway's start script does; the workspace installs
-// it for that example, so it is resolved from there.
-const TSX = pathToFileURL(
-  createRequire(new URL('../../../examples/gateway/package.json', import.meta.url)).resolve('tsx'),
-).href;
+// tsx (a devDependency of this package) runs the TypeScript fixture, as examples/gateway's start
+// script does.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const INTERVAL = 60_000;
 const POLL = 1_000;
 const START = 1_700_000_000_000;
