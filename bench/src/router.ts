@@ -13,7 +13,17 @@
  *     node --conditions=@portcullis/source --import tsx src/router.ts [--quick]
  */
 import { createGatewayRequest, type GatewayRequest } from '@portcullis/core';
-import { createRouteTable, createSplit, stickyKey, type RouteDefinition, type RouteTable } from '@portcullis/router';
+import {
+  canonicalPath,
+  createRouteTable,
+  createSplit,
+  stickyKey,
+  type RouteDefinition,
+  type RouteTable,
+} from '@portcullis/router';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import FindMyWay from 'find-my-way';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import {
@@ -284,6 +294,9 @@ interface Routers {
   readonly oursPath: Lookup;
   readonly oursFull: Lookup;
   readonly decision: Lookup;
+  /** Parts of ours' cost, alone: the path canonicalisation, and the split assignment. */
+  readonly canonical: Lookup;
+  readonly assign: Lookup;
 }
 
 function routers(): Routers {
@@ -336,6 +349,8 @@ function routers(): Routers {
       const { variant } = split.assign(req.gateway);
       return { name: `${result.route.name}@${variant}`, params: result.params };
     },
+    canonical: (req) => ({ name: canonicalPath(req.path), params: {} }),
+    assign: (req) => ({ name: split.assign(req.gateway).variant, params: {} }),
   };
 }
 
@@ -425,6 +440,8 @@ const CASES = {
   fmwFull: 'find-my-way 9 `find()` with host/version constraints, 100 routes',
   oursFull: '**ours** `table.match()`, 100 routes',
   decision: '**ours, full decision**: `table.match()` + `split.assign()`, 100 routes',
+  canonical: '(part of ours: `canonicalPath()` alone)',
+  assign: '(part of the decision: `split.assign()` alone)',
 } as const;
 
 export async function runRouterBench(): Promise<Section> {
@@ -520,8 +537,87 @@ export async function runRouterBench(): Promise<Section> {
       '',
       kindRatios,
       '',
+      '### Instructions per lookup (callgrind)',
+      '',
+      callgrindSection(),
+      '',
     ].join('\n'),
   };
 }
 
-if (isMain(import.meta.url)) await sectionMain(runRouterBench);
+const CALLGRIND_CASES: readonly (keyof typeof CASES)[] = [
+  'fmwPath',
+  'hono',
+  'oursPath',
+  'fmwFull',
+  'oursFull',
+  'decision',
+];
+const CALLGRIND_LOOKUPS = [20_480, 102_400] as const;
+
+/** Instructions (valgrind's `Collected`) of one run of `--callgrind name lookups`; NaN without valgrind. */
+function instructions(name: string, lookups: number): number {
+  const script = fileURLToPath(import.meta.url);
+  const run = spawnSync(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      process.execPath,
+      '--conditions=@portcullis/source',
+      '--import',
+      'tsx',
+      script,
+      '--callgrind',
+      name,
+      String(lookups),
+    ],
+    { cwd: join(dirname(script), '..'), encoding: 'utf8' },
+  );
+  const collected = /Collected : (\d+)/.exec(run.stderr);
+  return collected === null ? Number.NaN : Number(collected[1]);
+}
+
+/** Instructions per lookup under callgrind (steadier than time on a shared machine), or why not. */
+function callgrindSection(): string {
+  if (quick) return 'Skipped in quick mode.';
+  if (spawnSync('valgrind', ['--version']).status !== 0) return 'Skipped: valgrind is not installed.';
+  const [few, many] = CALLGRIND_LOOKUPS;
+  const rows = CALLGRIND_CASES.map((name) => {
+    log(`router callgrind: ${name}`);
+    const perLookup = (instructions(name, many) - instructions(name, few)) / (many - few);
+    return { name, perLookup };
+  });
+  const base = rows.find((r) => r.name === 'fmwPath')?.perLookup ?? Number.NaN;
+  return [
+    `\`valgrind --tool=callgrind node … src/router.ts --callgrind <case> <lookups>\`, run with ${String(few)} and ` +
+      `${String(many)} lookups over the same mix; instructions per lookup = the difference in instructions ÷ the ` +
+      'difference in lookups (start-up, table building and the agreement check cancel out; JIT warm-up mostly does).',
+    '',
+    table(
+      ['case', 'instructions / lookup', '÷ find-my-way bare'],
+      rows.map((r) => [CASES[r.name], fixed(r.perLookup, 0), times(r.perLookup / base)]),
+    ),
+  ].join('\n');
+}
+
+/**
+ * `--callgrind <case> <lookups>`: runs one case for that many lookups over the mix and exits, for
+ * `valgrind --tool=callgrind`; two runs with different counts give instructions per lookup (the
+ * difference over the difference in lookups: start-up and the check cancel out).
+ */
+function callgrindMode(): boolean {
+  const at = process.argv.indexOf('--callgrind');
+  if (at === -1) return false;
+  const name = process.argv[at + 1] as keyof typeof CASES;
+  const lookups = Number(process.argv[at + 2]);
+  const reqs = requests();
+  const r = routers();
+  checkAgreement(r, reqs);
+  const lookup = r[name];
+  for (let i = 0; i < lookups; i++) if (lookup(reqs[i % reqs.length] as Req) !== undefined) sink++;
+  process.stdout.write(`${name} ${String(lookups)} ${String(sink % 7)}\n`);
+  return true;
+}
+
+if (isMain(import.meta.url) && !callgrindMode()) await sectionMain(runRouterBench);
