@@ -1,11 +1,12 @@
 /**
  * Runs every benchmark report in order, prints each as markdown on stdout and writes it to
  * bench/results/: the rate-limit report (memory, Redis, memory bound → ratelimit.md), the JWT
- * report (jwt.ts → jwt-cache.md) and the breaker report (circuit-breaker.ts → circuit-breaker.md).
+ * report (jwt.ts → jwt-cache.md), the breaker report (circuit-breaker.ts → circuit-breaker.md) and the
+ * routing report (router.ts → router.md).
  * Progress goes to stderr.
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
- *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker)
+ *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | router)
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -68,6 +69,16 @@ const reports: readonly Report[] = [
       'opossum 10, cockatiel 4',
     ratios: '- Ratios are theirs ÷ ours in time (or overhead) per call: above 1 means ours costs less.',
     parts: [{ name: 'breaker', run: () => runSectionChild('circuit-breaker.ts') }],
+  },
+  {
+    name: 'router',
+    file: 'router.md',
+    title: '# @portcullis/router benchmarks',
+    versions:
+      '- Versions: @portcullis/router from source (`@portcullis/source` condition, compiled by tsx), ' +
+      'find-my-way 9, hono 4 (RegExpRouter)',
+    ratios: '- Ratios are ours ÷ theirs in time per lookup: above 1 means ours takes longer.',
+    parts: [{ name: 'router', run: () => runSectionChild('router.ts') }],
   },
 ];
 
