@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { canonicalPath } from './canonical-path.js';
+import { canonicalPath, canonicalPathByRule } from './canonical-path.js';
 import { isInvalidPathError } from './errors.js';
 import { createRouteTable } from './table.js';
 
@@ -90,6 +90,46 @@ describe('canonical path', () => {
     expect(isInvalidPathError(thrown)).toBe(true);
     expect((thrown as Error).message).toContain(reason);
   });
+
+  // The shortcut for paths that are canonical already must give what the full rule gives (or
+  // refuse alike), on hostile paths and on plain ones (the shortcut's own territory).
+  const outcome = (canonicalise: (raw: string) => string, raw: string): string => {
+    try {
+      return canonicalise(raw);
+    } catch (error) {
+      return isInvalidPathError(error) ? 'refused' : 'threw';
+    }
+  };
+  const plainChar = fc.constantFrom(
+    '/',
+    '/',
+    '.',
+    'a',
+    'B',
+    '9',
+    '-',
+    '_',
+    '~',
+    '!',
+    '$',
+    '&',
+    "'",
+    '(',
+    '*',
+    '+',
+    ',',
+    ';',
+    '=',
+    ':',
+    '@',
+  );
+  const plainPath = fc.array(plainChar, { maxLength: 24 }).map((parts) => `/${parts.join('')}`);
+  test.prop([fc.oneof(hostilePath, plainPath)], { numRuns: 3_000 })(
+    'its shortcut for canonical paths agrees with the full rule',
+    (raw) => {
+      expect(outcome(canonicalPath, raw)).toBe(outcome(canonicalPathByRule, raw));
+    },
+  );
 
   test.prop([hostilePath], { numRuns: 2_000 })('is idempotent', (raw) => {
     const once = tryCanonical(raw);
