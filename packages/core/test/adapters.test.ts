@@ -13,7 +13,8 @@ import { respond, type ContinueVerdict } from '../src/verdict.js';
 import { HARNESSES, type Harness, type ServeOptions, type Served } from './harness.js';
 import { openRequest, rawGet } from './http-client.js';
 import { MODES, recordOutcomes, spyGuard, type Mode } from './guards.js';
-import { getWithLines, guardMounts, serveViews, type HeaderViews } from './views.js';
+import { serveViews, type HeaderViews } from '@portcullis/testkit/frameworks';
+import { getWithLines, guardMounts } from './views.js';
 import { quietPeriod, waitFor } from './wait.js';
 
 /** A header name as CGI-style upstreams read it (case and `_` versus `-` ignored). */

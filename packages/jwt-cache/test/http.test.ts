@@ -3,7 +3,7 @@ import { generateKeyPair } from '@portcullis/testkit';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { JwtGuardOptions } from '../src/index.js';
 import { HARNESSES, jwtMounts, rawGet, type Harness, type Served } from './http/harness.js';
-import { serveViews, type HeaderViews } from './http/views.js';
+import { serveViews, type HeaderViews } from '@portcullis/testkit/frameworks';
 import { b64, fixture, sign, T0, type Fixture } from './support.js';
 
 const key = generateKeyPair('ES256', 'http-1');

@@ -451,3 +451,6 @@ export async function serveTestRoutes(
   }
   return { ...server, ...seen };
 }
+
+export { serveViews } from './header-views.js';
+export type { HeaderViews } from './header-views.js';

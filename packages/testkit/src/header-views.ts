@@ -1,16 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  serveTestRoutes,
-  type FrameworkName,
-  type ObservedServer,
-  type TestMounts,
-} from '@portcullis/testkit/frameworks';
+import { serveTestRoutes, type FrameworkName, type ObservedServer, type TestMounts } from './frameworks.js';
 
 /**
  * Every view of the request headers a handler (or a forwarder built on it) can read, as
  * `[name, value]` pairs per view: the framework's own accessor, and Node's three views of the
  * underlying `IncomingMessage` (`headers`, `headersDistinct`, `rawHeaders`) — on Hono through
- * `c.env.incoming`, which `@hono/node-server` passes. (Core's adapter tests have the same route.)
+ * `c.env.incoming`, which `@hono/node-server` passes.
  */
 export type HeaderViews = Record<string, [string, string][]>;
 
@@ -34,17 +29,35 @@ function entries(object: Record<string, string | string[] | undefined>): [string
   return pairs;
 }
 
-/** Serves the standard test routes plus `GET /views` (answering {@link HeaderViews}) behind `mounts`. */
-export function serveViews(framework: FrameworkName, mounts: TestMounts): Promise<ObservedServer> {
+/**
+ * Serves the standard test routes plus `GET /views` (answering {@link HeaderViews}) behind the
+ * middleware `mounts` install; with `preRead`, a middleware in front reads every Node view first
+ * (so they are built before the guard runs, as another middleware may have done).
+ */
+export function serveViews(framework: FrameworkName, mounts: TestMounts, preRead = false): Promise<ObservedServer> {
+  const touch = (message: IncomingMessage): void => {
+    // Each read builds the view, as a middleware reading it would.
+    if (preRead) Object.keys({ ...message.headers, ...message.headersDistinct, raw: message.rawHeaders });
+  };
   return serveTestRoutes(framework, {
     express: (app) => {
+      app.use((req, _res, next) => {
+        touch(req);
+        next();
+      });
       mounts.express(app);
       app.get('/views', (req, res) => {
-        const viaGet = Object.fromEntries(Object.keys(req.headers).map((name) => [name, req.get(name)]));
-        res.json({ 'req.get': entries(viaGet), ...nodeViews('req', req) });
+        res.json({
+          'req.get': entries(Object.fromEntries(Object.keys(req.headers).map((n) => [n, req.get(n)]))),
+          ...nodeViews('req', req),
+        });
       });
     },
     fastify: async (app) => {
+      app.addHook('onRequest', (request, _reply, next) => {
+        touch(request.raw);
+        next();
+      });
       await mounts.fastify(app);
       app.get('/views', (request) => ({
         'request.headers': entries(request.headers),
@@ -52,12 +65,17 @@ export function serveViews(framework: FrameworkName, mounts: TestMounts): Promis
       }));
     },
     hono: (app, options) => {
+      const incoming = (env: unknown): IncomingMessage => (env as { incoming: IncomingMessage }).incoming;
+      app.use(async (c, next) => {
+        touch(incoming(c.env));
+        await next();
+      });
       mounts.hono(app, options);
       app.get('/views', (c) =>
         c.json({
           'c.req.header()': entries(c.req.header()),
           'c.req.raw.headers': [...c.req.raw.headers],
-          ...nodeViews('c.env.incoming', (c.env as { incoming: IncomingMessage }).incoming),
+          ...nodeViews('c.env.incoming', incoming(c.env)),
         }),
       );
     },
