@@ -18,7 +18,7 @@ export type { RouteOutcome, RouterContext, RouterGuardOptions } from './http/gua
 // Traffic splits and canary releases (split/, canary/).
 export { chooseVariant } from './split/choose.js';
 export type { WeightedCandidate } from './split/choose.js';
-export { hash32, seedOf } from './split/hash.js';
+export { hash32, mix32, seedOf } from './split/hash.js';
 export { MAX_KEY_LENGTH, readCookie, stickyKey } from './split/key.js';
 export type { KeyFunction, StickyKeyOptions } from './split/key.js';
 export { createSplit } from './split/split.js';

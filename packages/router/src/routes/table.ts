@@ -1,9 +1,9 @@
 import { InvalidOptionError, nonEmptyString } from '@portcullis/core';
-import FindMyWay from 'find-my-way';
 import { canonicalPath } from './canonical-path.js';
 import { AmbiguousRoutesError, isInvalidPathError } from './errors.js';
 import { compareRank, Predicates } from './predicates.js';
 import { RequestView, type MatchRequest } from './request-view.js';
+import { SegmentTree } from './segment-tree.js';
 import type { PredicateValue, Route, RouteDefinition } from './route.js';
 
 /**
@@ -91,12 +91,29 @@ interface Entry<Meta> {
   readonly methods: readonly string[];
 }
 
-const STRATEGY = 'portcullis';
+/** A route at one of its patterns, as the tree holds it. */
+interface Candidate<Meta> {
+  readonly route: Route<Meta>;
+  /** Undefined for every method. */
+  readonly methods: readonly string[] | undefined;
+  /** Undefined when the route has no conditions. */
+  readonly predicates: Predicates | undefined;
+  readonly rank: readonly number[];
+  /** The params' names and the indexes of their segments (1 for the first segment). */
+  readonly paramNames: readonly string[];
+  readonly paramSegments: readonly number[];
+  /** The index of the segment where `*` starts, or -1. */
+  readonly wildcardSegment: number;
+}
+
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOST = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\[[0-9a-f:.]+\]$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 const ALL = '*';
-// The methods find-my-way routes (Node's `http.METHODS` as of Node 22); "every method" means these.
+/** The params of a route without any: shared, frozen. */
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+// The methods a route may list (Node's `http.METHODS` as of Node 22 and RFC 9110's); "every
+// method" means any method, these and others.
 const METHODS: readonly string[] = [
   'ACL',
   'BIND',
@@ -134,13 +151,11 @@ const METHODS: readonly string[] = [
   'UNLOCK',
   'UNSUBSCRIBE',
 ];
-// A node of find-my-way holds at most 31 handlers per method when routes have constraints.
-const MAX_ROUTES_PER_SHAPE = 31;
 
 /**
  * Builds a route table from route definitions: validates them, rejects two routes no request could
- * tell apart, and compiles them into a find-my-way radix tree (no regular expressions: matching is
- * linear in the path's length).
+ * tell apart, and compiles them into a tree with one level per path segment (no regular
+ * expressions: matching is linear in the path's length).
  *
  * Precedence, when several routes match a request:
  * 1. path, segment by segment from the left: static beats `:param` beats `*` (a prefix mount is a `*`);
@@ -185,52 +200,36 @@ export function createRouteTable<Meta = unknown>(
   });
   rejectAmbiguous(entries);
 
-  const router = FindMyWay({
-    caseSensitive: true,
-    ignoreTrailingSlash: false,
-    ignoreDuplicateSlashes: false,
-    // Params are bounded by the request line's size, not here: without regexes a long param costs
-    // only its length, and a limit would make a long id silently not match.
-    maxParamLength: Number.MAX_SAFE_INTEGER,
-    constraints: { [STRATEGY]: predicateStrategy },
-  });
-  // find-my-way answers the highest-index handler among those whose constraints hold, so the
-  // routes are added from the lowest precedence to the highest.
-  const ordered = [...entries].sort(
-    (a, b) => -compareRank(a.predicates.rank, b.predicates.rank) || b.route.index - a.route.index,
-  );
-  const methods = new Set<string>();
-  for (const entry of ordered) {
-    const constraints = entry.predicates.empty ? {} : { [STRATEGY]: entry.predicates };
-    const entryMethods = entry.methods.includes(ALL) ? METHODS : entry.methods;
-    // A route for every method matches (or not) whatever the method, so it never explains a 405:
-    // only methods routes list explicitly are probed for `Allow`.
-    if (entryMethods === entry.methods) for (const method of entryMethods) methods.add(method);
-    for (const pattern of entry.patterns) {
-      try {
-        router.on(entryMethods as FindMyWay.HTTPMethod[], pattern, { constraints }, noop, entry.route);
-      } catch (error) {
-        throw new InvalidOptionError(
-          `routes[${String(entry.route.index)}].path`,
-          pattern,
-          `a path shape shared by at most ${String(MAX_ROUTES_PER_SHAPE)} routes per method (${String(error)})`,
-        );
-      }
-    }
+  const tree = new SegmentTree<Candidate<Meta>>();
+  for (const entry of entries) {
+    for (const pattern of entry.patterns) tree.add(pattern, candidateOf(entry, pattern));
   }
-  const tableMethods = [...methods].sort();
+  // Within one path shape: the higher rank (host, then condition count) first, then declaration order.
+  tree.seal((a, b) => compareRank(a.rank, b.rank) || a.route.index - b.route.index);
   const routes: readonly Route<Meta>[] = Object.freeze(entries.map((entry) => entry.route));
 
-  function find(
-    method: string,
-    path: string,
-    view: RequestView,
-  ): FindMyWay.FindResult<FindMyWay.HTTPVersion.V1> | null {
-    const found = router.find(method as FindMyWay.HTTPMethod, path, { [STRATEGY]: view });
+  // The request whose conditions are being tested, and its view (host and cookies parsed once,
+  // when a condition first needs them). Set around each synchronous walk.
+  let current: MatchRequest | undefined;
+  let view: RequestView | undefined;
+  const holds = (candidate: Candidate<Meta>): boolean =>
+    candidate.predicates === undefined ||
+    candidate.predicates.test((view ??= new RequestView(current as MatchRequest)));
+  const choose = (candidates: readonly Candidate<Meta>[]): Candidate<Meta> | undefined => {
+    for (const candidate of candidates) if (holds(candidate)) return candidate;
+    return undefined;
+  };
+
+  function find(method: string, path: string, starts: number[]): Candidate<Meta> | undefined {
+    const found = tree.find(method, path, starts, choose);
     // HEAD is answered by GET routes unless a route claims HEAD itself (RFC 9110 §9.3.2).
-    if (found === null && method === 'HEAD') return router.find('GET', path, { [STRATEGY]: view });
+    if (found === undefined && method === 'HEAD')
+      return tree.findStatic('GET', path, choose) ?? tree.find('GET', path, starts, choose);
     return found;
   }
+
+  // The segment offsets of the path being matched, reused (a re-entrant match gets its own).
+  const shared: number[] = [];
 
   return {
     routes,
@@ -242,57 +241,92 @@ export function createRouteTable<Meta = unknown>(
         if (isInvalidPathError(error)) return { kind: 'invalid-path', reason: error.reason };
         throw error;
       }
-      const view = new RequestView(req);
-      const found = find(req.method, path, view);
-      if (found !== null) {
-        return {
-          kind: 'matched',
-          route: found.store as Route<Meta>,
-          params: Object.freeze({ ...found.params }) as Record<string, string>,
-          path,
-        };
+      const outer = current;
+      const outerView = view;
+      current = req;
+      view = undefined;
+      try {
+        // Most requests for static paths end here, with one hash lookup.
+        const exact = tree.findStatic(req.method, path, choose);
+        if (exact !== undefined) return { kind: 'matched', route: exact.route, params: NO_PARAMS, path };
+        const starts = outer === undefined ? shared : [];
+        const found = find(req.method, path, starts);
+        if (found !== undefined) {
+          const params = paramsOf(found, path, starts);
+          return params === undefined
+            ? { kind: 'invalid-path', reason: 'a path parameter is not valid UTF-8 once decoded' }
+            : { kind: 'matched', route: found.route, params, path };
+        }
+        const allow = [...tree.allowed(path, holds)];
+        if (allow.length === 0) return { kind: 'not-found', path };
+        if (allow.includes('GET') && !allow.includes('HEAD')) allow.push('HEAD');
+        return { kind: 'method-not-allowed', allow: allow.sort(), path };
+      } finally {
+        // Restored, not cleared: a header function that matched another request re-enters here.
+        current = outer;
+        view = outerView;
       }
-      const allow: string[] = [];
-      for (const method of tableMethods)
-        if (router.find(method as FindMyWay.HTTPMethod, path, { [STRATEGY]: view }) !== null) allow.push(method);
-      if (allow.includes('GET') && !allow.includes('HEAD')) allow.push('HEAD');
-      return allow.length === 0
-        ? { kind: 'not-found', path }
-        : { kind: 'method-not-allowed', allow: allow.sort(), path };
     },
   };
 }
 
-function noop(): void {
-  // find-my-way requires a handler; the route travels in the store.
+function candidateOf<Meta>(entry: Entry<Meta>, pattern: string): Candidate<Meta> {
+  const segments = pattern.split('/');
+  const paramNames: string[] = [];
+  const paramSegments: number[] = [];
+  segments.forEach((segment, i) => {
+    if (segment.startsWith(':')) {
+      paramNames.push(segment.slice(1));
+      paramSegments.push(i);
+    }
+  });
+  return {
+    route: entry.route,
+    methods: entry.methods.includes(ALL) ? undefined : entry.methods,
+    predicates: entry.predicates.empty ? undefined : entry.predicates,
+    rank: entry.predicates.rank,
+    paramNames,
+    paramSegments,
+    wildcardSegment: segments.at(-1) === '*' ? segments.length - 1 : -1,
+  };
 }
 
-// find-my-way's constraint API: `set` receives each route's Predicates (as a map key) with a bitmask
-// of handler positions; `get` is asked for the bitmask of a value, which at build time is a
-// Predicates and when matching is the request: then it is the OR of the masks whose predicates hold.
-// Typed as find-my-way's string strategy: its typings assume string constraint values.
-const predicateStrategy: FindMyWay.ConstraintStrategy<FindMyWay.HTTPVersion.V1> = {
-  name: STRATEGY,
-  mustMatchWhenDerived: false,
-  storage() {
-    const masks = new Map<Predicates, number>();
-    return {
-      get(value: unknown) {
-        if (value instanceof Predicates) return (masks.get(value) ?? null) as never;
-        let mask = 0;
-        for (const [predicates, bits] of masks) if (predicates.test(value as RequestView)) mask |= bits;
-        return (mask === 0 ? null : mask) as never;
-      },
-      set(value: unknown, bits: unknown) {
-        masks.set(value as Predicates, bits as number);
-      },
-    };
-  },
-  deriveConstraint() {
-    // Never called: the table passes the request view to find() itself.
-    return '';
-  },
-};
+/**
+ * The params of a match, percent-decoded (a wildcard's rest as `'*'`), read at the segment offsets
+ * the walk recorded; `undefined` when one does not decode (an escape that is not UTF-8, such as a
+ * lone `%C3`: the handler could not be given it).
+ */
+function paramsOf<Meta>(
+  candidate: Candidate<Meta>,
+  path: string,
+  starts: readonly number[],
+): Readonly<Record<string, string>> | undefined {
+  const { paramNames, paramSegments, wildcardSegment } = candidate;
+  if (paramNames.length === 0 && wildcardSegment === -1) return NO_PARAMS;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < paramNames.length; i++) {
+    const start = starts[paramSegments[i] as number] as number;
+    const end = path.indexOf('/', start);
+    const value = decoded(end === -1 ? path.slice(start) : path.slice(start, end));
+    if (value === undefined) return undefined;
+    params[paramNames[i] as string] = value;
+  }
+  if (wildcardSegment !== -1) {
+    const rest = decoded(path.slice(starts[wildcardSegment]));
+    if (rest === undefined) return undefined;
+    params['*'] = rest;
+  }
+  return params;
+}
+
+function decoded(value: string): string | undefined {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
 
 function resolveVersioning(versioning: Versioning | undefined): string | undefined {
   if (versioning === undefined) return 'accept-version';
@@ -399,7 +433,8 @@ function checkPattern(path: unknown, at: string): string {
   const segments = path.split('/').slice(1);
   segments.forEach((segment, i) => {
     if (segment.startsWith(':')) {
-      if (!PARAM_NAME.test(segment.slice(1)))
+      // `__proto__` would set the params object's prototype instead of a param.
+      if (!PARAM_NAME.test(segment.slice(1)) || segment === ':__proto__')
         throw new InvalidOptionError(at, path, 'params as whole segments named like identifiers (":id")');
     } else if (segment === '*') {
       if (i !== segments.length - 1) throw new InvalidOptionError(at, path, 'a "*" only as the last segment');

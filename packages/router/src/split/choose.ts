@@ -1,4 +1,4 @@
-import { hash32 } from './hash.js';
+import { hash32, mix32 } from './hash.js';
 
 /** A variant as {@link chooseVariant} sees it: its name, its current weight and its hash seed. */
 export interface WeightedCandidate {
@@ -10,12 +10,16 @@ export interface WeightedCandidate {
   readonly seed: number;
 }
 
+/** The seed keys are hashed under (FNV-1a's offset basis). */
+const KEY_SEED = 0x811c9dc5;
+
 /** 2^32: maps a 32-bit hash into (0, 1). */
 const TWO_POW_32 = 4_294_967_296;
 
 /**
  * Weighted rendezvous hashing: every candidate scores the key as `-weight / ln(u)`, where `u` in
- * (0, 1) is the key's hash under the candidate's seed, and the highest score wins. A candidate wins
+ * (0, 1) is the key's hash mixed with the candidate's seed (`mix32`; the key is hashed once), and
+ * the highest score wins. A candidate wins
  * with probability `weight / Σ weights`, and a candidate's score depends only on its own weight, so:
  *
  * - the same key with the same weights always gets the same variant (sticky);
@@ -36,10 +40,11 @@ const TWO_POW_32 = 4_294_967_296;
 export function chooseVariant(candidates: readonly WeightedCandidate[], key: string): string | undefined {
   let best: string | undefined;
   let bestScore = -Infinity;
+  const keyHash = hash32(KEY_SEED, key);
   for (const candidate of candidates) {
     if (!(candidate.weight > 0)) continue;
     // (h + 0.5) / 2^32 is in (0, 1), so ln(u) < 0 and the score is finite and positive.
-    const u = (hash32(candidate.seed, key) + 0.5) / TWO_POW_32;
+    const u = (mix32(candidate.seed, keyHash) + 0.5) / TWO_POW_32;
     const score = -candidate.weight / Math.log(u);
     if (score > bestScore) {
       bestScore = score;

@@ -39,3 +39,27 @@ const FNV_OFFSET = 0x811c9dc5;
 export function seedOf(name: string): number {
   return hash32(FNV_OFFSET, name);
 }
+
+/**
+ * A 32-bit hash of `keyHash` (a {@link hash32} of the key) under `seed`: the two mixed and then
+ * MurmurHash3's finaliser, a bijection with full avalanche, so the same key gets unrelated values
+ * under different seeds. Rendezvous hashing scores a key once per variant: hashing the key once and
+ * mixing per variant costs one pass over the key instead of one per variant.
+ *
+ * @example
+ * ```ts
+ * const keyHash = hash32(0, 'user-42');
+ * mix32(seedOf('checkout\u0000stable'), keyHash) !== mix32(seedOf('checkout\u0000canary'), keyHash); // true (almost always)
+ * ```
+ */
+export function mix32(seed: number, keyHash: number): number {
+  let h = Math.imul(keyHash ^ seed, 0xcc9e2d51);
+  h = (h << 15) | (h >>> 17);
+  h = Math.imul(h, 0x1b873593) ^ seed;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

@@ -139,16 +139,20 @@ export function createSplit(options: SplitOptions): Split {
   const override = overrideOf(options.override, names, baseline);
   const hasSegments = variants.some((v) => v.segment !== undefined);
 
-  const assignments = new Map<string, Assignment>();
-  const assignment = (variant: string, reason: AssignmentReason): Assignment => {
-    const cacheKey = `${reason}:${variant}`;
-    let cached = assignments.get(cacheKey);
-    if (cached === undefined) {
-      cached = Object.freeze({ variant, reason });
-      assignments.set(cacheKey, cached); // bounded: variants × reasons
-    }
-    return cached;
-  };
+  // Every (variant, reason) answer built once: `assign` allocates nothing.
+  const assignments = new Map<string, Readonly<Record<AssignmentReason, Assignment>>>(
+    names.map((variant) => [
+      variant,
+      Object.freeze({
+        override: Object.freeze({ variant, reason: 'override' as const }),
+        flag: Object.freeze({ variant, reason: 'flag' as const }),
+        weight: Object.freeze({ variant, reason: 'weight' as const }),
+        baseline: Object.freeze({ variant, reason: 'baseline' as const }),
+      }),
+    ]),
+  );
+  const assignment = (variant: string, reason: AssignmentReason): Assignment =>
+    (assignments.get(variant) as Readonly<Record<AssignmentReason, Assignment>>)[reason];
 
   return {
     name,
