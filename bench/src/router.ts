@@ -553,27 +553,31 @@ const CALLGRIND_CASES: readonly (keyof typeof CASES)[] = [
   'oursFull',
   'decision',
 ];
-const CALLGRIND_LOOKUPS = [20_480, 102_400] as const;
+// Long enough that JIT warm-up is a small share of the difference; V8 single-threaded so that its
+// background compiler and GC threads do not add a varying count (they made the figures jump ±2×).
+const CALLGRIND_LOOKUPS = [102_400, 512_000] as const;
 
 /** Instructions (valgrind's `Collected`) of one run of `--callgrind name lookups`; NaN without valgrind. */
 function instructions(name: string, lookups: number): number {
   const script = fileURLToPath(import.meta.url);
-  const run = spawnSync(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--callgrind-out-file=/dev/null',
-      process.execPath,
-      '--conditions=@portcullis/source',
-      '--import',
-      'tsx',
-      script,
-      '--callgrind',
-      name,
-      String(lookups),
-    ],
-    { cwd: join(dirname(script), '..'), encoding: 'utf8' },
-  );
+  const args = [
+    '--single-threaded',
+    '--conditions=@portcullis/source',
+    '--import',
+    'tsx',
+    script,
+    '--callgrind',
+    name,
+    String(lookups),
+  ];
+  const cwd = join(dirname(script), '..');
+  // Once without valgrind first: tsx compiles the sources on a first run and caches them, and a
+  // compile counted in one run of a pair and not the other swamped the difference (even < 0).
+  spawnSync(process.execPath, [...args.slice(0, -1), '1024'], { cwd });
+  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
   const collected = /Collected : (\d+)/.exec(run.stderr);
   return collected === null ? Number.NaN : Number(collected[1]);
 }
@@ -590,7 +594,7 @@ function callgrindSection(): string {
   });
   const base = rows.find((r) => r.name === 'fmwPath')?.perLookup ?? Number.NaN;
   return [
-    `\`valgrind --tool=callgrind node … src/router.ts --callgrind <case> <lookups>\`, run with ${String(few)} and ` +
+    `\`valgrind --tool=callgrind node --single-threaded … src/router.ts --callgrind <case> <lookups>\`, run with ${String(few)} and ` +
       `${String(many)} lookups over the same mix; instructions per lookup = the difference in instructions ÷ the ` +
       'difference in lookups (start-up, table building and the agreement check cancel out; JIT warm-up mostly does).',
     '',

@@ -26,6 +26,16 @@ describe('createGatewayRequest', () => {
     expect(req.header('missing')).toBeUndefined();
   });
 
+  test.prop([fc.array(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/), { minLength: 300, maxLength: 400 })], {
+    numRuns: 20,
+  })('any number of distinct names, in any case, reaches the lookup lower-cased', (names) => {
+    const asked: string[] = [];
+    const req = createGatewayRequest({ method: 'GET', url: '/', header: (n) => (asked.push(n), undefined) });
+    for (const name of names) req.header(name);
+    for (const name of names) req.header(name); // the second time from the remembered names, or not
+    expect(asked).toEqual([...names, ...names].map((n) => n.toLowerCase()));
+  });
+
   test.prop([fc.webPath(), fc.webQueryParameters()])(
     'path never contains the query, and the query round-trips',
     (path, query) => {

@@ -1,7 +1,7 @@
 /**
  * A 32-bit hash of `key` under `seed`: FNV-1a over the UTF-16 code units, then MurmurHash3's
  * finaliser so that keys differing in one character land far apart. Hand-written on purpose: it
- * runs once per variant on every request, and `node:crypto` costs about half a microsecond and an
+ * runs on every request a split decides, and `node:crypto` costs about half a microsecond and an
  * allocation per call. Split keys are not secrets (a client can pick its bucket by picking its
  * cookie, but it could as well send the override header), so a non-cryptographic hash is enough.
  *
