@@ -103,7 +103,10 @@ export interface RouterGuardOptions<Meta = unknown> {
  * methods only `405` with `Allow`, a path that breaks the canonical-path rules `400`, all as
  * problem details (`application/problem+json`). A route with a `split` gets its request's
  * `variant` in the context (and upstream under `variantHeader`), and each outcome (status,
- * duration) goes to the route's `canary` as `record(variant, outcome)`.
+ * duration) goes to the route's `canary` as `record(variant, outcome)`. The verdict is synchronous
+ * except on routes whose split asks an asynchronous flag source (`openFeatureFlags`): there the
+ * guard awaits `split.assignAsync(req)`, which waits at most the split's `flagTimeoutMs` and never
+ * rejects.
  *
  * @param options - See {@link RouterGuardOptions}.
  * @throws InvalidOptionError when `table` is not a route table or `variantHeader` not a header name.
