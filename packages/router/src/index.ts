@@ -1,6 +1,8 @@
 /**
  * Routing for API gateways: a route table with precedence and path safety, weighted and sticky
- * traffic splits, and canary releases that roll themselves back (in development, not published yet).
+ * traffic splits with overrides and feature flags (a plain function or OpenFeature), and canary
+ * releases that roll themselves back. Framework middleware lives in the `/express`, `/fastify` and
+ * `/hono` subpaths.
  *
  * @packageDocumentation
  */
