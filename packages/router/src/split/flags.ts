@@ -74,6 +74,10 @@ export function firstFlagOn(
   timeoutMs: number,
   onError: (flag: string, error: unknown) => void,
 ): Promise<number | undefined> {
+  // Asked here in a plain loop, not in a closure, so that the closures below do not hold the
+  // request: a provider that never settles keeps this wait's few small objects alive, not `req`.
+  const asked: ReturnType<typeof ask>[] = [];
+  for (const flag of flags) asked.push(ask(source, flag, req, key));
   return new Promise<number | undefined>((resolve) => {
     // undefined: no answer yet.
     const answers: (boolean | undefined)[] = flags.map(() => undefined);
@@ -114,15 +118,12 @@ export function firstFlagOn(
         if (answer === undefined) failed(i, new FlagTimeoutError(flags[i] as string, timeoutMs));
       });
     }, timeoutMs);
-    flags.forEach((flag, i) => {
-      let answer: Promise<boolean>;
-      try {
-        answer = source.isOn(flag, req, key);
-      } catch (error) {
-        failed(i, error);
+    asked.forEach((answer, i) => {
+      if ('thrown' in answer) {
+        failed(i, answer.thrown);
         return;
       }
-      Promise.resolve(answer).then(
+      answer.promise.then(
         (on) => {
           // Typed boolean, but written by users: anything but true is off.
           answered(i, (on as unknown) === true);
@@ -133,4 +134,18 @@ export function firstFlagOn(
       );
     });
   });
+}
+
+/** Asks one flag; a source that throws instead of rejecting is caught here. */
+function ask(
+  source: AsyncFlagSource,
+  flag: string,
+  req: GatewayRequest,
+  key: string | undefined,
+): { readonly promise: Promise<boolean> } | { readonly thrown: unknown } {
+  try {
+    return { promise: Promise.resolve(source.isOn(flag, req, key)) };
+  } catch (thrown) {
+    return { thrown };
+  }
 }
