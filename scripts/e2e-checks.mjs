@@ -113,6 +113,46 @@ export const checks = {
     if (!(retryAfter >= 1 && retryAfter <= 12)) throw new Error(`Retry-After: ${String(retryAfter)}`);
   },
 
+  async router(base) {
+    const user = await fetch(`${base}/users/42`);
+    expectEqual(user.status, 200, 'GET /users/42');
+    const matched = await user.json();
+    expectEqual(matched.route, 'user', 'the route the handler read');
+    expectEqual(matched.params?.id, '42', 'its param');
+    const nowhere = await fetch(`${base}/nowhere`);
+    expectEqual(nowhere.status, 404, 'GET /nowhere');
+    expectEqual(nowhere.headers.get('content-type')?.split(';')[0], 'application/problem+json', 'the 404 type');
+    const wrongMethod = await fetch(`${base}/users/42`, { method: 'DELETE' });
+    expectEqual(wrongMethod.status, 405, 'DELETE /users/42');
+    expectEqual(wrongMethod.headers.get('allow'), 'GET, HEAD', 'the Allow header');
+    expectEqual((await fetch(`${base}/users/a%2Fb`)).status, 400, 'an encoded slash in the path');
+    // The variant is sticky per user, in the context and in the header the handler reads; the
+    // client's own x-variant is replaced.
+    const variants = new Set();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${base}/checkout`, {
+        method: 'POST',
+        headers: { 'x-user-id': 'user-7', 'x-variant': 'spoofed' },
+      });
+      expectEqual(res.status, 200, 'POST /checkout');
+      const body = await res.json();
+      expectEqual(body.route, 'checkout', 'the split route');
+      if (body.variant !== 'stable' && body.variant !== 'canary') throw new Error(`variant ${String(body.variant)}`);
+      expectEqual(body.upstream, body.variant, 'the x-variant header the handler read');
+      variants.add(body.variant);
+    }
+    expectEqual(variants.size, 1, 'distinct variants for one user');
+    for (const [override, variant] of [
+      ['always', 'canary'],
+      ['never', 'stable'],
+    ]) {
+      const res = await fetch(`${base}/checkout`, { method: 'POST', headers: { 'x-canary': override } });
+      const body = await res.json();
+      expectEqual(body.variant, variant, `x-canary: ${override}`);
+      expectEqual(body.upstream, variant, `x-canary: ${override}, upstream`);
+    }
+  },
+
   async core(base) {
     const anonymous = await fetch(`${base}/hello`);
     expectEqual(anonymous.status, 401, 'GET /hello without x-api-key');

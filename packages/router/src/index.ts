@@ -1,6 +1,8 @@
 /**
  * Routing for API gateways: a route table with precedence and path safety, weighted and sticky
- * traffic splits, and canary releases that roll themselves back (in development, not published yet).
+ * traffic splits with overrides and feature flags (a plain function or OpenFeature), and canary
+ * releases that roll themselves back. Framework middleware lives in the `/express`, `/fastify` and
+ * `/hono` subpaths.
  *
  * @packageDocumentation
  */
@@ -21,16 +23,27 @@ export type { WeightedCandidate } from './split/choose.js';
 export { hash32, mix32, seedOf } from './split/hash.js';
 export { MAX_KEY_LENGTH, readCookie, stickyKey } from './split/key.js';
 export type { KeyFunction, StickyKeyOptions } from './split/key.js';
-export { createSplit } from './split/split.js';
+export { createSplit, DEFAULT_FLAG_TIMEOUT_MS } from './split/split.js';
 export type {
   Assignment,
   AssignmentReason,
-  FlagSource,
   OverrideOptions,
   Split,
   SplitOptions,
   VariantOptions,
 } from './split/split.js';
+export type { AsyncFlagSource, FlagErrorEvent, FlagSource } from './split/flags.js';
+export { openFeatureFlags } from './split/openfeature.js';
+export type {
+  FlagContextValue,
+  FlagEvaluationContext,
+  OpenFeatureClientLike,
+  OpenFeatureFlagsOptions,
+  OpenFeatureLogger,
+  OpenFeatureProviderLike,
+  OpenFeatureResolution,
+} from './split/openfeature.js';
+export { FlagEvaluationError, FlagTimeoutError, isFlagEvaluationError, isFlagTimeoutError } from './split/errors.js';
 export type { CheckResult, CheckStatus, CustomCheck, IntervalFigures, VariantFigures } from './canary/checks.js';
 export { createCanary } from './canary/controller.js';
 export type { Canary, CanaryDecision, CanaryEvents, CanaryState, RequestOutcome } from './canary/controller.js';

@@ -2,6 +2,7 @@ import { createGatewayRequest, isInvalidOptionError, type ContinueVerdict } from
 import { describe, expect, test } from 'vitest';
 import { RouteTableRef } from '../routes/table-ref.js';
 import { createRouteTable } from '../routes/table.js';
+import type { AsyncFlagSource } from '../split/flags.js';
 import { createSplit } from '../split/split.js';
 import { routerGuard, type RouteOutcome, type RouterContext } from './guard.js';
 
@@ -110,5 +111,52 @@ describe('router guard options', () => {
     expect(() => b.onComplete?.({ status: 200, durationMs: 1 })).toThrow('canary broke');
     expect(recorded).toEqual(['stable']);
     expect(reported).toEqual(['stable', 'stable']);
+  });
+});
+
+describe('router guard with an asynchronous flag source', () => {
+  const flagged = (flags: AsyncFlagSource) =>
+    createSplit({
+      name: 'checkout',
+      variants: [
+        { name: 'stable', weight: 100 },
+        { name: 'beta', flag: 'new-checkout' },
+      ],
+      flags,
+      flagTimeoutMs: 20,
+      onFlagError: () => undefined,
+    });
+
+  test('awaits the flags before assigning: the verdict carries the flagged variant, upstream too', async () => {
+    const table = createRouteTable([
+      {
+        name: 'checkout',
+        path: '/checkout',
+        split: flagged({ isOn: (flag) => Promise.resolve(flag === 'new-checkout') }),
+      },
+    ]);
+    const verdict = routerGuard({ table, variantHeader: 'x-variant' })(get('/checkout'));
+    expect(verdict).toBeInstanceOf(Promise);
+    const resolved = (await verdict) as ContinueVerdict<RouterContext>;
+    expect(resolved.context?.variant).toBe('beta');
+    expect(new Headers(resolved.upstreamHeaders).get('x-variant')).toBe('beta');
+  });
+
+  test('a flag source that never answers is cut by the split: the guard continues with the weighted variant', async () => {
+    const table = createRouteTable([
+      { name: 'checkout', path: '/checkout', split: flagged({ isOn: () => new Promise<boolean>(() => undefined) }) },
+    ]);
+    const resolved = (await routerGuard({ table })(get('/checkout'))) as ContinueVerdict<RouterContext>;
+    expect(resolved).toMatchObject({ action: 'continue', context: { variant: 'stable' } });
+  });
+
+  test('routes without an asynchronous source keep a synchronous verdict', () => {
+    const table = createRouteTable([
+      { name: 'a', path: '/a', split: createSplit({ name: 's', variants: [{ name: 'stable', weight: 1 }] }) },
+      { name: 'b', path: '/b' },
+    ]);
+    const guard = routerGuard({ table });
+    expect(guard(get('/a'))).not.toBeInstanceOf(Promise);
+    expect(guard(get('/b'))).not.toBeInstanceOf(Promise);
   });
 });

@@ -103,7 +103,10 @@ export interface RouterGuardOptions<Meta = unknown> {
  * methods only `405` with `Allow`, a path that breaks the canonical-path rules `400`, all as
  * problem details (`application/problem+json`). A route with a `split` gets its request's
  * `variant` in the context (and upstream under `variantHeader`), and each outcome (status,
- * duration) goes to the route's `canary` as `record(variant, outcome)`.
+ * duration) goes to the route's `canary` as `record(variant, outcome)`. The verdict is synchronous
+ * except on routes whose split asks an asynchronous flag source (`openFeatureFlags`): there the
+ * guard awaits `split.assignAsync(req)`, which waits at most the split's `flagTimeoutMs` and never
+ * rejects.
  *
  * @param options - See {@link RouterGuardOptions}.
  * @throws InvalidOptionError when `table` is not a route table or `variantHeader` not a header name.
@@ -127,12 +130,38 @@ export function routerGuard<Meta = unknown>(options: RouterGuardOptions<Meta>): 
   // Frozen once: every verdict of a route without a split shares it.
   const strip = variantHeader === undefined ? undefined : Object.freeze([variantHeader]);
 
-  return function router(req: GatewayRequest): Verdict<RouterContext> {
+  function splitVerdict(
+    route: Route<Meta>,
+    params: Readonly<Record<string, string>>,
+    canonicalPath: string,
+    variant: string,
+  ): Verdict<RouterContext> {
+    const { canary } = route;
+    return {
+      action: 'continue',
+      context: { route, params, canonicalPath, variant },
+      // upstreamHeaders replace the client's value under every spelling of the name.
+      upstreamHeaders: variantHeader === undefined ? undefined : new Headers([[variantHeader, variant]]),
+      onComplete:
+        report === undefined && canary === undefined
+          ? undefined
+          : function routed(outcome: Outcome): void {
+              // Each is told even if the other throws (the adapter reports what was thrown).
+              try {
+                canary?.record(variant, { status: outcome.status, durationMs: outcome.durationMs });
+              } finally {
+                report?.({ route, params, variant, outcome });
+              }
+            },
+    };
+  }
+
+  return function router(req: GatewayRequest): Verdict<RouterContext> | Promise<Verdict<RouterContext>> {
     const result = ref.current.match(req);
     switch (result.kind) {
       case 'matched': {
         const { route, params } = result;
-        const { split, canary } = route;
+        const { split } = route;
         if (split === undefined) {
           return {
             action: 'continue',
@@ -147,24 +176,12 @@ export function routerGuard<Meta = unknown>(options: RouterGuardOptions<Meta>): 
           };
         }
         // The split reads the context earlier guards set (user id, segments) and the override.
-        const { variant } = split.assign(req);
-        return {
-          action: 'continue',
-          context: { route, params, canonicalPath: result.path, variant },
-          // upstreamHeaders replace the client's value under every spelling of the name.
-          upstreamHeaders: variantHeader === undefined ? undefined : new Headers([[variantHeader, variant]]),
-          onComplete:
-            report === undefined && canary === undefined
-              ? undefined
-              : function routed(outcome: Outcome): void {
-                  // Each is told even if the other throws (the adapter reports what was thrown).
-                  try {
-                    canary?.record(variant, { status: outcome.status, durationMs: outcome.durationMs });
-                  } finally {
-                    report?.({ route, params, variant, outcome });
-                  }
-                },
-        };
+        // Only a split with an asynchronous flag source makes the verdict wait (bounded by its
+        // flagTimeoutMs; assignAsync never rejects).
+        if (split.asyncFlags) {
+          return split.assignAsync(req).then(({ variant }) => splitVerdict(route, params, result.path, variant));
+        }
+        return splitVerdict(route, params, result.path, split.assign(req).variant);
       }
       case 'method-not-allowed': {
         const headers = new Headers({ 'content-type': PROBLEM_JSON, allow: result.allow.join(', ') });

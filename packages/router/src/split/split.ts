@@ -1,11 +1,15 @@
 import type { GatewayRequest } from '@portcullis/core';
 import { finiteNumber, InvalidOptionError, isFunctionOption, nonEmptyString, reportUnhandled } from '@portcullis/core';
 import { chooseVariant, type WeightedCandidate } from './choose.js';
+import { firstFlagOn, type AsyncFlagSource, type FlagErrorEvent, type FlagSource } from './flags.js';
 import { seedOf } from './hash.js';
 import { readCookie, stickyKey, type KeyFunction } from './key.js';
 
-/** Answers whether feature flag `flag` is on for `req` (a plain function; see the guide for OpenFeature). */
-export type FlagSource = (flag: string, req: GatewayRequest) => boolean;
+/** How long `assignAsync` waits for an asynchronous flag source by default, in ms. */
+export const DEFAULT_FLAG_TIMEOUT_MS = 50;
+
+/** The longest `flagTimeoutMs`: what `setTimeout` honours (2^31 − 1 ms). */
+const MAX_FLAG_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** One variant of a {@link Split}. */
 export interface VariantOptions {
@@ -46,8 +50,23 @@ export interface SplitOptions {
   key?: KeyFunction | undefined;
   /** Overrides; `false` to turn them off. Default is `{ header: 'x-canary' }`. */
   override?: OverrideOptions | false | undefined;
-  /** The flag source asked for variants with a `flag`. Required when one has. */
-  flags?: FlagSource | undefined;
+  /**
+   * The flag source asked for variants with a `flag`; required when one has. A plain function
+   * `(flag, req) => boolean`, asked by `assign`, or an {@link AsyncFlagSource} such as
+   * `openFeatureFlags(client)`, asked by `assignAsync` (which the router guard awaits).
+   */
+  flags?: FlagSource | AsyncFlagSource | undefined;
+  /**
+   * How long `assignAsync` waits for an asynchronous flag source, in ms; a flag with no answer by
+   * then counts as off (and is reported to `onFlagError` as a `FlagTimeoutError`). Finite, > 0,
+   * at most 2^31 − 1. Default is 50.
+   */
+  flagTimeoutMs?: number | undefined;
+  /**
+   * Told when the flag source fails for a request (throws, rejects, answers with an error or runs
+   * out of time); the flag then counts as off. Default: `reportUnhandled` (a `PortcullisWarning`).
+   */
+  onFlagError?: ((event: FlagErrorEvent) => void) | undefined;
 }
 
 /** Why a request got its variant. */
@@ -69,8 +88,20 @@ export interface Split {
   readonly baseline: string;
   /** The variants' names, in declaration order. */
   readonly variants: readonly string[];
-  /** The variant `req` goes to. Pure given the current weights: no I/O, no state change. */
+  /**
+   * The variant `req` goes to. Pure given the current weights: no I/O, no state change. With an
+   * asynchronous flag source ({@link Split.asyncFlags}) flags are not asked here and count as off: use
+   * {@link Split.assignAsync}.
+   */
   assign(req: GatewayRequest): Assignment;
+  /** True when the flag source is asynchronous: {@link Split.assignAsync} is then the call that asks it. */
+  readonly asyncFlags: boolean;
+  /**
+   * The variant `req` goes to, asking an asynchronous flag source first when the request is not
+   * overridden: each flag is asked at once, and one with no answer within `flagTimeoutMs` counts as
+   * off. Never rejects. Without an asynchronous source it resolves to what {@link Split.assign} returns.
+   */
+  assignAsync(req: GatewayRequest): Promise<Assignment>;
   /** The current weights by variant. */
   weights(): Readonly<Record<string, number>>;
   /**
@@ -131,10 +162,28 @@ export function createSplit(options: SplitOptions): Split {
   const flagged = specs.flatMap((v, i) =>
     v.flag === undefined ? [] : [{ variant: v.name, flag: nonEmptyString(v.flag, `variants.${String(i)}.flag`, 256) }],
   );
-  const flags = options.flags === undefined ? undefined : isFunctionOption(options.flags, 'flags');
-  if (flagged.length > 0 && flags === undefined) {
+  const flagNames = flagged.map((f) => f.flag);
+  const { syncFlags, asyncFlags } = flagSourceOf(options.flags);
+  if (flagged.length > 0 && syncFlags === undefined && asyncFlags === undefined) {
     throw new InvalidOptionError('flags', undefined, 'a flag source, since a variant has a flag');
   }
+  const flagTimeoutMs =
+    options.flagTimeoutMs === undefined
+      ? DEFAULT_FLAG_TIMEOUT_MS
+      : finiteNumber(options.flagTimeoutMs, 'flagTimeoutMs', { min: 0, minExclusive: true, max: MAX_FLAG_TIMEOUT_MS });
+  const onFlagError =
+    options.onFlagError === undefined ? undefined : isFunctionOption(options.onFlagError, 'onFlagError');
+  const reportFlagError = (flag: string, error: unknown): void => {
+    if (onFlagError === undefined) {
+      reportUnhandled(error, `split flag source (${flag})`);
+      return;
+    }
+    try {
+      onFlagError({ split: name, flag, error });
+    } catch (thrown) {
+      reportUnhandled(thrown, 'split onFlagError');
+    }
+  };
 
   const override = overrideOf(options.override, names, baseline);
   const hasSegments = variants.some((v) => v.segment !== undefined);
@@ -154,29 +203,48 @@ export function createSplit(options: SplitOptions): Split {
   const assignment = (variant: string, reason: AssignmentReason): Assignment =>
     (assignments.get(variant) as Readonly<Record<AssignmentReason, Assignment>>)[reason];
 
+  /** The sticky weighted choice: the last step, once no override or flag decided. */
+  const byWeight = function byWeight(req: GatewayRequest, k: string | undefined): Assignment {
+    if (k === undefined) return assignment(baseline, 'baseline');
+    // One read of the variants array: a concurrent setWeights swaps it whole.
+    const current = variants;
+    const candidates = hasSegments
+      ? current.filter((v) => v.segment === undefined || guarded(v.segment, req, false, 'split segment'))
+      : current;
+    const chosen = chooseVariant(candidates, k);
+    return chosen === undefined ? assignment(baseline, 'baseline') : assignment(chosen, 'weight');
+  };
+
+  const assign = function assign(req: GatewayRequest): Assignment {
+    if (override !== undefined) {
+      const chosen = override(req);
+      if (chosen !== undefined) return assignment(chosen, 'override');
+    }
+    if (syncFlags !== undefined) {
+      for (const { variant, flag } of flagged) {
+        if (isOn(syncFlags, flag, req, reportFlagError)) return assignment(variant, 'flag');
+      }
+    }
+    return byWeight(req, guarded(key, req, undefined, 'split key'));
+  };
+
   return {
     name,
     baseline,
     variants: Object.freeze([...names]),
-    assign: function assign(req: GatewayRequest): Assignment {
+    assign,
+    asyncFlags: asyncFlags !== undefined && flagged.length > 0,
+    assignAsync: function assignAsync(req: GatewayRequest): Promise<Assignment> {
+      if (asyncFlags === undefined || flagged.length === 0) return Promise.resolve(assign(req));
       if (override !== undefined) {
         const chosen = override(req);
-        if (chosen !== undefined) return assignment(chosen, 'override');
+        if (chosen !== undefined) return Promise.resolve(assignment(chosen, 'override'));
       }
-      if (flags !== undefined) {
-        for (const { variant, flag } of flagged) {
-          if (isOn(flags, flag, req)) return assignment(variant, 'flag');
-        }
-      }
+      // Read once: the flag source gets it as the targeting key, and the weights use it after.
       const k = guarded(key, req, undefined, 'split key');
-      if (k === undefined) return assignment(baseline, 'baseline');
-      // One read of the variants array: a concurrent setWeights swaps it whole.
-      const current = variants;
-      const candidates = hasSegments
-        ? current.filter((v) => v.segment === undefined || guarded(v.segment, req, false, 'split segment'))
-        : current;
-      const chosen = chooseVariant(candidates, k);
-      return chosen === undefined ? assignment(baseline, 'baseline') : assignment(chosen, 'weight');
+      return firstFlagOn(asyncFlags, flagNames, req, k, flagTimeoutMs, reportFlagError).then((on) =>
+        on === undefined ? byWeight(req, k) : assignment((flagged[on] as { variant: string }).variant, 'flag'),
+      );
     },
     weights: function weights(): Readonly<Record<string, number>> {
       return Object.freeze(Object.fromEntries(variants.map((v) => [v.name, v.weight])));
@@ -223,14 +291,32 @@ function guarded<T>(fn: (req: GatewayRequest) => T, req: GatewayRequest, fallbac
   }
 }
 
-function isOn(flags: FlagSource, flag: string, req: GatewayRequest): boolean {
+function isOn(
+  flags: FlagSource,
+  flag: string,
+  req: GatewayRequest,
+  report: (flag: string, error: unknown) => void,
+): boolean {
   try {
     return flags(flag, req);
   } catch (error) {
     // A broken flag provider must not break routing: the flag counts as off.
-    reportUnhandled(error, `split flag source (${flag})`);
+    report(flag, error);
     return false;
   }
+}
+
+/** Tells a plain function (asked synchronously) from an {@link AsyncFlagSource}. */
+function flagSourceOf(value: FlagSource | AsyncFlagSource | undefined): {
+  syncFlags: FlagSource | undefined;
+  asyncFlags: AsyncFlagSource | undefined;
+} {
+  if (value === undefined) return { syncFlags: undefined, asyncFlags: undefined };
+  if (typeof value === 'function') return { syncFlags: value, asyncFlags: undefined };
+  if (typeof value === 'object' && (value as unknown) !== null && typeof value.isOn === 'function') {
+    return { syncFlags: undefined, asyncFlags: value };
+  }
+  throw new InvalidOptionError('flags', value, 'a function (flag, req) => boolean or an async flag source ({ isOn })');
 }
 
 function overrideOf(
