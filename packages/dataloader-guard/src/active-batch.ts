@@ -10,8 +10,12 @@ import type { LoaderStats } from './stats.js';
 /** What a running batch needs from its loader. */
 export interface BatchHost<K, V> {
   readonly name: string | undefined;
-  /** The user's batch function, with the loader's context bound. */
-  readonly call: (keys: readonly K[], signal: AbortSignal) => unknown;
+  /**
+   * The user's batch function, with the loader's context bound. `signal` makes the batch's signal
+   * when first asked: most batches never time out nor abort, and an AbortController costs more
+   * than the rest of a batch's bookkeeping together.
+   */
+  readonly call: (keys: readonly K[], signal: () => AbortSignal) => unknown;
   readonly timeoutMs: number | undefined;
   /** Absolute time (by `clock`) by which every batch must be over. */
   readonly deadline: number | undefined;
@@ -44,6 +48,15 @@ export class ActiveBatch<K, V> {
   #queued: QueuedBatch | undefined;
   #holdsSlot = false;
   #controller: AbortController | undefined;
+  /** Set when the batch's signal must be aborted, whether or not it was made yet. */
+  #abortReason: { reason: unknown } | undefined;
+  readonly #signal = (): AbortSignal => {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== undefined) this.#controller.abort(this.#abortReason.reason);
+    }
+    return this.#controller.signal;
+  };
   #cancelTimer: (() => void) | undefined;
   #startedAt = 0;
   #calls = 0;
@@ -87,7 +100,7 @@ export class ActiveBatch<K, V> {
   /** Gives the batch up: out of the queue, or its signal aborted; every key fails with `error`. */
   abort(error: unknown): void {
     if (this.#done) return;
-    this.#controller?.abort(error);
+    this.#abortSignal(error);
     this.#end('aborted', error);
   }
 
@@ -119,8 +132,6 @@ export class ActiveBatch<K, V> {
     host.stats.batches++;
     host.stats.keysLoaded += keys.length;
     if (keys.length > host.stats.largestBatch) host.stats.largestBatch = keys.length;
-    const controller = new AbortController();
-    this.#controller = controller;
     if (timeoutMs !== undefined) {
       const ms = timeoutMs;
       // Looked up at each call, so fake timers in tests steer it.
@@ -133,7 +144,7 @@ export class ActiveBatch<K, V> {
     }
     let answer: unknown;
     try {
-      answer = host.call(keys, controller.signal);
+      answer = host.call(keys, this.#signal);
     } catch (error) {
       this.#onFailure(error, 'failed');
       return;
@@ -182,7 +193,7 @@ export class ActiveBatch<K, V> {
 
   #isolate(error: unknown): void {
     const host = this.#host;
-    const signal = (this.#controller as AbortController).signal;
+    const signal = this.#signal;
     const call = async (part: readonly K[]): Promise<ArrayLike<V | Error>> => {
       host.stats.isolationCalls++;
       this.#calls++;
@@ -213,8 +224,13 @@ export class ActiveBatch<K, V> {
     if (host.events.has('timeout')) {
       host.events.emit('timeout', { loader: host.name, size: this.#batch.keys.length, timeoutMs });
     }
-    this.#controller?.abort(error);
+    this.#abortSignal(error);
     this.#end('timeout', error);
+  }
+
+  #abortSignal(reason: unknown): void {
+    this.#abortReason = { reason };
+    this.#controller?.abort(reason);
   }
 
   /** Fails every key with `error` and reports the batch, if it was not settled yet. */

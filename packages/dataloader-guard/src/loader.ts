@@ -6,7 +6,7 @@ import type { LoaderEvents } from './events.js';
 import type { KeyBudget } from './key-budget.js';
 import type { LoaderCache } from './loader-cache.js';
 import type { CacheMap } from './memo.js';
-import { resolveOptions, type BatchFunction, type LoaderOptions } from './options.js';
+import { resolveOptions, type BatchFunction, type BatchInfo, type LoaderOptions } from './options.js';
 import { afterPromiseJobs } from './schedule.js';
 import { emptyStats, type LoaderStats } from './stats.js';
 
@@ -15,6 +15,23 @@ const REFRESH: Settler<unknown> = Object.freeze({
   reject: () => undefined,
   refresh: true,
 });
+
+/** What a batch function gets beside its keys; the signal is made when first read. */
+class LazyBatchInfo<Ctx> implements BatchInfo<Ctx> {
+  readonly #signal: () => AbortSignal;
+  readonly context: Ctx;
+  readonly loader: string | undefined;
+
+  constructor(signal: () => AbortSignal, context: Ctx, loader: string | undefined) {
+    this.#signal = signal;
+    this.context = context;
+    this.loader = loader;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal();
+  }
+}
 
 /**
  * A DataLoader with guards; see {@link createLoader}. Same interface and semantics as `dataloader`
@@ -62,7 +79,7 @@ export class Loader<K, V, C = K> {
     const label = resolved.name;
     this.#host = {
       name: label,
-      call: (keys, signal) => batchFn(keys, { signal, context, loader: label }),
+      call: (keys, signal) => batchFn(keys, new LazyBatchInfo(signal, context, label)),
       timeoutMs: resolved.timeoutMs,
       deadline: resolved.deadline,
       limiter: resolved.limiter,
