@@ -55,6 +55,16 @@ export class KeyBudget {
     return error;
   }
 
+  /**
+   * Takes one key if one is left, without ever exceeding the budget: for work nobody asked for (a
+   * background refresh), which must not fail the request's keys when there is no room.
+   */
+  tryTake(): boolean {
+    if (this.#exceeded !== undefined || this.#used >= this.maxKeys) return false;
+    this.#used++;
+    return true;
+  }
+
   /** Gives back a key taken by {@link KeyBudget.take} that was not sent after all. */
   refund(): void {
     if (this.#used > 0) this.#used--;

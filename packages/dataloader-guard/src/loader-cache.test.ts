@@ -58,6 +58,19 @@ describe('the shared value cache', () => {
     expect(await createLoader(fn, { sharedCache: cache }).load(7)).toBe('7@v3');
   });
 
+  test('a refresh never spends the last of a budget: the request keeps its keys', async () => {
+    const clock = new ManualClock();
+    const cache = createLoaderCache({ ttlMs: 1_000, staleWhileRevalidateMs: 60_000, clock });
+    const { asked, fn } = backend();
+    await createLoader(fn, { sharedCache: cache }).load(1);
+    clock.advance(2_000);
+    const loader = createLoader(fn, { sharedCache: cache, maxKeys: 1 });
+    const fresh = loader.load(2);
+    expect(await loader.load(1)).toBe('1@v1');
+    expect(await fresh).toBe('2@v1');
+    expect(asked).toEqual([1, 2]);
+  });
+
   test('keeps values only, never errors; clear(key) forgets it in the shared cache too', async () => {
     const cache = createLoaderCache({ ttlMs: 60_000 });
     let fail = true;

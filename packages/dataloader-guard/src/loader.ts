@@ -277,9 +277,15 @@ export class Loader<K, V, C = K> {
     return undefined;
   }
 
-  /** A stale value was served: load the key again in the background, if the budget allows. */
+  /** A stale value was served: load the key again in the background, if every budget has room. */
   #refresh(key: K, cacheKey: C): void {
-    if (this.#take() !== undefined) return;
+    const budgets = this.#budgets;
+    for (let i = 0; i < budgets.length; i++) {
+      if (!(budgets[i] as KeyBudget).tryTake()) {
+        for (let j = 0; j < i; j++) (budgets[j] as KeyBudget).refund();
+        return;
+      }
+    }
     const batch = this.#currentBatch();
     batch.keys.push(key);
     batch.cacheKeys.push(cacheKey);
