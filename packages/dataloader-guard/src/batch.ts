@@ -14,7 +14,8 @@ export interface Batch<K, V> {
   /** True once dispatched or failed: no key joins it any more. */
   done: boolean;
   readonly keys: K[];
-  readonly cacheKeys: unknown[];
+  /** The memo keys, when a `cacheKeyFn` makes them differ from `keys`. */
+  readonly cacheKeys: unknown[] | undefined;
   readonly settlers: Settler<V>[];
   /** Answers for the cache hits that joined this batch. */
   hits: (() => void)[] | undefined;
@@ -23,8 +24,8 @@ export interface Batch<K, V> {
 }
 
 /** A new, empty batch. */
-export function newBatch<K, V>(createdAt: number): Batch<K, V> {
-  return { done: false, keys: [], cacheKeys: [], settlers: [], hits: undefined, createdAt };
+export function newBatch<K, V>(createdAt: number, keyed: boolean): Batch<K, V> {
+  return { done: false, keys: [], cacheKeys: keyed ? [] : undefined, settlers: [], hits: undefined, createdAt };
 }
 
 /** A load answered from a cache: settles with the batch it joined, as in DataLoader. */

@@ -153,14 +153,16 @@ export class Loader<K, V, C = K> {
         return hit;
       }
     }
-    const refused = this.#take();
-    if (refused !== undefined) {
-      stats.loads--;
-      stats.refusedKeys++;
-      return Promise.reject(refused);
+    if (this.#budgets.length !== 0) {
+      const refused = this.#take();
+      if (refused !== undefined) {
+        stats.loads--;
+        stats.refusedKeys++;
+        return Promise.reject(refused);
+      }
     }
     batch.keys.push(key);
-    batch.cacheKeys.push(cacheKey);
+    batch.cacheKeys?.push(cacheKey);
     const promise = new Promise<V>((resolve, reject) => {
       batch.settlers.push({ resolve, reject });
     });
@@ -244,7 +246,7 @@ export class Loader<K, V, C = K> {
   #currentBatch(): Batch<K, V> {
     const current = this.#batch;
     if (current !== undefined && !current.done && current.keys.length < this.#maxBatchSize) return current;
-    const batch = newBatch<K, V>(this.#clock.now());
+    const batch = newBatch<K, V>(this.#clock.now(), this.#cacheKeyFn !== undefined);
     this.#batch = batch;
     this.#waiting.add(batch);
     this.#schedule(() => {
@@ -288,13 +290,14 @@ export class Loader<K, V, C = K> {
     }
     const batch = this.#currentBatch();
     batch.keys.push(key);
-    batch.cacheKeys.push(cacheKey);
+    batch.cacheKeys?.push(cacheKey);
     batch.settlers.push(REFRESH);
   }
 
   #complete(batch: Batch<K, V>, outcomes: ArrayLike<V | Error>): number {
     answerHits(batch);
-    const { settlers, cacheKeys } = batch;
+    const { settlers } = batch;
+    const cacheKeys = batch.cacheKeys ?? batch.keys;
     const shared = this.#shared;
     let failed = 0;
     for (let i = 0; i < settlers.length; i++) {
@@ -314,7 +317,8 @@ export class Loader<K, V, C = K> {
   /** Fails every key of `batch`; they leave the memo, as in DataLoader (the next load tries again). */
   #fail(batch: Batch<K, V>, error: unknown): void {
     answerHits(batch);
-    const { settlers, cacheKeys } = batch;
+    const { settlers } = batch;
+    const cacheKeys = batch.cacheKeys ?? batch.keys;
     const memo = this.#memo;
     for (let i = 0; i < settlers.length; i++) {
       const settler = settlers[i] as Settler<V>;
