@@ -55,8 +55,8 @@ export class Loader<K, V, C = K> {
   /** Batches collected but not dispatched yet (more than one when `maxBatchSize` splits a tick's keys). */
   readonly #waiting = new Set<Batch<K, V>>();
   #batch: Batch<K, V> | undefined;
-  /** Set once the signal aborted: every load fails with it. */
-  #closed: LoaderAbortedError | undefined;
+  /** Set once the signal aborted: every load fails, with an error made when first needed. */
+  #closed: { readonly reason: unknown; error?: LoaderAbortedError } | undefined;
 
   /**
    * @param batchFn - Loads many keys in one call; see {@link BatchFunction}.
@@ -87,7 +87,7 @@ export class Loader<K, V, C = K> {
       clock: resolved.clock,
       events: resolved.events,
       stats: this.#stats,
-      aborted: () => this.#closed,
+      aborted: () => (this.#closed === undefined ? undefined : this.#errorOf(this.#closed)),
       active: new Set(),
       complete: (batch, outcomes) => this.#complete(batch, outcomes),
       fail: (batch, error) => {
@@ -101,7 +101,7 @@ export class Loader<K, V, C = K> {
     }
     const signal = resolved.signal;
     if (signal !== undefined) {
-      if (signal.aborted) this.#closed = new LoaderAbortedError(signal.reason, label);
+      if (signal.aborted) this.#closed = { reason: signal.reason };
       else
         signal.addEventListener(
           'abort',
@@ -123,7 +123,8 @@ export class Loader<K, V, C = K> {
    */
   load(key: K): Promise<V> {
     if (key === null || key === undefined) throw new InvalidLoadKeyError(key);
-    if (this.#closed !== undefined) return Promise.reject(this.#closed);
+    const closed = this.#closed;
+    if (closed !== undefined) return Promise.reject(this.#errorOf(closed));
     const stats = this.#stats;
     stats.loads++;
     const batch = this.#currentBatch();
@@ -352,10 +353,19 @@ export class Loader<K, V, C = K> {
     }
   }
 
+  /** The error of a closed loader, made once, when first needed. */
+  #errorOf(closed: { readonly reason: unknown; error?: LoaderAbortedError }): LoaderAbortedError {
+    closed.error ??= new LoaderAbortedError(closed.reason, this.#label);
+    return closed.error;
+  }
+
   #abort(reason: unknown): void {
     if (this.#closed !== undefined) return;
-    const error = new LoaderAbortedError(reason, this.#label);
-    this.#closed = error;
+    const closed = { reason };
+    this.#closed = closed;
+    // Most loaders are idle when their request ends: no error to make then.
+    if (this.#waiting.size === 0 && this.#host.active.size === 0) return;
+    const error = this.#errorOf(closed);
     let dropped = this.#failWaiting(error);
     // Queued batches first: a running one's slot, once freed, must not start one of ours.
     const active = [...this.#host.active].sort((a, b) => Number(a.running) - Number(b.running));

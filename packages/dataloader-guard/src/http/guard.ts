@@ -29,7 +29,8 @@ export interface LoadersGuardOptions<Ctx = GuardContext> {
   context?: ((req: GatewayRequest) => Ctx) | undefined;
 }
 
-const REQUEST_ENDED = 'the request ended';
+/** The reason a request's loaders are given up when its response is over (one, shared: it is only read). */
+const REQUEST_ENDED = new Error('the request ended');
 
 /**
  * A guard that gives each request its own loaders from `factory` (`factory.forRequest`) and puts
@@ -91,7 +92,7 @@ export function loadersGuard<Specs extends Record<string, AnyLoaderSpec<Ctx>>, C
       action: 'continue',
       context: { loaders: set },
       onComplete: function releaseLoaders(): void {
-        controller.abort(new Error(REQUEST_ENDED));
+        controller.abort(REQUEST_ENDED);
       },
     };
   };
