@@ -240,10 +240,12 @@ export async function runDataloaderBench(): Promise<Section> {
 }
 
 const CALLGRIND_CASES: readonly CaseName[] = ['dlMemo', 'oursBare', 'oursMemo', 'dlNoMemo', 'oursNoMemo'];
-const CALLGRIND_SAMPLES = [10, 50] as const;
+const CALLGRIND_SAMPLES = [5, 25] as const;
+/** The baseline: the GC before each sample, without the loads (subtracted from every case). */
+const GC_ONLY = 'gcOnly';
 
 /** Instructions (valgrind's `Collected`) of one run of `--callgrind name samples`; NaN without valgrind. */
-function instructions(name: CaseName, samples: number): number {
+function instructions(name: CaseName | typeof GC_ONLY, samples: number): number {
   const script = fileURLToPath(import.meta.url);
   const run = spawnSync(
     'valgrind',
@@ -251,6 +253,9 @@ function instructions(name: CaseName, samples: number): number {
       '--tool=callgrind',
       '--callgrind-out-file=/dev/null',
       process.execPath,
+      // One thread: no concurrent GC or compiler threads whose share of the work would vary.
+      '--single-threaded',
+      '--expose-gc',
       '--conditions=@portcullis/source',
       '--import',
       'tsx',
@@ -270,15 +275,20 @@ function callgrindSection(): string {
   if (quick) return 'Skipped in quick mode.';
   if (spawnSync('valgrind', ['--version']).status !== 0) return 'Skipped: valgrind is not installed.';
   const [few, many] = CALLGRIND_SAMPLES;
+  log('dataloader callgrind: the GC baseline');
+  const gcPerSample = instructions(GC_ONLY, many) - instructions(GC_ONLY, few);
   const rows = CALLGRIND_CASES.map((name) => {
     log(`dataloader callgrind: ${name}`);
-    return { name, perLoad: (instructions(name, many) - instructions(name, few)) / ((many - few) * LOADS) };
+    const extra = instructions(name, many) - instructions(name, few) - gcPerSample;
+    return { name, perLoad: extra / ((many - few) * LOADS) };
   });
   const base = (name: CaseName): number => rows.find((r) => r.name === name)?.perLoad ?? Number.NaN;
   return [
-    `\`valgrind --tool=callgrind node … src/dataloader.ts --callgrind <case> <samples>\`, run with ${String(few)} and ` +
-      `${String(many)} samples of ${String(LOADS)} loads; instructions per load = the difference in instructions ÷ the ` +
-      'difference in loads (start-up and the check cancel out; JIT warm-up mostly does).',
+    `\`valgrind --tool=callgrind node --single-threaded --expose-gc … src/dataloader.ts --callgrind <case> <samples>\`, ` +
+      `run with ${String(few)} and ${String(many)} samples of ${String(LOADS)} loads, a full GC before each sample ` +
+      '(one thread, so no concurrent GC or compiler work varies between runs); instructions per load = the ' +
+      'difference in instructions, less the same difference for the GCs alone, ÷ the difference in loads ' +
+      '(start-up, the check and JIT warm-up cancel out).',
     '',
     table(
       ['case', 'instructions / load', '÷ dataloader (same memo setting)'],
@@ -298,10 +308,13 @@ function callgrindSection(): string {
 async function callgrindMode(): Promise<boolean> {
   const at = process.argv.indexOf('--callgrind');
   if (at === -1) return false;
-  const name = process.argv[at + 1] as CaseName;
+  const name = process.argv[at + 1] as CaseName | typeof GC_ONLY;
   const samples = Number(process.argv[at + 2]);
   await checkAgreement();
-  for (let i = 0; i < samples; i++) await sample(name);
+  for (let i = 0; i < samples; i++) {
+    if (name === GC_ONLY) collectGarbage();
+    else await sample(name);
+  }
   process.stdout.write(`${name} ${String(samples)} ${String(sink % 7)}\n`);
   return true;
 }
