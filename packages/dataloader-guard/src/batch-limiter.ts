@@ -38,6 +38,17 @@ export interface QueuedBatch {
  * Hand-written rather than p-limit: p-limit's queue has no bound (it cannot refuse when full) and a
  * queued task cannot leave it when its request aborts (`clearQueue` drops every task and leaves
  * their promises pending for ever), and both are the point here.
+ *
+ * @example
+ * ```ts
+ * import { createBatchLimiter } from '@portcullis/dataloader-guard';
+ *
+ * const limiter = createBatchLimiter({ maxConcurrent: 1, maxQueue: 1 });
+ * limiter.acquire(() => console.log('first runs')); // 'started'
+ * limiter.acquire(() => console.log('second runs')); // queued: its queue entry
+ * limiter.acquire(() => undefined); // 'full'
+ * limiter.release(); // logs "second runs"
+ * ```
  */
 export class BatchLimiter {
   /** Brand: recognised across copies of this package (ESM and CJS builds). */

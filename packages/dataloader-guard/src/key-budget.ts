@@ -7,6 +7,16 @@ import { TooManyKeysError } from './errors.js';
  * the budget is exceeded for good and tells the loaders that use it, which fail the keys still
  * waiting for their batch: a query that asks for 50,000 items in one go is refused whole, before
  * any batch leaves.
+ *
+ * @example
+ * ```ts
+ * import { createKeyBudget } from '@portcullis/dataloader-guard';
+ *
+ * const budget = createKeyBudget(2);
+ * budget.take('users'); // undefined: fits
+ * budget.take('users'); // undefined: fits
+ * budget.take('users'); // a TooManyKeysError, and from now on for every key
+ * ```
  */
 export class KeyBudget {
   /** Brand: recognised across copies of this package (ESM and CJS builds). */

@@ -58,6 +58,16 @@ const MISS: CacheLookup = Object.freeze({ state: 'miss' });
  *
  * Values are shared between requests: cache only what every caller may see, or put what decides
  * visibility (the tenant, the caller) in the loader's `cacheKeyFn`.
+ *
+ * @example
+ * ```ts
+ * import { createLoaderCache } from '@portcullis/dataloader-guard';
+ *
+ * const cache = createLoaderCache({ ttlMs: 60_000, staleWhileRevalidateMs: 10_000 });
+ * cache.set('u1', { id: 'u1', name: 'Ada' });
+ * cache.lookup('u1'); // { state: 'fresh', value: { id: 'u1', name: 'Ada' } }
+ * cache.lookup('u2'); // { state: 'miss' }
+ * ```
  */
 export class LoaderCache {
   /** Brand: recognised across copies of this package (ESM and CJS builds). */

@@ -45,7 +45,17 @@ export interface LoaderSpec<K, V, C = K, Ctx = GuardContext> extends Omit<
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the key and value types are inferred per loader
 export type AnyLoaderSpec<Ctx> = LoaderSpec<any, any, any, Ctx>;
 
-/** The loaders one request gets: a {@link Loader} per spec, typed from its batch function. */
+/**
+ * The loaders one request gets: a {@link Loader} per spec, typed from its batch function.
+ *
+ * @example
+ * ```ts
+ * import type { LoadersOf, LoaderSpec } from '@portcullis/dataloader-guard';
+ *
+ * type Specs = { users: LoaderSpec<string, User> };
+ * const resolveUser = (id: string, loaders: LoadersOf<Specs>): Promise<User> => loaders.users.load(id);
+ * ```
+ */
 export type LoadersOf<Specs> = {
   readonly [N in keyof Specs]: Specs[N] extends LoaderSpec<infer K, infer V, infer C, infer _Ctx>
     ? Loader<K, V, C>
@@ -91,6 +101,16 @@ export interface RequestInit<Ctx = GuardContext> {
 /**
  * Builds a fresh set of loaders per request from shared definitions; see
  * {@link createLoaderFactory}.
+ *
+ * @example
+ * ```ts
+ * import { createLoaderFactory } from '@portcullis/dataloader-guard';
+ *
+ * const loaders = createLoaderFactory({ users: { batchFn: fetchUsers } }, { maxKeysPerRequest: 500 });
+ * const { users } = loaders.forRequest({ signal: request.signal, context: { token } });
+ * loaders.events.on('batch', (e) => console.log(e.loader, e.size, e.outcome));
+ * loaders.caches.users?.clear();
+ * ```
  */
 export class LoaderFactory<Specs extends Record<string, AnyLoaderSpec<Ctx>>, Ctx = GuardContext> {
   /** Brand: recognised across copies of this package (ESM and CJS builds). */

@@ -36,6 +36,16 @@ class LazyBatchInfo<Ctx> implements BatchInfo<Ctx> {
 /**
  * A DataLoader with guards; see {@link createLoader}. Same interface and semantics as `dataloader`
  * (`load`, `loadMany`, `prime`, `clear`, `clearAll`, `name`): a drop-in for code written against it.
+ *
+ * @example
+ * ```ts
+ * import { createLoader, type Loader } from '@portcullis/dataloader-guard';
+ *
+ * const users: Loader<string, User> = createLoader(fetchUsers, { maxKeys: 1_000 });
+ * const user = await users.load('42');
+ * users.clear('42').prime('42', { ...user, name: 'Ada' }); // after a write
+ * const { loads, memoHits, batches } = users.stats();
+ * ```
  */
 export class Loader<K, V, C = K> {
   /** The loader's name, or `null` (as DataLoader's `name`). */
