@@ -153,6 +153,22 @@ export const checks = {
     }
   },
 
+  async 'dataloader-guard'(base) {
+    const first = await fetch(`${base}/users?ids=1,2,3`);
+    expectEqual(first.status, 200, 'GET /users?ids=1,2,3');
+    const body = await first.json();
+    expectEqual(body.users.map((u) => u.name).join(), 'user 1,user 2,user 3', 'the users answered');
+    expectEqual(body.backendCalls, 1, 'backend calls for three ids (one batch)');
+    const cached = await (await fetch(`${base}/users?ids=3,2,1`)).json();
+    expectEqual(cached.backendCalls, 1, 'backend calls after the same ids again (shared cache)');
+    const many = Array.from({ length: 600 }, (_, i) => `x${String(i)}`).join(',');
+    const refused = await fetch(`${base}/users?ids=${many}`);
+    expectEqual(refused.status, 422, 'a request for 600 ids (budget 500)');
+    expectEqual((await refused.json()).code, 'ERR_PORTCULLIS_DATALOADER_TOO_MANY_KEYS', 'its code');
+    const after = await (await fetch(`${base}/users?ids=4`)).json();
+    expectEqual(after.backendCalls, 2, 'backend calls after the refused request (it sent none)');
+  },
+
   async core(base) {
     const anonymous = await fetch(`${base}/hello`);
     expectEqual(anonymous.status, 401, 'GET /hello without x-api-key');

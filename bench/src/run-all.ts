@@ -1,12 +1,12 @@
 /**
  * Runs every benchmark report in order, prints each as markdown on stdout and writes it to
  * bench/results/: the rate-limit report (memory, Redis, memory bound → ratelimit.md), the JWT
- * report (jwt.ts → jwt-cache.md), the breaker report (circuit-breaker.ts → circuit-breaker.md) and the
- * routing report (router.ts → router.md).
+ * report (jwt.ts → jwt-cache.md), the breaker report (circuit-breaker.ts → circuit-breaker.md), the
+ * DataLoader report (dataloader.ts → dataloader-guard.md) and the routing report (router.ts → router.md).
  * Progress goes to stderr.
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
- *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | router)
+ *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router)
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -69,6 +69,17 @@ const reports: readonly Report[] = [
       'opossum 10, cockatiel 4',
     ratios: '- Ratios are theirs ÷ ours in time (or overhead) per call: above 1 means ours costs less.',
     parts: [{ name: 'breaker', run: () => runSectionChild('circuit-breaker.ts') }],
+  },
+  {
+    name: 'dataloader-guard',
+    file: 'dataloader-guard.md',
+    title: '# @portcullis/dataloader-guard benchmarks',
+    versions:
+      '- Versions: @portcullis/dataloader-guard from source (`@portcullis/source` condition, compiled by tsx), ' +
+      'dataloader 2',
+    ratios: '- Ratios are ours ÷ `dataloader` in time (or instructions) per load: above 1 means ours costs more.',
+    // --expose-gc: a GC before each sample, outside the timing.
+    parts: [{ name: 'dataloader', run: () => runSectionChild('dataloader.ts', true) }],
   },
   {
     name: 'router',

@@ -1,0 +1,61 @@
+/**
+ * The map-like store a loader memoizes its promises in: DataLoader's `cacheMap` contract, so an
+ * `LRUCache` from lru-cache, a `Map`, or anything with these four methods fits.
+ *
+ * @example
+ * ```ts
+ * import { LRUCache } from 'lru-cache';
+ * import { createLoader, type CacheMap } from '@portcullis/dataloader-guard';
+ *
+ * const cacheMap: CacheMap<string, Promise<User>> = new LRUCache<string, Promise<User>>({ max: 1_000 });
+ * const users = createLoader(fetchUsers, { cacheMap });
+ * ```
+ */
+export interface CacheMap<C, P> {
+  get(key: C): P | undefined;
+  set(key: C, value: P): unknown;
+  delete(key: C): unknown;
+  clear(): unknown;
+}
+
+/**
+ * The default memo: a `Map` that holds at most `max` entries, the oldest leaving first. A loader is
+ * usually one request's, so entries stay few; the bound only keeps a long-lived loader, or a
+ * request that primes without end, from growing without limit. (Insertion order rather than LRU:
+ * lru-cache allocates its whole capacity up front, too much for an object made per request.)
+ */
+export class BoundedMemo<C, P> implements CacheMap<C, P> {
+  readonly #max: number;
+  readonly #map = new Map<C, P>();
+
+  /** @param max - The most entries held, >= 1. */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  get(key: C): P | undefined {
+    return this.#map.get(key);
+  }
+
+  set(key: C, value: P): void {
+    const map = this.#map;
+    if (map.size >= this.#max && !map.has(key)) {
+      const oldest = map.keys().next();
+      if (oldest.done !== true) map.delete(oldest.value);
+    }
+    map.set(key, value);
+  }
+
+  delete(key: C): void {
+    this.#map.delete(key);
+  }
+
+  clear(): void {
+    this.#map.clear();
+  }
+}
