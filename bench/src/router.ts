@@ -521,8 +521,8 @@ export async function runRouterBench(): Promise<Section> {
         'route and params for every request. Each case walks the whole request array for slices of ' +
         `${String(SLICE_MS)} ms, ${String(ROUNDS)} rounds, order rotated (and reversed every other round); ` +
         'ratios are the median of per-round ratios. Ours does more per lookup than a bare `find()`: it ' +
-        'canonicalises the path (dot segments, escapes), copies and freezes the params, and on a miss ' +
-        'probes the table’s other methods to tell 404 from 405 (and build `Allow`); the full decision adds ' +
+        'checks the path is canonical (dot segments, escapes), percent-decodes params, and on a miss ' +
+        'walks the path once more to tell 404 from 405 (and build `Allow`); the full decision adds ' +
         'a sticky split (`x-user-id` hashed, 90/10 stable/canary, the `x-canary` override header read).',
       '',
       '### Ratios (above 1: ours takes longer)',
