@@ -234,3 +234,22 @@ export function collectGarbage(): boolean {
   globalThis.gc();
   return true;
 }
+
+/** Minimum, first quartile, median, third quartile and maximum of `values` (nearest rank). */
+export function quartiles(values: readonly number[]): [number, number, number, number, number] {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))] as number;
+  return [at(0), at(0.25), at(0.5), at(0.75), at(1)];
+}
+
+/**
+ * `a ÷ b` paired by round (sample `i` of `a` over sample `i` of `b`, taken in the same round): the
+ * median of the ratios, and their interquartile range and range as text.
+ */
+export function paired<K>(samples: Map<K, number[]>, a: K, b: K): { median: number; spread: string } {
+  const xs = samples.get(a) ?? [];
+  const ys = samples.get(b) ?? [];
+  const ratios = xs.map((x, i) => x / (ys[i] ?? Number.NaN));
+  const [min, q1, , q3, max] = quartiles(ratios);
+  return { median: median(ratios), spread: `${times(q1)}–${times(q3)} (all ${times(min)}–${times(max)})` };
+}

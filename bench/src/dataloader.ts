@@ -33,7 +33,8 @@ import {
   fixed,
   isMain,
   log,
-  median,
+  paired,
+  quartiles,
   quick,
   sectionMain,
   settle,
@@ -160,21 +161,6 @@ async function measure(): Promise<Map<CaseName, number[]>> {
     }
   }
   return samples;
-}
-
-function quartiles(values: readonly number[]): [number, number, number, number, number] {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))] as number;
-  return [at(0), at(0.25), at(0.5), at(0.75), at(1)];
-}
-
-/** `a ÷ b` in time per load, paired by round: median, interquartile range and range. */
-function paired(samples: Map<CaseName, number[]>, a: CaseName, b: CaseName): { median: number; spread: string } {
-  const xs = samples.get(a) ?? [];
-  const ys = samples.get(b) ?? [];
-  const ratios = xs.map((x, i) => x / (ys[i] ?? Number.NaN));
-  const [min, q1, , q3, max] = quartiles(ratios);
-  return { median: median(ratios), spread: `${times(q1)}–${times(q3)} (all ${times(min)}–${times(max)})` };
 }
 
 const TARGET = 1.2;
