@@ -1,5 +1,6 @@
 import { finiteNumber } from '@portcullis/core';
-import { accessorsOf, endpointSet, initialEndpoints, randomOption, type Accessors } from './endpoint-set.js';
+import { accessorsOf, endpointSet, initialEndpoints, type Accessors } from './endpoint-set.js';
+import { randomOption, uniform } from './uniform.js';
 import { InFlight, type Counter } from './in-flight.js';
 import { keyHash } from './key-hash.js';
 import { fittedTableSize, maglevTable, tableSizeOption } from './maglev-table.js';
@@ -56,7 +57,7 @@ export function createBoundedLoad<E>(options: BoundedLoadOptions<E> = {}): LoadA
       const { table, endpoints, counters, weights, totalWeight } = state;
       if (totalWeight === 0) return undefined;
       const size = table.length;
-      const start = key === undefined ? Math.floor(random() * size) : keyHash(key) % size;
+      const start = key === undefined ? Math.floor(uniform(random) * size) : keyHash(key) % size;
       // cap_i = ⌈perWeight × w_i⌉; the epsilon keeps float noise from lifting an exact integer by one.
       const perWeight = (c * (inFlight.total + 1)) / totalWeight;
       for (let step = 0, slot = start; step < size; step++, slot = slot + 1 === size ? 0 : slot + 1) {

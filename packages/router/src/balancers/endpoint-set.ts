@@ -45,11 +45,6 @@ export function initialEndpoints<E>(options: BalancerOptions<E>): readonly E[] {
   return endpoints;
 }
 
-/** The `random` option: a function (default `Math.random`). */
-export function randomOption(random: (() => number) | undefined): () => number {
-  return random === undefined ? Math.random : isFunctionOption(random, 'random');
-}
-
 /**
  * Reads and checks a whole endpoint set (ids present and distinct, weights finite and >= 0), or
  * throws an {@link InvalidEndpointsError}. O(n): runs on update, never on a pick.

@@ -1,5 +1,6 @@
 import { aliasTable, type AliasTable } from './alias-table.js';
-import { accessorsOf, endpointSet, initialEndpoints, randomOption, type Accessors } from './endpoint-set.js';
+import { accessorsOf, endpointSet, initialEndpoints, type Accessors } from './endpoint-set.js';
+import { randomOption } from './uniform.js';
 import { InFlight, type Counter } from './in-flight.js';
 import { drawTwo } from './two-choices.js';
 import type { BalancerOptions, LoadAwareBalancer, RandomOption } from './types.js';

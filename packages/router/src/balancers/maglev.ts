@@ -1,4 +1,5 @@
-import { accessorsOf, endpointSet, initialEndpoints, randomOption, type Accessors } from './endpoint-set.js';
+import { accessorsOf, endpointSet, initialEndpoints, type Accessors } from './endpoint-set.js';
+import { randomOption, uniform } from './uniform.js';
 import { keyHash } from './key-hash.js';
 import { fittedTableSize, maglevTable, tableSizeOption } from './maglev-table.js';
 import type { Balancer, BalancerOptions, RandomOption } from './types.js';
@@ -55,7 +56,7 @@ export function createMaglev<E>(options: MaglevOptions<E> = {}): MaglevBalancer<
     pick: function pickMaglev(key?: string): E | undefined {
       const { table, endpoints, empty } = state;
       if (empty) return undefined;
-      const slot = key === undefined ? Math.floor(random() * table.length) : keyHash(key) % table.length;
+      const slot = key === undefined ? Math.floor(uniform(random) * table.length) : keyHash(key) % table.length;
       return endpoints[table[slot] as number];
     },
     release: function release(): void {

@@ -1,5 +1,6 @@
 import { aliasDraw, aliasTable, type AliasTable } from './alias-table.js';
-import { accessorsOf, endpointSet, initialEndpoints, randomOption, type Accessors } from './endpoint-set.js';
+import { accessorsOf, endpointSet, initialEndpoints, type Accessors } from './endpoint-set.js';
+import { randomOption, uniform } from './uniform.js';
 import { idHash, keyHash, mix32 } from './key-hash.js';
 import type { Balancer, BalancerOptions, RandomOption } from './types.js';
 
@@ -42,7 +43,7 @@ export function createRendezvous<E>(options: RendezvousOptions<E> = {}): Balance
     pick: function pickRendezvous(key?: string): E | undefined {
       const { live, seeds, weights, table } = state;
       if (table === undefined) return undefined;
-      if (key === undefined) return live[aliasDraw(table, random())];
+      if (key === undefined) return live[aliasDraw(table, uniform(random))];
       const h = keyHash(key);
       let best = 0;
       if (state.uniform) {

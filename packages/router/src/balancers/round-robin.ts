@@ -1,4 +1,5 @@
-import { accessorsOf, endpointSet, initialEndpoints, randomOption, type Accessors } from './endpoint-set.js';
+import { accessorsOf, endpointSet, initialEndpoints, type Accessors } from './endpoint-set.js';
+import { randomOption, uniform } from './uniform.js';
 import type { Balancer, BalancerOptions, RandomOption } from './types.js';
 
 /** Options of {@link createRoundRobin}. Weights only matter as far as 0 (never picked) goes. */
@@ -22,7 +23,7 @@ export function createRoundRobin<E>(options: RoundRobinOptions<E> = {}): Balance
   const accessors: Accessors<E> = accessorsOf(options);
   const random = randomOption(options.random);
   let state = build(initialEndpoints(options), accessors);
-  let next = Math.floor(random() * state.order.length);
+  let next = Math.floor(uniform(random) * state.order.length);
   return {
     pick: function pickRoundRobin(): E | undefined {
       const { order } = state;

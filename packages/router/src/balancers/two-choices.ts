@@ -1,4 +1,5 @@
 import { aliasDraw, type AliasTable } from './alias-table.js';
+import { uniform } from './uniform.js';
 
 /** How often the second draw is retried when it lands on the first candidate. */
 const REDRAWS = 8;
@@ -10,19 +11,19 @@ const REDRAWS = 8;
  * the others. With a single outcome both slots hold it. Exported for the tests, which replay a
  * balancer's draws from the same random sequence.
  */
-export function drawTwo(table: AliasTable, random: () => number, out: Int32Array): void {
-  const first = aliasDraw(table, random());
+export function drawTwo(table: AliasTable, random: (() => number) | undefined, out: Int32Array): void {
+  const first = aliasDraw(table, uniform(random));
   out[0] = first;
   if (table.size === 1) {
     out[1] = first;
     return;
   }
   for (let i = 0; i < REDRAWS; i++) {
-    const second = aliasDraw(table, random());
+    const second = aliasDraw(table, uniform(random));
     if (second !== first) {
       out[1] = second;
       return;
     }
   }
-  out[1] = (first + 1 + Math.min(table.size - 2, Math.floor(random() * (table.size - 1)))) % table.size;
+  out[1] = (first + 1 + Math.min(table.size - 2, Math.floor(uniform(random) * (table.size - 1)))) % table.size;
 }

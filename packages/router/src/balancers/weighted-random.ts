@@ -1,5 +1,6 @@
 import { aliasDraw, aliasTable, type AliasTable } from './alias-table.js';
-import { accessorsOf, endpointSet, initialEndpoints, randomOption, type Accessors } from './endpoint-set.js';
+import { accessorsOf, endpointSet, initialEndpoints, type Accessors } from './endpoint-set.js';
+import { randomOption, uniform } from './uniform.js';
 import type { Balancer, BalancerOptions, RandomOption } from './types.js';
 
 /** Options of {@link createWeightedRandom}. */
@@ -27,7 +28,7 @@ export function createWeightedRandom<E>(options: WeightedRandomOptions<E> = {}):
   return {
     pick: function pickWeightedRandom(): E | undefined {
       const { table, live } = state;
-      return table === undefined ? undefined : live[aliasDraw(table, random())];
+      return table === undefined ? undefined : live[aliasDraw(table, uniform(random))];
     },
     release: function release(): void {
       // Random draws count nothing in flight.
