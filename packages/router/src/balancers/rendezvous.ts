@@ -22,7 +22,8 @@ const TWO_POW_32 = 4_294_967_296;
  *   order of its list.
  *
  * The price: a pick scores every endpoint, O(n) (the key is hashed once, then one 32-bit mix per
- * endpoint; about 0.1 µs per pick at 16 endpoints, 1 µs at 128: see the benchmark). For large
+ * endpoint, and a logarithm when weights differ; measured about 0.4 µs per pick at 16 endpoints and
+ * 1.6 µs at 128 with equal weights, on a busy machine: see bench/results/balancers.md). For large
  * sets prefer {@link createMaglev}: O(1), and nearly as few moves. A pick without a key is a
  * weighted random draw.
  *
