@@ -11,8 +11,14 @@
  * rotated every round (and reversed every other); ratios are paired by round (the median of the
  * rounds' ratios, with their spread), so drift of the machine between rounds cancels out.
  *
+ * Then instructions per pick under callgrind at 128 endpoints (when valgrind is installed): steadier
+ * than time on a busy machine.
+ *
  *     node --expose-gc --conditions=@portcullis/source --import tsx src/balancers.ts [--quick]
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   createBoundedLoad,
   createLeastRequest,
@@ -104,11 +110,11 @@ const NAMES = {
 } as const;
 type CaseName = keyof typeof NAMES;
 
-function cases(n: number): Map<CaseName, Case> {
+/** Builds one case at n endpoints (only that one: the callgrind runs build nothing else). */
+function buildCase(name: CaseName, n: number): Case {
   const list = endpoints(n);
   const weighted = { endpoints: list, weight: weightOf };
-  const out = new Map<CaseName, Case>();
-  const ours = (name: CaseName, balancer: Balancer<string>, release: boolean): void => {
+  const ours = (balancer: Balancer<string>, release: boolean): Case => {
     const pick: Pick = release
       ? (key) => {
           const e = balancer.pick(key);
@@ -116,33 +122,59 @@ function cases(n: number): Map<CaseName, Case> {
           return e;
         }
       : (key) => balancer.pick(key);
-    out.set(name, { name: NAMES[name], pick, balancer });
+    return { name: NAMES[name], pick, balancer };
   };
-  ours('roundRobin', createRoundRobin({ endpoints: list }), false);
-  ours('swrr', createSmoothWeightedRoundRobin(weighted), false);
-  const nginx = nginxLoop(list);
-  out.set('nginx', { name: NAMES.nginx, pick: nginx });
-  const pool = new WrrPool<string>();
-  for (const e of list) pool.add(e, weightOf(e));
-  out.set('wrrPool', { name: NAMES.wrrPool, pick: () => pool.next() });
-  ours('leastRequest', createLeastRequest(weighted), true);
-  const p2c = new P2cBalancer(n);
-  out.set('p2c', { name: NAMES.p2c, pick: () => list[p2c.pick()] });
-  ours('random', createWeightedRandom(weighted), false);
-  const lbRandom = new RandomBalancer(n);
-  out.set('lbRandom', { name: NAMES.lbRandom, pick: () => list[lbRandom.pick()] });
-  ours('rendezvous', createRendezvous(weighted), false);
-  ours('rendezvousEqual', createRendezvous({ endpoints: list }), false);
-  const skeleton = new SkeletonRendezvousHasher({ sites: list });
-  out.set('skeleton', { name: NAMES.skeleton, pick: (key) => skeleton.findSite(key) });
-  ours('maglev', createMaglev(weighted), false);
-  ours('boundedLoad', createBoundedLoad(weighted), true);
-  const ring = new HashRing(Object.fromEntries(list.map((e) => [e, weightOf(e)])));
-  out.set('hashring', { name: NAMES.hashring, pick: (key) => ring.get(key) });
-  const consistent = new ConsistentHash();
-  for (const e of list) consistent.add(e, 40 * weightOf(e));
-  out.set('consistentHash', { name: NAMES.consistentHash, pick: (key) => consistent.get(key) });
-  return out;
+  const theirs = (pick: Pick): Case => ({ name: NAMES[name], pick });
+  switch (name) {
+    case 'roundRobin':
+      return ours(createRoundRobin({ endpoints: list }), false);
+    case 'swrr':
+      return ours(createSmoothWeightedRoundRobin(weighted), false);
+    case 'nginx':
+      return theirs(nginxLoop(list));
+    case 'wrrPool': {
+      const pool = new WrrPool<string>();
+      for (const e of list) pool.add(e, weightOf(e));
+      return theirs(() => pool.next());
+    }
+    case 'leastRequest':
+      return ours(createLeastRequest(weighted), true);
+    case 'p2c': {
+      const p2c = new P2cBalancer(n);
+      return theirs(() => list[p2c.pick()]);
+    }
+    case 'random':
+      return ours(createWeightedRandom(weighted), false);
+    case 'lbRandom': {
+      const random = new RandomBalancer(n);
+      return theirs(() => list[random.pick()]);
+    }
+    case 'rendezvous':
+      return ours(createRendezvous(weighted), false);
+    case 'rendezvousEqual':
+      return ours(createRendezvous({ endpoints: list }), false);
+    case 'skeleton': {
+      const skeleton = new SkeletonRendezvousHasher({ sites: list });
+      return theirs((key) => skeleton.findSite(key));
+    }
+    case 'maglev':
+      return ours(createMaglev(weighted), false);
+    case 'boundedLoad':
+      return ours(createBoundedLoad(weighted), true);
+    case 'hashring': {
+      const ring = new HashRing(Object.fromEntries(list.map((e) => [e, weightOf(e)])));
+      return theirs((key) => ring.get(key));
+    }
+    case 'consistentHash': {
+      const ring = new ConsistentHash();
+      for (const e of list) ring.add(e, 40 * weightOf(e));
+      return theirs((key) => ring.get(key));
+    }
+  }
+}
+
+function cases(n: number): Map<CaseName, Case> {
+  return new Map((Object.keys(NAMES) as CaseName[]).map((name) => [name, buildCase(name, n)]));
 }
 
 let sink = 0;
@@ -416,8 +448,83 @@ export async function runBalancersBench(): Promise<Section> {
       '',
       table(['hash', 'n', 'imbalance', 'moved', '1/n', 'moved from others'], qualityRows),
       '',
+      '### Instructions per pick (callgrind), 128 endpoints',
+      '',
+      callgrindSection(),
+      '',
     ].join('\n'),
   };
 }
 
-if (isMain(import.meta.url)) await sectionMain(runBalancersBench);
+/** Each case costs two valgrind runs of a minute or more on a busy 2-core machine: ours and the closest peers. */
+const CALLGRIND_CASES: readonly CaseName[] = [
+  'swrr',
+  'nginx',
+  'leastRequest',
+  'p2c',
+  'random',
+  'rendezvousEqual',
+  'maglev',
+  'boundedLoad',
+  'hashring',
+];
+const CALLGRIND_PICKS = [40_960, 204_800] as const;
+const CALLGRIND_SIZE = 128;
+
+/** Instructions (valgrind's `Collected`) of one run of `--callgrind name picks`; NaN without valgrind. */
+function instructions(name: CaseName, picks: number): number {
+  const script = fileURLToPath(import.meta.url);
+  const run = spawnSync(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      process.execPath,
+      '--single-threaded',
+      '--conditions=@portcullis/source',
+      '--import',
+      'tsx',
+      script,
+      '--callgrind',
+      name,
+      String(picks),
+    ],
+    { cwd: join(dirname(script), '..'), encoding: 'utf8' },
+  );
+  const collected = /Collected : (\d+)/.exec(run.stderr);
+  return collected === null ? Number.NaN : Number(collected[1]);
+}
+
+/** Instructions per pick under callgrind (steadier than time on a shared machine), or why not. */
+function callgrindSection(): string {
+  if (quick) return 'Skipped in quick mode.';
+  if (spawnSync('valgrind', ['--version']).status !== 0) return 'Skipped: valgrind is not installed.';
+  const [few, many] = CALLGRIND_PICKS;
+  const rows = CALLGRIND_CASES.map((name) => {
+    log(`balancers callgrind: ${name}`);
+    return [NAMES[name], fixed((instructions(name, many) - instructions(name, few)) / (many - few), 0)];
+  });
+  return [
+    `\`valgrind --tool=callgrind node --single-threaded … src/balancers.ts --callgrind <case> <picks>\`, run with ` +
+      `${String(few)} and ${String(many)} picks over the key array at ${String(CALLGRIND_SIZE)} endpoints; instructions ` +
+      'per pick = the difference in instructions ÷ the difference in picks (start-up and set-up cancel out). ' +
+      'Only ours and their closest peers (two valgrind runs each).',
+    '',
+    table(['case', 'instructions / pick'], rows),
+  ].join('\n');
+}
+
+/** `--callgrind <case> <picks>`: runs one case for that many picks and exits, for valgrind. */
+function callgrindMode(): boolean {
+  const at = process.argv.indexOf('--callgrind');
+  if (at === -1) return false;
+  const name = process.argv[at + 1] as CaseName;
+  const picks = Number(process.argv[at + 2]);
+  if (!(name in NAMES)) throw new Error(`--callgrind: unknown case ${name}`);
+  const c = buildCase(name, CALLGRIND_SIZE);
+  for (let i = 0; i < picks; i++) if (c.pick(KEYS[i & 4_095] as string) !== undefined) sink++;
+  process.stdout.write(`${name} ${String(picks)} ${String(sink % 7)}\n`);
+  return true;
+}
+
+if (isMain(import.meta.url) && !callgrindMode()) await sectionMain(runBalancersBench);
