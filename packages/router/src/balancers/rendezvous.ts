@@ -1,7 +1,8 @@
 import { aliasDraw, aliasTable, type AliasTable } from './alias-table.js';
 import { accessorsOf, endpointSet, initialEndpoints, type Accessors } from './endpoint-set.js';
 import { randomOption, uniform } from './uniform.js';
-import { idHash, keyHash, mix32 } from './key-hash.js';
+import { mix32 } from '../split/hash.js';
+import { idHash, keyHash } from './key-hash.js';
 import type { Balancer, BalancerOptions, RandomOption } from './types.js';
 
 /** Options of {@link createRendezvous}. `random` is used for picks without a key. */
@@ -50,7 +51,7 @@ export function createRendezvous<E>(options: RendezvousOptions<E> = {}): Balance
       if (state.uniform) {
         let bestU = -1;
         for (let i = 0; i < seeds.length; i++) {
-          const u = mix32(h, seeds[i] as number);
+          const u = mix32(seeds[i] as number, h);
           // A tie (the same 32 bits) goes to the larger id hash, so it does not depend on list order.
           if (u > bestU || (u === bestU && (seeds[i] as number) > (seeds[best] as number))) {
             bestU = u;
@@ -61,7 +62,7 @@ export function createRendezvous<E>(options: RendezvousOptions<E> = {}): Balance
         let bestScore = -Infinity;
         for (let i = 0; i < seeds.length; i++) {
           // (u + 0.5) / 2^32 is in (0, 1): ln < 0, so the score is finite and > 0.
-          const score = -(weights[i] as number) / Math.log((mix32(h, seeds[i] as number) + 0.5) / TWO_POW_32);
+          const score = -(weights[i] as number) / Math.log((mix32(seeds[i] as number, h) + 0.5) / TWO_POW_32);
           if (score > bestScore) {
             bestScore = score;
             best = i;
