@@ -26,8 +26,8 @@ export class InFlight<E> {
   }
 
   /**
-   * The counters of a new set, aligned with `set.endpoints` (existing ones reused). Does not touch
-   * the live state: the caller swaps its state, then calls {@link InFlight.commit} with the result.
+   * The counters of a new set, aligned with `set.endpoints` (existing ones reused). Touches nothing:
+   * {@link InFlight.commit} makes them live, once the set has been validated.
    */
   countersFor(set: EndpointSet<E>): Counter[] {
     return set.ids.map((id) => this.#byId.get(id) ?? { count: 0, live: true });
