@@ -34,7 +34,9 @@ export function fittedTableSize(live: number, size: number): number {
  * id defines a permutation of the `size` slots (`offset + j × skip mod size`, from two hashes of
  * the id; `size` prime so every skip visits every slot); endpoints take turns claiming their next
  * free preferred slot until the table is full. An endpoint of weight `w` takes a turn in
- * `w / max weight` of the rounds, so it ends up with `size × w / Σ w` slots, give or take one.
+ * `w / max weight` of the rounds, so it ends up with `size × w / Σ w` slots, within
+ * `1 + w / max weight` above and `1 + k × w / Σ w` below (k endpoints); with equal weights, counts
+ * differ by at most one.
  * Endpoints are visited in the order of their ids, so every gateway builds the same table from the
  * same set. Returns, for each slot, an index into `set.endpoints`. O(size × log size) expected.
  */

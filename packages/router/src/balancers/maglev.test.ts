@@ -33,10 +33,12 @@ describe('Maglev', () => {
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
   });
 
-  // Envoy's weighting gives endpoint i count_i = M·w_i/W + d_i with -k·w_i/W - 1 < d_i <= 1 (k
-  // endpoints): each claims one slot in every max(w)/w_i rounds, rounds cut short at the end.
-  // So 1:2 gives c_b / c_a within 2 ± 3.5 / c_a: ± 5 % at M = 211 (the smallest table for two
-  // endpoints), ± 0.02 % at the default 65,537.
+  // Envoy's weighting: endpoint i (x_i = w_i / max w) claims in rounds 0, 1/x_i, 2/x_i..., so after R
+  // full rounds it holds ceil(R·x_i), plus at most one in the round cut short. Since Σ counts = M,
+  // count_i = M·w_i/W + d_i with -k·w_i/W - 1 < d_i < 1 + x_i (k endpoints; W = Σ w).
+  // For two endpoints of weights 1:2 (visited in id order) c_b - 2·c_a is 0, -1 or -2, so c_b / c_a
+  // is within 2 ± 2 / c_a; tested with room at 3.5 / c_a: ± 5 % at M = 211 (the smallest table for
+  // two), ± 0.02 % at the default 65,537.
   test.prop([fc.nat(2_000).map((x) => nextPrime(200 + x * 31))], { numRuns: 100 })(
     'gives weights 1:2 slot counts in the ratio 1:2 (within 3.5 / c_a)',
     (size) => {
@@ -60,12 +62,13 @@ describe('Maglev', () => {
         .chain((w) => fc.tuple(fc.constant(w), tableFor(w.length))),
     ],
     { numRuns: 200 },
-  )('honours any weights: count_i within (-k·w_i/W - 1, +1] of M·w_i/W', ([weights, size]) => {
+  )('honours any weights: count_i within (-k·w_i/W - 1, 1 + w_i/max w) of M·w_i/W', ([weights, size]) => {
     const counts = slotCounts(weights, size);
     const total = weights.reduce((x, y) => x + y, 0);
+    const max = Math.max(...weights);
     weights.forEach((w, i) => {
       const d = counts[i]! - (size * w) / total;
-      expect(d).toBeLessThanOrEqual(1 + 1e-6);
+      expect(d).toBeLessThan(1 + w / max + 1e-6);
       expect(d).toBeGreaterThan(-(weights.length * w) / total - 1 - 1e-6);
     });
   });

@@ -29,7 +29,7 @@ export interface MaglevBalancer<E> extends Balancer<E> {
  *
  * - Balance: with equal weights, slot counts differ by at most one, so no endpoint gets more than
  *   1 % above its share of keys (with 100+ slots each). Weights are honoured: an endpoint gets
- *   `size × weight / Σ weights` slots, give or take one.
+ *   about `size × weight / Σ weights` slots (the exact bounds are in maglev-table.ts).
  * - Disruption: removing one of n endpoints moves its keys (1/n) and a few of the others' (measured:
  *   up to 4.5 % of all keys with the smallest tables, M ≈ 100 n; under 1 % with 500+ slots per
  *   endpoint, as the default gives up to 131 endpoints). Rendezvous moves none extra, at O(n) a pick.
