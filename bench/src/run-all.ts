@@ -2,11 +2,12 @@
  * Runs every benchmark report in order, prints each as markdown on stdout and writes it to
  * bench/results/: the rate-limit report (memory, Redis, memory bound → ratelimit.md), the JWT
  * report (jwt.ts → jwt-cache.md), the breaker report (circuit-breaker.ts → circuit-breaker.md), the
- * DataLoader report (dataloader.ts → dataloader-guard.md) and the routing report (router.ts → router.md).
+ * DataLoader report (dataloader.ts → dataloader-guard.md), the routing report (router.ts → router.md)
+ * and the balancers report (balancers.ts → balancers.md).
  * Progress goes to stderr.
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
- *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router)
+ *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers)
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -90,6 +91,17 @@ const reports: readonly Report[] = [
       'find-my-way 9, hono 4 (RegExpRouter)',
     ratios: '- Ratios are ours ÷ theirs in time per lookup: above 1 means ours takes longer.',
     parts: [{ name: 'router', run: () => runSectionChild('router.ts') }],
+  },
+  {
+    name: 'balancers',
+    file: 'balancers.md',
+    title: '# @portcullis/router balancers benchmarks',
+    versions:
+      '- Versions: @portcullis/router from source (`@portcullis/source` condition, compiled by tsx), ' +
+      'wrr-pool 1, load-balancers 1, skeleton-rendezvous 1, hashring 3, consistent-hash 1',
+    ratios: '- Ratios are ours ÷ theirs in time per pick: above 1 means ours takes longer.',
+    // --expose-gc: the part measures what a pick allocates (heap growth after a forced GC).
+    parts: [{ name: 'balancers', run: () => runSectionChild('balancers.ts', true) }],
   },
 ];
 

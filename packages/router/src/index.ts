@@ -53,3 +53,31 @@ export { InvalidOutcomeError, isInvalidOutcomeError } from './canary/errors.js';
 export { MAX_TRACKED_MS } from './canary/metrics.js';
 export { createRedisCanary } from './canary/redis-canary.js';
 export type { RedisCanary, RedisCanaryOptions } from './canary/redis-canary.js';
+
+// Balancers (balancers/): pure pickers over an endpoint set, for the upstream pools.
+export type {
+  Balancer,
+  BalancerOptions,
+  EndpointAccessors,
+  LoadAwareBalancer,
+  RandomOption,
+} from './balancers/types.js';
+export { InvalidEndpointsError, isInvalidEndpointsError } from './balancers/errors.js';
+export { MAX_ENDPOINTS } from './balancers/endpoint-set.js';
+export { createRoundRobin } from './balancers/round-robin.js';
+export type { RoundRobinOptions } from './balancers/round-robin.js';
+export { createSmoothWeightedRoundRobin } from './balancers/smooth-weighted-round-robin.js';
+export type { SmoothWeightedRoundRobinOptions } from './balancers/smooth-weighted-round-robin.js';
+export { createLeastRequest } from './balancers/least-request.js';
+export type { LeastRequestOptions } from './balancers/least-request.js';
+export { createWeightedRandom } from './balancers/weighted-random.js';
+export type { WeightedRandomOptions } from './balancers/weighted-random.js';
+export { createRendezvous } from './balancers/rendezvous.js';
+export type { RendezvousOptions } from './balancers/rendezvous.js';
+export { createMaglev } from './balancers/maglev.js';
+export type { MaglevBalancer, MaglevOptions } from './balancers/maglev.js';
+export { MAGLEV_SLOTS_PER_ENDPOINT } from './balancers/maglev-table.js';
+export { createBoundedLoad } from './balancers/bounded-load.js';
+export type { BoundedLoadOptions } from './balancers/bounded-load.js';
+export { createSlowStart } from './balancers/slow-start.js';
+export type { SlowStart, SlowStartOptions } from './balancers/slow-start.js';
