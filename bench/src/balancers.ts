@@ -40,7 +40,9 @@ import {
   isMain,
   log,
   median,
+  paired,
   percent,
+  quartiles,
   quick,
   sectionMain,
   settle,
@@ -206,21 +208,6 @@ async function measure(list: readonly Case[], label: string): Promise<Map<string
     }
   }
   return samples;
-}
-
-function quartiles(values: readonly number[]): [number, number, number, number, number] {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))] as number;
-  return [at(0), at(0.25), at(0.5), at(0.75), at(1)];
-}
-
-/** `a ÷ b` in time per pick, paired by round: median, interquartile range and range. */
-function paired(samples: Map<string, number[]>, a: string, b: string): { median: number; spread: string } {
-  const xs = samples.get(a) ?? [];
-  const ys = samples.get(b) ?? [];
-  const ratios = xs.map((x, i) => x / (ys[i] ?? Number.NaN));
-  const [min, q1, , q3, max] = quartiles(ratios);
-  return { median: median(ratios), spread: `${times(q1)}–${times(q3)} (all ${times(min)}–${times(max)})` };
 }
 
 /**
