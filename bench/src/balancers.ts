@@ -17,8 +17,6 @@
  *     node --expose-gc --conditions=@portcullis/source --import tsx src/balancers.ts [--quick]
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   createBoundedLoad,
   createLeastRequest,
@@ -35,6 +33,7 @@ import { P2cBalancer, RandomBalancer } from 'load-balancers';
 import SkeletonRendezvousHasher from 'skeleton-rendezvous';
 import WrrPool from 'wrr-pool';
 import {
+  callgrindInstructions,
   collectGarbage,
   fixed,
   isMain,
@@ -460,26 +459,7 @@ const CALLGRIND_SIZE = 128;
 
 /** Instructions (valgrind's `Collected`) of one run of `--callgrind name picks`; NaN without valgrind. */
 function instructions(name: CaseName, picks: number): number {
-  const script = fileURLToPath(import.meta.url);
-  const run = spawnSync(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--callgrind-out-file=/dev/null',
-      process.execPath,
-      '--single-threaded',
-      '--conditions=@portcullis/source',
-      '--import',
-      'tsx',
-      script,
-      '--callgrind',
-      name,
-      String(picks),
-    ],
-    { cwd: join(dirname(script), '..'), encoding: 'utf8' },
-  );
-  const collected = /Collected : (\d+)/.exec(run.stderr);
-  return collected === null ? Number.NaN : Number(collected[1]);
+  return callgrindInstructions(import.meta.url, name, picks);
 }
 
 /** Instructions per pick under callgrind (steadier than time on a shared machine), or why not. */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { argv } from 'node:process';
@@ -252,4 +252,38 @@ export function paired<K>(samples: Map<K, number[]>, a: K, b: K): { median: numb
   const ratios = xs.map((x, i) => x / (ys[i] ?? Number.NaN));
   const [min, q1, , q3, max] = quartiles(ratios);
   return { median: median(ratios), spread: `${times(q1)}–${times(q3)} (all ${times(min)}–${times(max)})` };
+}
+
+/**
+ * Instructions (valgrind's `Collected`) of one run of the bench script at `scriptUrl` with
+ * `--callgrind <name> <count>`, V8 single-threaded (no background compiler or GC threads whose share
+ * would vary) plus `nodeFlags`; NaN without valgrind. The script runs once first without valgrind:
+ * tsx compiles the sources on a first run and caches them, and a compile counted in one run of a
+ * pair and not the other swamped the difference (it even came out below 0).
+ */
+export function callgrindInstructions(
+  scriptUrl: string,
+  name: string,
+  count: number,
+  nodeFlags: readonly string[] = [],
+): number {
+  const script = fileURLToPath(scriptUrl);
+  const cwd = join(dirname(script), '..');
+  const args = ['--single-threaded', ...nodeFlags, '--conditions=@portcullis/source', '--import', 'tsx', script];
+  spawnSync(process.execPath, [...args, '--callgrind', name, '1'], { cwd });
+  const run = spawnSync(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      process.execPath,
+      ...args,
+      '--callgrind',
+      name,
+      String(count),
+    ],
+    { cwd, encoding: 'utf8' },
+  );
+  const collected = /Collected : (\d+)/.exec(run.stderr);
+  return collected === null ? Number.NaN : Number(collected[1]);
 }

@@ -18,8 +18,6 @@
  *     node --expose-gc --conditions=@portcullis/source --import tsx src/dataloader.ts [--quick]
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   createKeyBudget,
   createLoader,
@@ -29,6 +27,7 @@ import {
 } from '@portcullis/dataloader-guard';
 import DataLoader from 'dataloader';
 import {
+  callgrindInstructions,
   collectGarbage,
   fixed,
   isMain,
@@ -232,28 +231,7 @@ const GC_ONLY = 'gcOnly';
 
 /** Instructions (valgrind's `Collected`) of one run of `--callgrind name samples`; NaN without valgrind. */
 function instructions(name: CaseName | typeof GC_ONLY, samples: number): number {
-  const script = fileURLToPath(import.meta.url);
-  const run = spawnSync(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--callgrind-out-file=/dev/null',
-      process.execPath,
-      // One thread: no concurrent GC or compiler threads whose share of the work would vary.
-      '--single-threaded',
-      '--expose-gc',
-      '--conditions=@portcullis/source',
-      '--import',
-      'tsx',
-      script,
-      '--callgrind',
-      name,
-      String(samples),
-    ],
-    { cwd: join(dirname(script), '..'), encoding: 'utf8' },
-  );
-  const collected = /Collected : (\d+)/.exec(run.stderr);
-  return collected === null ? Number.NaN : Number(collected[1]);
+  return callgrindInstructions(import.meta.url, name, samples, ['--expose-gc']);
 }
 
 /** Instructions per load under callgrind (steadier than time on a shared machine), or why not. */

@@ -22,11 +22,10 @@ import {
   type RouteTable,
 } from '@portcullis/router';
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import FindMyWay from 'find-my-way';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import {
+  callgrindInstructions,
   fixed,
   isMain,
   log,
@@ -546,27 +545,7 @@ const CALLGRIND_LOOKUPS = [102_400, 512_000] as const;
 
 /** Instructions (valgrind's `Collected`) of one run of `--callgrind name lookups`; NaN without valgrind. */
 function instructions(name: string, lookups: number): number {
-  const script = fileURLToPath(import.meta.url);
-  const args = [
-    '--single-threaded',
-    '--conditions=@portcullis/source',
-    '--import',
-    'tsx',
-    script,
-    '--callgrind',
-    name,
-    String(lookups),
-  ];
-  const cwd = join(dirname(script), '..');
-  // Once without valgrind first: tsx compiles the sources on a first run and caches them, and a
-  // compile counted in one run of a pair and not the other swamped the difference (even < 0).
-  spawnSync(process.execPath, [...args.slice(0, -1), '1024'], { cwd });
-  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args], {
-    cwd,
-    encoding: 'utf8',
-  });
-  const collected = /Collected : (\d+)/.exec(run.stderr);
-  return collected === null ? Number.NaN : Number(collected[1]);
+  return callgrindInstructions(import.meta.url, name, lookups);
 }
 
 /** Instructions per lookup under callgrind (steadier than time on a shared machine), or why not. */
