@@ -102,6 +102,16 @@ describe('route table', () => {
     expect(table.match(request({ path: '/files/..%2f..%2fetc' }))).toMatchObject({ kind: 'invalid-path' });
   });
 
+  test('a param or wildcard rest whose escapes are not UTF-8 is refused, not handed on undecoded', () => {
+    expect(table.match(request({ path: '/users/%C3' }))).toEqual({
+      kind: 'invalid-path',
+      reason: 'a path parameter is not valid UTF-8 once decoded',
+    });
+    expect(table.match(request({ path: '/files/a/%FF%FE' }))).toMatchObject({ kind: 'invalid-path' });
+    // A whole UTF-8 sequence decodes; a static path never decodes anything.
+    expect(table.match(request({ path: '/users/%C3%A9' }))).toMatchObject({ params: { id: 'é' } });
+  });
+
   test.each<[string, RouteDefinition[]]>([
     [
       'same shape, other param names',
@@ -172,6 +182,7 @@ describe('route table', () => {
       ],
     ],
     ['routes[0].headers.x', [{ name: 'a', path: '/u', headers: { x: 1 } }]],
+    ['routes[0].path', [{ name: 'a', path: '/u/:__proto__' }]],
   ])('rejects a malformed definition, naming %s', (option, routes) => {
     const error = thrown(() => createRouteTable(routes as RouteDefinition[]));
     expect(isInvalidOptionError(error)).toBe(true);
