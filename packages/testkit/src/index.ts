@@ -1,10 +1,19 @@
 /**
  * Test fixtures for Portcullis: real Redis and Redis Cluster servers with fault injection, a manual
- * clock, local HTTP servers, a scriptable JWKS endpoint and signing keys. Framework test apps live
- * in the `/frameworks` subpath.
+ * clock, local HTTP servers, a scriptable JWKS endpoint, a scriptable DNS server and signing keys.
+ * Framework test apps live in the `/frameworks` subpath.
  *
  * @packageDocumentation
  */
+export { startDnsServer } from './dns-server.js';
+export type {
+  DnsQuery,
+  DnsRecord,
+  DnsServer,
+  DnsServerBehaviour,
+  DnsZone,
+  StartDnsServerOptions,
+} from './dns-server.js';
 export { isTestkitError, TestkitError } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';
 export { freeClusterPort, freePort, isPortFree } from './free-port.js';
