@@ -81,3 +81,18 @@ export { createBoundedLoad } from './balancers/bounded-load.js';
 export type { BoundedLoadOptions } from './balancers/bounded-load.js';
 export { createSlowStart } from './balancers/slow-start.js';
 export type { SlowStart, SlowStartOptions } from './balancers/slow-start.js';
+
+// Discovery (pool/discovery/): where an upstream pool's endpoints come from.
+export type { DiscoveredEndpoint, DiscoveryListener, DiscoverySource } from './pool/discovery/source.js';
+export {
+  DiscoveryError,
+  InvalidDiscoveredEndpointError,
+  isDiscoveryError,
+  isInvalidDiscoveredEndpointError,
+} from './pool/discovery/errors.js';
+export type { DiscoveryFailure } from './pool/discovery/errors.js';
+export { staticDiscovery } from './pool/discovery/static.js';
+export { dnsDiscovery } from './pool/discovery/dns.js';
+export type { DnsDiscoveryOptions, DnsDiscoveryType } from './pool/discovery/dns.js';
+export { functionDiscovery } from './pool/discovery/function.js';
+export type { DiscoveryFunction, FunctionDiscoveryOptions } from './pool/discovery/function.js';

@@ -47,24 +47,28 @@ export type DnsZone = Readonly<Record<string, readonly DnsRecord[]>>;
  * How a {@link DnsServer} answers, switched at runtime with {@link DnsServer.behave}:
  *
  * - `answer`: from the zone (the default).
- * - `servfail`: SERVFAIL (rcode 2) to every query.
- * - `nxdomain`: NXDOMAIN (rcode 3) to every query, as if no name existed.
- * - `empty`: NOERROR with no answer to every query (NODATA).
- * - `refused`: REFUSED (rcode 5) to every query.
+ * - `servfail`: SERVFAIL (rcode 2).
+ * - `nxdomain`: NXDOMAIN (rcode 3), as if the name did not exist.
+ * - `empty`: NOERROR with no answer (NODATA).
+ * - `refused`: REFUSED (rcode 5).
  * - `drop`: no reply at all, so the client times out.
+ *
+ * A failure applies to every query, or only to those for `name` and/or of `type` (`'A'`,
+ * `'AAAA'`, `'SRV'`) when given; the others are answered from the zone.
  *
  * @example
  * ```ts
  * const outage: DnsServerBehaviour = { kind: 'servfail' };
+ * const ipv6Broken: DnsServerBehaviour = { kind: 'servfail', type: 'AAAA' };
  * ```
  */
 export type DnsServerBehaviour =
   | { readonly kind: 'answer' }
-  | { readonly kind: 'servfail' }
-  | { readonly kind: 'nxdomain' }
-  | { readonly kind: 'empty' }
-  | { readonly kind: 'refused' }
-  | { readonly kind: 'drop' };
+  | {
+      readonly kind: 'servfail' | 'nxdomain' | 'empty' | 'refused' | 'drop';
+      readonly name?: string;
+      readonly type?: 'A' | 'AAAA' | 'SRV';
+    };
 
 /**
  * One query as the server received it.
@@ -193,8 +197,9 @@ export async function startDnsServer(options: StartDnsServerOptions = {}): Promi
       queries.push({ name: canonicalName(question.name), type: question.type, transport });
       if (queries.length > QUERY_LOG_LIMIT) queries.shift();
     }
-    if (behaviour.kind === 'drop') return undefined;
-    const response = answer(query, question, behaviour, zone);
+    const failure = question === undefined ? behaviour.kind : failureFor(behaviour, question);
+    if (failure === 'drop') return undefined;
+    const response = answer(query, question, failure, zone);
     const bytes = encode(response);
     if (transport === 'tcp' || bytes.length <= udpLimit(query)) return bytes;
     // Too big for UDP: send the header and question only, with TC set, so the client asks over TCP.
@@ -289,7 +294,7 @@ export async function startDnsServer(options: StartDnsServerOptions = {}): Promi
 function answer(
   query: DecodedPacket,
   question: Question | undefined,
-  behaviour: DnsServerBehaviour,
+  failure: DnsServerBehaviour['kind'],
   zone: ReadonlyMap<string, readonly DnsRecord[]>,
 ): Packet {
   const response = (rcode: number, answers: Answer[] = []): Packet => ({
@@ -301,7 +306,7 @@ function answer(
     answers,
   });
   if (question === undefined) return response(RCODE.FORMERR);
-  switch (behaviour.kind) {
+  switch (failure) {
     case 'servfail':
       return response(RCODE.SERVFAIL);
     case 'nxdomain':
@@ -331,6 +336,14 @@ function answer(
     }
   }
   return response(RCODE.NOERROR, answers);
+}
+
+/** The behaviour's kind when it applies to this question, else `answer`. */
+function failureFor(behaviour: DnsServerBehaviour, question: Question): DnsServerBehaviour['kind'] {
+  if (behaviour.kind === 'answer') return 'answer';
+  if (behaviour.name !== undefined && canonicalName(behaviour.name) !== canonicalName(question.name)) return 'answer';
+  if (behaviour.type !== undefined && behaviour.type !== question.type) return 'answer';
+  return behaviour.kind;
 }
 
 /** The largest UDP answer the client accepts: its EDNS size when it sent one, else 512 bytes. */

@@ -85,6 +85,15 @@ describe('startDnsServer', () => {
     expect(dns.queries.at(-1)).toEqual({ name: 'api.internal', type: 'A', transport: 'udp' });
   });
 
+  test('a failure limited to a name or a type leaves the other queries answered', async () => {
+    dns.behave({ kind: 'servfail', type: 'AAAA' });
+    expect(await resolver.resolve4('api.internal')).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(await dnsCode(resolver.resolve6('api.internal'))).toBe('ESERVFAIL');
+    dns.behave({ kind: 'nxdomain', name: 'API.internal.' });
+    expect(await dnsCode(resolver.resolve4('api.internal'))).toBe('ENOTFOUND');
+    expect(await resolver.resolveSrv('_http._tcp.api.internal')).toHaveLength(2);
+  });
+
   test('an answer too big for UDP is truncated, and the client gets it whole over TCP', async () => {
     const addresses = Array.from({ length: 300 }, (_, i) => `10.2.${String(i >> 8)}.${String(i & 255)}`);
     dns.setRecords(
