@@ -71,14 +71,6 @@ export function isInvalidDiscoveredEndpointError(value: unknown): value is Inval
  */
 export type DiscoveryFailure = 'not-found' | 'empty' | 'lookup-failed' | 'timeout' | 'invalid' | 'threw';
 
-/** What a {@link DiscoveryError} carries besides its message. */
-interface DiscoveryErrorDetails {
-  readonly dnsCode?: string | undefined;
-  readonly staleForMs: number | undefined;
-  readonly retryInMs: number;
-  readonly cause?: unknown;
-}
-
 /**
  * A refresh of a discovery source failed; the subscriber keeps its last good set and the source
  * tries again in `retryInMs`. Reported through the listener's `error`, never thrown.
@@ -110,7 +102,17 @@ export class DiscoveryError extends PortcullisError {
   readonly staleForMs: number | undefined;
   /** When the source tries again, in ms from now. */
   readonly retryInMs: number;
-  constructor(source: string, failure: DiscoveryFailure, detail: string, details: DiscoveryErrorDetails) {
+  constructor(
+    source: string,
+    failure: DiscoveryFailure,
+    detail: string,
+    details: {
+      readonly dnsCode?: string | undefined;
+      readonly staleForMs: number | undefined;
+      readonly retryInMs: number;
+      readonly cause?: unknown;
+    },
+  ) {
     super(
       'ERR_PORTCULLIS_ROUTER_DISCOVERY',
       `Discovery ${source} failed (${failure}): ${detail}; keeping the last good endpoints, retrying in ${String(details.retryInMs)} ms`,
