@@ -15,10 +15,10 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The default active check: `method path` on the endpoint's origin through undici, passing on an
- * expected status. The pool's own undici `Agent` keeps one connection per endpoint alive between
- * checks (health checks should not pay a handshake each time, nor share a pool with traffic whose
- * limits they would then observe) and is closed with the pool. Its timeout is the pool
- * scheduler's: the signal aborts.
+ * expected status. The pool's own undici `Agent` holds at most one connection per endpoint,
+ * reused while the endpoint keeps it alive (checks should not share the forwarder's connection
+ * pool, whose limits they would then observe), and is closed with the pool. Its timeout is the
+ * pool scheduler's: the signal aborts.
  */
 export function httpProbe(settings: HealthCheckSettings, tls: UpstreamTlsOptions | undefined): HttpProbe {
   const agent = new Agent({
