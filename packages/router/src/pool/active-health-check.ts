@@ -11,10 +11,33 @@ import type { UpstreamEndpoint } from './endpoint.js';
 /**
  * A custom active check: resolves (or returns) true when `endpoint` is fine. It must stop when
  * `signal` aborts (the check's timeout); a rejection counts as a failed check.
+ *
+ * @example
+ * ```ts
+ * import { connect } from 'node:net';
+ * import type { HealthProbe } from '@portcullis/router';
+ *
+ * // A TCP check: the port accepts a connection.
+ * const tcp: HealthProbe = (endpoint, signal) =>
+ *   new Promise((resolve) => {
+ *     const socket = connect({ host: endpoint.host, port: endpoint.port, signal });
+ *     socket.once('connect', () => { socket.destroy(); resolve(true); });
+ *     socket.once('error', () => { resolve(false); });
+ *   });
+ * ```
  */
 export type HealthProbe = (endpoint: UpstreamEndpoint, signal: AbortSignal) => boolean | Promise<boolean>;
 
-/** A status, or an inclusive range of statuses such as `[200, 299]`. */
+/**
+ * A status, or an inclusive range of statuses such as `[200, 299]`.
+ *
+ * @example
+ * ```ts
+ * import type { StatusMatch } from '@portcullis/router';
+ *
+ * const expectedStatuses: StatusMatch[] = [[200, 299], 304];
+ * ```
+ */
 export type StatusMatch = number | readonly [number, number];
 
 /**

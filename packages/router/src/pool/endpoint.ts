@@ -7,6 +7,14 @@ import type { DiscoveredEndpoint } from './discovery/source.js';
  * One endpoint of an upstream pool, as the pool hands it to its balancer, its events and its
  * snapshots. Immutable: a reweight replaces the object (the endpoint keeps its id, its health and
  * its breaker).
+ *
+ * @example
+ * ```ts
+ * import { createUpstreamPool } from '@portcullis/router';
+ *
+ * const pool = createUpstreamPool({ name: 'users', endpoints: [{ host: '::1', port: 8080, zone: 'a' }] });
+ * pool.endpoints[0]; // { id: '[::1]:8080', host: '::1', port: 8080, origin: 'http://[::1]:8080', weight: 1, zone: 'a', metadata: undefined }
+ * ```
  */
 export interface UpstreamEndpoint {
   /** `host:port` (`[v6]:port` for an IPv6 literal): unique within the pool, stable across updates. */

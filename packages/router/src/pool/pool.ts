@@ -51,7 +51,16 @@ export interface UpstreamEndpointState {
   readonly effectiveWeight: number;
 }
 
-/** A pool's state at one moment, for a status page or a metrics exporter. */
+/**
+ * A pool's state at one moment, for a status page or a metrics exporter.
+ *
+ * @example
+ * ```ts
+ * const state = pool.snapshot();
+ * metrics.gauge('pool.available', state.available, { pool: state.name });
+ * for (const e of state.endpoints) if (e.ejected) console.log(e.endpoint.id, 'ejected until', e.ejectedUntil);
+ * ```
+ */
 export interface UpstreamPoolSnapshot {
   readonly name: string;
   /** Picking among all endpoints because too few are available. */
@@ -69,6 +78,17 @@ export interface UpstreamPoolSnapshot {
  * An upstream's endpoints, their health and the balancer that picks among them; see
  * {@link createUpstreamPool}. It is an {@link EndpointPicker}: `acquire` hands out a lease whose
  * `complete(outcome)` feeds outlier detection, the endpoint's breaker and the balancer.
+ *
+ * @example
+ * ```ts
+ * import { createUpstreamPool, type UpstreamPool } from '@portcullis/router';
+ *
+ * const pool: UpstreamPool = createUpstreamPool({ name: 'orders', endpoints: [{ host: '10.0.0.9', port: 80 }] });
+ * const lease = pool.acquire();
+ * lease?.complete({ status: 200, durationMs: 4 });
+ * pool.update([{ host: '10.0.0.9', port: 80 }, { host: '10.0.0.10', port: 80 }]); // atomic; nothing dropped
+ * await pool.close();
+ * ```
  */
 export interface UpstreamPool extends EndpointPicker {
   /** The pool's name. */
