@@ -82,6 +82,29 @@ export type { BoundedLoadOptions } from './balancers/bounded-load.js';
 export { createSlowStart } from './balancers/slow-start.js';
 export type { SlowStart, SlowStartOptions } from './balancers/slow-start.js';
 
+// Upstream pools (pool/): endpoints, health checks, outlier detection, panic, breakers per endpoint.
+export { createUpstreamPool } from './pool/pool.js';
+export type { UpstreamEndpointState, UpstreamPool, UpstreamPoolSnapshot } from './pool/pool.js';
+export type { EndpointBreakerOptions, PoolSlowStartOptions, UpstreamPoolOptions } from './pool/pool-options.js';
+export type { UpstreamEndpoint } from './pool/endpoint.js';
+export type { EndpointLease, EndpointOutcome, EndpointPicker } from './pool/lease.js';
+export type { BalancerName, PoolBalancerFactory } from './pool/balancer-choice.js';
+export type { HealthCheckOptions, HealthProbe, StatusMatch } from './pool/active-health-check.js';
+export type { EjectionReason, OutlierDetectionOptions } from './pool/outlier-detection.js';
+export type { UpstreamTlsOptions } from './pool/tls.js';
+export type {
+  DiscoveryErrorEvent,
+  EjectedEvent,
+  EndpointBreakerEvent,
+  EndpointEvent,
+  EndpointsUpdatedEvent,
+  PanicEvent,
+  RestoredEvent,
+  UnhealthyEvent,
+  UpstreamPoolEvents,
+} from './pool/pool-events.js';
+export { EmptyDiscoveryError, isEmptyDiscoveryError } from './pool/errors.js';
+
 // Discovery (pool/discovery/): where an upstream pool's endpoints come from.
 export type { DiscoveredEndpoint, DiscoveryListener, DiscoverySource } from './pool/discovery/source.js';
 export {
