@@ -226,6 +226,10 @@ function requests(): Req[] {
         ])();
         break;
     }
+    // An HTTP parser hands out flat strings; template literals build cons strings, which every
+    // router would pay to flatten on its first character read. Give all of them what a server gives.
+    path = flat(path);
+    for (const [name, value] of headers) headers.set(name, flat(value));
     const host = headers.get('host');
     const version = headers.get('accept-version');
     out.push({
@@ -285,8 +289,13 @@ function oursTable(specs: readonly Spec[]): RouteTable {
   );
 }
 
+/** `s` as one sequential string, as Node's HTTP parser creates header values and URLs. */
+function flat(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
 /** One lookup: answers the matched route's name (or undefined) and its params. */
-type Lookup = (req: Req) => { name: string; params: Readonly<Record<string, unknown>> } | undefined;
+type Lookup = (req: Req) => { name: string; params: Readonly<Record<string, unknown>>; variant?: string } | undefined;
 
 interface Routers {
   readonly fmwPath: Lookup;
@@ -298,7 +307,11 @@ interface Routers {
   /** Parts of ours' cost, alone: the path canonicalisation, and the split assignment. */
   readonly canonical: Lookup;
   readonly assign: Lookup;
+  /** No router: the loop and a result object, what every case pays on top of its router. */
+  readonly harness: Lookup;
 }
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 function routers(): Routers {
   const paths = pathRoutes();
@@ -348,10 +361,11 @@ function routers(): Routers {
       const result = oursFull.match(req.gateway);
       if (result.kind !== 'matched') return undefined;
       const { variant } = split.assign(req.gateway);
-      return { name: `${result.route.name}@${variant}`, params: result.params };
+      return { name: result.route.name, params: result.params, variant };
     },
     canonical: (req) => ({ name: canonicalPath(req.path), params: {} }),
     assign: (req) => ({ name: split.assign(req.gateway).variant, params: {} }),
+    harness: (req) => ({ name: req.method, params: NO_PARAMS }),
   };
 }
 
@@ -428,6 +442,7 @@ const CASES = {
   decision: '**ours, full decision**: `table.match()` + `split.assign()`, 100 routes',
   canonical: '(part of ours: `canonicalPath()` alone)',
   assign: '(part of the decision: `split.assign()` alone)',
+  harness: '(no router: the loop and a result object every case pays too)',
 } as const;
 
 export async function runRouterBench(): Promise<Section> {
@@ -538,6 +553,7 @@ const CALLGRIND_CASES: readonly (keyof typeof CASES)[] = [
   'fmwFull',
   'oursFull',
   'decision',
+  'harness',
 ];
 // Long enough that JIT warm-up is a small share of the difference; V8 single-threaded so that its
 // background compiler and GC threads do not add a varying count (they made the figures jump ±2×).

@@ -194,3 +194,39 @@ describe('canonical path', () => {
     expect(dotted).toMatchObject({ kind: 'matched', route: { name: 'internal' }, path: '/internal' });
   });
 });
+
+describe('the table matches a path as its canonical form', () => {
+  // Statics, params, wildcards, prefix mounts and a trailing-slash pattern, over the segments the
+  // hostile paths are made of: the table checks canonical form on the way (only the segments a match
+  // takes as params or wildcard rest), and must answer as if it had canonicalised first.
+  const table = createRouteTable([
+    { name: 'root', path: '/' },
+    { name: 'a', path: '/a' },
+    { name: 'a-slash', path: '/a/' },
+    { name: 'a-param', path: '/a/:x' },
+    { name: 'a-param-b', path: '/a/:x/B' },
+    { name: 'deep', path: '/:x/:y/:z' },
+    { name: 'b-rest', path: '/B/*' },
+    { name: 'tilde', path: '/~', prefix: true },
+    { name: 'at', path: '/@/:x', methods: ['POST'] },
+  ]);
+  const anyPath = fc.oneof(
+    hostilePath,
+    fc.array(hostileChar, { maxLength: 12 }).map((parts) => parts.join('')),
+    fc
+      .array(fc.constantFrom('a', 'B', '~', '@', '.', '..', '', 'a%20b', '%41'), { maxLength: 5 })
+      .map((segments) => `/${segments.join('/')}`),
+  );
+  test.prop([anyPath, fc.constantFrom('GET', 'POST', 'HEAD', 'DELETE')], { numRuns: 5_000 })(
+    'match(raw) is match(canonicalPath(raw)), or invalid-path when the rule refuses raw',
+    (raw, method) => {
+      const result = table.match({ ...request(raw), method });
+      const canonical = tryCanonical(raw);
+      if (canonical === undefined) {
+        expect(result.kind).toBe('invalid-path');
+        return;
+      }
+      expect(result).toEqual(table.match({ ...request(canonical), method }));
+    },
+  );
+});

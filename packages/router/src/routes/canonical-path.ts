@@ -55,6 +55,33 @@ export function canonicalPath(raw: string): string {
  */
 const CANONICAL_ALREADY = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9\-._~!$&'()*+,;=:@]+)*\/?$/;
 
+/** Characters that stand for themselves in a canonical segment (see {@link plainSegmentEnd}). */
+const PLAIN = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@")
+  PLAIN[ch.charCodeAt(0)] = 1;
+
+/**
+ * Where the segment of `path` starting at `start` ends (the next `/` or the path's end) if that
+ * segment is canonical without escapes — RFC 3986 unreserved characters, sub-delims, `:` and `@`,
+ * not `.` or `..`, not empty unless it ends the path (a trailing `/`) — or -1. A path whose every
+ * segment passes is canonical (each rule of {@link canonicalPath} is about one segment), which lets
+ * the table check only the segments a match took as params or wildcard rest: the others equal a
+ * static segment of a pattern, and patterns are canonical.
+ */
+export function plainSegmentEnd(path: string, start: number): number {
+  const length = path.length;
+  let i = start;
+  for (; i < length; i++) {
+    const code = path.charCodeAt(i);
+    if (code === 47) break;
+    if (code > 127 || PLAIN[code] === 0) return -1;
+  }
+  const n = i - start;
+  if (n === 0) return i === length ? i : -1;
+  if (n <= 2 && path.charCodeAt(start) === 46 && (n === 1 || path.charCodeAt(start + 1) === 46)) return -1;
+  return i;
+}
+
 /** {@link canonicalPath} by the full rule, for every path (exported for its tests). */
 export function canonicalPathByRule(raw: string): string {
   if (raw.charCodeAt(0) !== 47) throw new InvalidPathError('it does not start with "/"');

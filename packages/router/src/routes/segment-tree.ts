@@ -25,24 +25,48 @@ export type Chooser<C> = (candidates: readonly C[]) => C | undefined;
 /** The candidates of one path shape, per method, in precedence order (the table sorts them). */
 export class Leaf<C extends TreeCandidate> {
   readonly candidates: C[] = [];
-  #byMethod = new Map<string, readonly C[]>();
+  /** `byMethod[id]`: the candidates for the method with that id (see {@link SegmentTree.methodId}). */
+  #byMethod: (readonly C[])[] = [];
   #anyMethod: readonly C[] = [];
 
-  /** Builds the per-method lists; `order` sorts a list best first. */
-  seal(order: (a: C, b: C) => number): void {
+  /** Builds the per-method lists; `order` sorts a list best first, `methods[id]` names each id. */
+  seal(order: (a: C, b: C) => number, methods: readonly string[]): void {
     const sorted = [...this.candidates].sort(order);
     this.#anyMethod = sorted.filter((c) => c.methods === undefined);
-    const methods = new Set(sorted.flatMap((c) => c.methods ?? []));
-    for (const method of methods)
-      this.#byMethod.set(
-        method,
-        sorted.filter((c) => c.methods === undefined || c.methods.includes(method)),
-      );
+    // One list per method id, for every id (not only this leaf's): a read is an index, never a miss.
+    this.#byMethod = methods.map((method) =>
+      sorted.filter((c) => c.methods === undefined || c.methods.includes(method)),
+    );
   }
 
-  /** The candidates for `method`, best first. */
-  forMethod(method: string): readonly C[] {
-    return this.#byMethod.get(method) ?? this.#anyMethod;
+  /** The candidates for the method `id` (-1: a method no route names), best first. */
+  forMethod(id: number): readonly C[] {
+    return id < 0 ? this.#anyMethod : (this.#byMethod[id] as readonly C[]);
+  }
+}
+
+/** Ids of the methods most requests carry, fixed so that most lookups are a few comparisons. */
+const COMMON_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/** The id of a common method, or -1. Interned method strings compare by pointer. */
+function commonMethodId(method: string): number {
+  switch (method) {
+    case 'GET':
+      return 0;
+    case 'HEAD':
+      return 1;
+    case 'POST':
+      return 2;
+    case 'PUT':
+      return 3;
+    case 'DELETE':
+      return 4;
+    case 'PATCH':
+      return 5;
+    case 'OPTIONS':
+      return 6;
+    default:
+      return -1;
   }
 }
 
@@ -50,8 +74,11 @@ export class Leaf<C extends TreeCandidate> {
 class StaticChildren<C extends TreeCandidate> {
   readonly #keys: string[] = [];
   readonly #nodes: TreeNode<C>[] = [];
-  /** With many children: the indexes of those whose segment starts with a character, by its code. */
-  #byFirst: Map<number, number[]> | undefined;
+  /**
+   * With many children: `byFirst[code]` lists the indexes of those whose segment starts with the
+   * character `code` (ASCII: a canonical segment has no other), `byFirst[128]` the empty segment.
+   */
+  #byFirst: (number[] | undefined)[] | undefined;
 
   get(segment: string): TreeNode<C> | undefined {
     const i = this.#keys.indexOf(segment);
@@ -62,48 +89,64 @@ class StaticChildren<C extends TreeCandidate> {
     this.#keys.push(segment);
     this.#nodes.push(node);
     if (this.#keys.length > LINEAR_CHILDREN) {
-      this.#byFirst = new Map();
+      const byFirst: (number[] | undefined)[] = new Array<number[] | undefined>(EMPTY_SEGMENT + 1).fill(undefined);
       this.#keys.forEach((key, i) => {
-        const first = key.length === 0 ? -1 : key.charCodeAt(0);
-        const list = this.#byFirst?.get(first) ?? [];
-        list.push(i);
-        this.#byFirst?.set(first, list);
+        const first = key.length === 0 ? EMPTY_SEGMENT : key.charCodeAt(0);
+        (byFirst[first] ??= []).push(i);
       });
+      this.#byFirst = byFirst;
     }
   }
 
-  /** The child for the segment `path[start, end)`. */
-  find(path: string, start: number, end: number): TreeNode<C> | undefined {
-    const length = end - start;
+  /**
+   * The child whose segment is the one starting at `start`: its key is at `start` and followed by
+   * a `/` or the path's end. The path is never scanned for the segment's end: a key either matches
+   * there or fails on its first differing character. Keys are distinct and none holds a `/`, so
+   * at most one matches.
+   */
+  find(path: string, start: number): TreeNode<C> | undefined {
     const keys = this.#keys;
     if (this.#byFirst === undefined) {
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i] as string;
-        if (key.length === length && path.startsWith(key, start)) return this.#nodes[i];
-      }
+      for (let i = 0; i < keys.length; i++) if (endsSegment(path, start, keys[i] as string)) return this.#nodes[i];
       return undefined;
     }
-    const bucket = this.#byFirst.get(length === 0 ? -1 : path.charCodeAt(start));
+    const first = start === path.length ? EMPTY_SEGMENT : path.charCodeAt(start);
+    const bucket =
+      first === 47 ? this.#byFirst[EMPTY_SEGMENT] : first < EMPTY_SEGMENT ? this.#byFirst[first] : undefined;
     if (bucket === undefined) return undefined;
     for (let j = 0; j < bucket.length; j++) {
       const i = bucket[j] as number;
-      const key = keys[i] as string;
-      if (key.length === length && path.startsWith(key, start)) return this.#nodes[i];
+      if (endsSegment(path, start, keys[i] as string)) return this.#nodes[i];
     }
     return undefined;
   }
 }
 
+/** Whether `key` is the whole segment of `path` that starts at `start`. */
+function endsSegment(path: string, start: number, key: string): boolean {
+  const end = start + key.length;
+  return (end === path.length || (end < path.length && path.charCodeAt(end) === 47)) && path.startsWith(key, start);
+}
+
+/** The `byFirst` slot of the empty segment (after the 128 ASCII codes). */
+const EMPTY_SEGMENT = 128;
+
 /** Up to this many static children are compared one by one; more are bucketed by first character. */
 const LINEAR_CHILDREN = 6;
 
 class TreeNode<C extends TreeCandidate> {
+  /** The length of the static segment that leads here (0 for the root and param nodes). */
+  readonly segmentLength: number;
   statics: StaticChildren<C> | undefined;
   param: TreeNode<C> | undefined;
   /** Routes ending at this node: the path has exactly this node's depth in segments. */
   leaf: Leaf<C> | undefined;
   /** Routes with a `*` at this depth: the path has more segments than this node's depth. */
   wildcard: Leaf<C> | undefined;
+
+  constructor(segmentLength = 0) {
+    this.segmentLength = segmentLength;
+  }
 }
 
 /** How many nodes walks entered (for the linear-work test; a plain counter costs nothing). */
@@ -129,6 +172,17 @@ export class SegmentTree<C extends TreeCandidate> {
   /** Leaves of patterns without params or wildcard, by the path they match exactly. */
   readonly #statics = new Map<string, Leaf<C>>();
   readonly #leaves: Leaf<C>[] = [];
+  /** Ids of the methods routes name beyond the common ones (7, 8...). */
+  readonly #otherMethodIds = new Map<string, number>();
+
+  /**
+   * The id the leaves know `method` by, or -1 when no route names it: asked once per request, so
+   * that each leaf on the walk reads its list by index instead of hashing the method again.
+   */
+  methodId(method: string): number {
+    const id = commonMethodId(method);
+    return id !== -1 ? id : (this.#otherMethodIds.get(method) ?? -1);
+  }
 
   /** Adds `candidate` at the pattern `path` (canonical, validated by the table). */
   add(path: string, candidate: C): void {
@@ -146,7 +200,7 @@ export class SegmentTree<C extends TreeCandidate> {
       } else {
         node.statics ??= new StaticChildren<C>();
         let child = node.statics.get(segment);
-        if (child === undefined) node.statics.add(segment, (child = new TreeNode<C>()));
+        if (child === undefined) node.statics.add(segment, (child = new TreeNode<C>(segment.length)));
         node = child;
       }
     }
@@ -155,11 +209,15 @@ export class SegmentTree<C extends TreeCandidate> {
       if (!path.includes('/:')) this.#statics.set(path, leaf);
     }
     leaf.candidates.push(candidate);
+    for (const method of candidate.methods ?? [])
+      if (commonMethodId(method) === -1 && !this.#otherMethodIds.has(method))
+        this.#otherMethodIds.set(method, COMMON_METHODS.length + this.#otherMethodIds.size);
   }
 
   /** Orders every leaf's candidates; call once, after the last `add`. */
   seal(order: (a: C, b: C) => number): void {
-    for (const leaf of this.#leaves) leaf.seal(order);
+    const methods: string[] = [...COMMON_METHODS, ...this.#otherMethodIds.keys()];
+    for (const leaf of this.#leaves) leaf.seal(order, methods);
   }
 
   /**
@@ -167,7 +225,7 @@ export class SegmentTree<C extends TreeCandidate> {
    * static: no param, no wildcard), or `undefined`. When there is one, it is also what {@link find}
    * answers: a static pattern wins at every segment. One hash lookup, no split of the path.
    */
-  findStatic(method: string, path: string, choose: Chooser<C>): C | undefined {
+  findStatic(method: number, path: string, choose: Chooser<C>): C | undefined {
     const leaf = this.#statics.get(path);
     return leaf === undefined ? undefined : choose(leaf.forMethod(method));
   }
@@ -178,7 +236,7 @@ export class SegmentTree<C extends TreeCandidate> {
    * offset of segment `d` (1 for the first) for every segment the walk reached: a match's params
    * and wildcard rest are read from there, without the path ever being split.
    */
-  find(method: string, path: string, starts: number[], choose: Chooser<C>): C | undefined {
+  find(method: number, path: string, starts: number[], choose: Chooser<C>): C | undefined {
     return walk(this.#root, path, 1, 1, starts, method, choose);
   }
 
@@ -211,23 +269,22 @@ function walk<C extends TreeCandidate>(
   start: number,
   depth: number,
   starts: number[],
-  method: string,
+  method: number,
   choose: Chooser<C>,
 ): C | undefined {
   steps++;
   // Past the last segment: the path ends at this node.
   if (start > path.length) return node.leaf === undefined ? undefined : choose(node.leaf.forMethod(method));
   starts[depth] = start;
-  const end = segmentEnd(path, start);
   if (node.statics !== undefined) {
-    const child = node.statics.find(path, start, end);
+    const child = node.statics.find(path, start);
     if (child !== undefined) {
-      const found = walk(child, path, end + 1, depth + 1, starts, method, choose);
+      const found = walk(child, path, start + child.segmentLength + 1, depth + 1, starts, method, choose);
       if (found !== undefined) return found;
     }
   }
   if (node.param !== undefined) {
-    const found = walk(node.param, path, end + 1, depth + 1, starts, method, choose);
+    const found = walk(node.param, path, segmentEnd(path, start) + 1, depth + 1, starts, method, choose);
     if (found !== undefined) return found;
   }
   return node.wildcard === undefined ? undefined : choose(node.wildcard.forMethod(method));
@@ -245,10 +302,9 @@ function collect<C extends TreeCandidate>(
     addAllowed(node.leaf, holds, methods);
     return;
   }
-  const end = segmentEnd(path, start);
-  const child = node.statics?.find(path, start, end);
-  if (child !== undefined) collect(child, path, end + 1, holds, methods);
-  if (node.param !== undefined) collect(node.param, path, end + 1, holds, methods);
+  const child = node.statics?.find(path, start);
+  if (child !== undefined) collect(child, path, start + child.segmentLength + 1, holds, methods);
+  if (node.param !== undefined) collect(node.param, path, segmentEnd(path, start) + 1, holds, methods);
   addAllowed(node.wildcard, holds, methods);
 }
 

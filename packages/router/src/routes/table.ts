@@ -1,5 +1,5 @@
 import { InvalidOptionError, nonEmptyString } from '@portcullis/core';
-import { canonicalPath } from './canonical-path.js';
+import { canonicalPath, plainSegmentEnd } from './canonical-path.js';
 import { AmbiguousRoutesError, isInvalidPathError } from './errors.js';
 import { compareRank, Predicates } from './predicates.js';
 import { RequestView, type MatchRequest } from './request-view.js';
@@ -220,11 +220,13 @@ export function createRouteTable<Meta = unknown>(
     return undefined;
   };
 
-  function find(method: string, path: string, starts: number[]): Candidate<Meta> | undefined {
+  const GET = tree.methodId('GET');
+  const HEAD = tree.methodId('HEAD');
+  function find(method: number, path: string, starts: number[]): Candidate<Meta> | undefined {
     const found = tree.find(method, path, starts, choose);
     // HEAD is answered by GET routes unless a route claims HEAD itself (RFC 9110 §9.3.2).
-    if (found === undefined && method === 'HEAD')
-      return tree.findStatic('GET', path, choose) ?? tree.find('GET', path, starts, choose);
+    if (found === undefined && method === HEAD)
+      return tree.findStatic(GET, path, choose) ?? tree.find(GET, path, starts, choose);
     return found;
   }
 
@@ -234,23 +236,38 @@ export function createRouteTable<Meta = unknown>(
   return {
     routes,
     match: function match(req: MatchRequest): RouteMatchResult<Meta> {
-      let path: string;
-      try {
-        path = canonicalPath(req.path);
-      } catch (error) {
-        if (isInvalidPathError(error)) return { kind: 'invalid-path', reason: error.reason };
-        throw error;
-      }
       const outer = current;
       const outerView = view;
       current = req;
       view = undefined;
       try {
-        // Most requests for static paths end here, with one hash lookup.
-        const exact = tree.findStatic(req.method, path, choose);
-        if (exact !== undefined) return { kind: 'matched', route: exact.route, params: NO_PARAMS, path };
+        const method = tree.methodId(req.method);
+        const raw = req.path;
         const starts = outer === undefined ? shared : [];
-        const found = find(req.method, path, starts);
+        // Most paths are canonical already, and that is checked on the way: a static pattern is
+        // canonical, so a path equal to one is; a walk that matches compared every segment with a
+        // pattern's but those it took as params or wildcard rest, which `plainParamsOf` checks.
+        const rawExact = tree.findStatic(method, raw, choose);
+        if (rawExact !== undefined) return { kind: 'matched', route: rawExact.route, params: NO_PARAMS, path: raw };
+        // The walk starts after the first character: it must be the root's `/`.
+        let found = raw.charCodeAt(0) === 47 ? find(method, raw, starts) : undefined;
+        if (found !== undefined) {
+          const params = plainParamsOf(found, raw, starts);
+          if (params !== undefined) return { kind: 'matched', route: found.route, params, path: raw };
+        }
+        // Otherwise the full rule decides the path (or refuses it), and the walk is done on that.
+        let path: string;
+        try {
+          path = canonicalPath(raw);
+        } catch (error) {
+          if (isInvalidPathError(error)) return { kind: 'invalid-path', reason: error.reason };
+          throw error;
+        }
+        if (path !== raw) {
+          const exact = tree.findStatic(method, path, choose);
+          if (exact !== undefined) return { kind: 'matched', route: exact.route, params: NO_PARAMS, path };
+          found = find(method, path, starts);
+        }
         if (found !== undefined) {
           const params = paramsOf(found, path, starts);
           return params === undefined
@@ -315,6 +332,37 @@ function paramsOf<Meta>(
     const rest = decoded(path.slice(starts[wildcardSegment]));
     if (rest === undefined) return undefined;
     params['*'] = rest;
+  }
+  return params;
+}
+
+/**
+ * The params of a match on a path as received, when every segment the match took as a param or a
+ * wildcard rest is canonical without escapes (so the whole path is canonical and nothing needs
+ * decoding); `undefined` otherwise, and the full rule decides.
+ */
+function plainParamsOf<Meta>(
+  candidate: Candidate<Meta>,
+  path: string,
+  starts: readonly number[],
+): Readonly<Record<string, string>> | undefined {
+  const { paramNames, paramSegments, wildcardSegment } = candidate;
+  if (paramNames.length === 0 && wildcardSegment === -1) return NO_PARAMS;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < paramNames.length; i++) {
+    const start = starts[paramSegments[i] as number] as number;
+    const end = plainSegmentEnd(path, start);
+    if (end === -1) return undefined;
+    params[paramNames[i] as string] = path.slice(start, end);
+  }
+  if (wildcardSegment !== -1) {
+    const start = starts[wildcardSegment] as number;
+    for (let at = start; at < path.length;) {
+      const end = plainSegmentEnd(path, at);
+      if (end === -1) return undefined;
+      at = end + 1;
+    }
+    params['*'] = path.slice(start);
   }
   return params;
 }

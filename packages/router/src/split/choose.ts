@@ -38,17 +38,23 @@ const TWO_POW_32 = 4_294_967_296;
  * ```
  */
 export function chooseVariant(candidates: readonly WeightedCandidate[], key: string): string | undefined {
-  let best: string | undefined;
+  return chooseCandidate(candidates, key)?.name;
+}
+
+/** {@link chooseVariant}, answering the candidate itself (the split keeps its answers on it). */
+export function chooseCandidate<C extends WeightedCandidate>(candidates: readonly C[], key: string): C | undefined {
+  let best: C | undefined;
   let bestScore = -Infinity;
   const keyHash = hash32(KEY_SEED, key);
-  for (const candidate of candidates) {
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = candidates[i] as C;
     if (!(candidate.weight > 0)) continue;
     // (h + 0.5) / 2^32 is in (0, 1), so ln(u) < 0 and the score is finite and positive.
     const u = (mix32(candidate.seed, keyHash) + 0.5) / TWO_POW_32;
     const score = -candidate.weight / Math.log(u);
     if (score > bestScore) {
       bestScore = score;
-      best = candidate.name;
+      best = candidate;
     }
   }
   return best;

@@ -1,6 +1,6 @@
 import type { GatewayRequest } from '@portcullis/core';
 import { finiteNumber, InvalidOptionError, isFunctionOption, nonEmptyString, reportUnhandled } from '@portcullis/core';
-import { chooseVariant, type WeightedCandidate } from './choose.js';
+import { chooseCandidate, type WeightedCandidate } from './choose.js';
 import { firstFlagOn, type AsyncFlagSource, type FlagErrorEvent, type FlagSource } from './flags.js';
 import { seedOf } from './hash.js';
 import { readCookie, stickyKey, type KeyFunction } from './key.js';
@@ -113,6 +113,8 @@ export interface Split {
 
 interface Variant extends WeightedCandidate {
   readonly segment: ((req: GatewayRequest) => boolean) | undefined;
+  /** The answer for this variant by the weights, built once: `assign` allocates nothing. */
+  readonly byWeight: Assignment;
 }
 
 /**
@@ -154,6 +156,7 @@ export function createSplit(options: SplitOptions): Split {
       weight: weightOf(v.weight ?? 0, `variants.${String(i)}.weight`),
       seed: seedOf(`${name}\u0000${variantName}`),
       segment: v.segment === undefined ? undefined : isFunctionOption(v.segment, `variants.${String(i)}.segment`),
+      byWeight: Object.freeze({ variant: variantName, reason: 'weight' as const }),
     };
   });
   const baseline = knownVariant(options.baseline ?? names[0], names, 'baseline');
@@ -190,12 +193,12 @@ export function createSplit(options: SplitOptions): Split {
 
   // Every (variant, reason) answer built once: `assign` allocates nothing.
   const assignments = new Map<string, Readonly<Record<AssignmentReason, Assignment>>>(
-    names.map((variant) => [
+    variants.map(({ name: variant, byWeight: weight }) => [
       variant,
       Object.freeze({
         override: Object.freeze({ variant, reason: 'override' as const }),
         flag: Object.freeze({ variant, reason: 'flag' as const }),
-        weight: Object.freeze({ variant, reason: 'weight' as const }),
+        weight,
         baseline: Object.freeze({ variant, reason: 'baseline' as const }),
       }),
     ]),
@@ -211,8 +214,8 @@ export function createSplit(options: SplitOptions): Split {
     const candidates = hasSegments
       ? current.filter((v) => v.segment === undefined || guarded(v.segment, req, false, 'split segment'))
       : current;
-    const chosen = chooseVariant(candidates, k);
-    return chosen === undefined ? assignment(baseline, 'baseline') : assignment(chosen, 'weight');
+    const chosen = chooseCandidate(candidates, k);
+    return chosen === undefined ? assignment(baseline, 'baseline') : chosen.byWeight;
   };
 
   const assign = function assign(req: GatewayRequest): Assignment {
