@@ -316,6 +316,30 @@ describe('forwarding over real sockets', () => {
     await until(() => gw.outcomes.length === 1);
     expect(gw.outcomes[0]?.outcome.status).toBe(101);
   });
+  test('a target whose template names a param its route lacks is refused (502, reported) and never forwarded', async () => {
+    const up = await upstream();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
+    const gw = await gateway({
+      targets: { user: { endpoints: fixedEndpoints([up.url]), rewrite: { template: '/accounts/:userId' } } },
+    });
+    const res = await httpRequest(`${gw.url}/users/7/x`);
+    expect(res.status).toBe(502);
+    expect(up.requests).toHaveLength(0);
+    await until(() => warnings.length === 1);
+    expect(warnings[0]?.message).toMatch(/targets\.user\.rewrite.*lacks userId/);
+    // Reported once per route, not once per request.
+    expect((await httpRequest(`${gw.url}/users/8/y`)).status).toBe(502);
+    // A route without a target is a 502 too.
+    expect((await httpRequest(`${gw.url}/plain`)).status).toBe(502);
+    expect(warnings).toHaveLength(1);
+  });
 });
 
 describe('request smuggling', () => {

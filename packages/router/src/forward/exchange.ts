@@ -214,6 +214,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // Appended: headers a guard already put on the response (rate limits, CORS) stay.
       if (value !== undefined) res.appendHeader(name, value);
     }
+    // The upstream answered before the client finished sending its body: the rest of that body
+    // would be left on the connection, so it is closed once the answer is out.
+    if (this.#hasBody && !this.#req.complete) res.setHeader('connection', 'close');
     res.writeHead(statusCode);
     this.#responded = true;
     res.on('drain', onResponseDrain);

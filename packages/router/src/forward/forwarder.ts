@@ -285,6 +285,11 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
         refuseFraming(req, res, problem ?? 'an earlier request on this connection was refused', done);
         return;
       }
+      if (res.destroyed) {
+        // The client left while earlier guards were deciding: nothing to send anywhere.
+        done?.({ status: 499, durationMs: 0, attempts: 0, aborted: true });
+        return;
+      }
       const headers = req.headers;
       const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
       if (hasBody && (req.readableDidRead || req.destroyed)) {
@@ -356,7 +361,9 @@ function refuseFraming(
   if (socket !== null) {
     socket[kPoisoned] = true;
     // Closed once the 400 is out, so no later request on it is even parsed for long.
-    res.once('finish', () => { socket.destroySoon(); });
+    res.once('finish', () => {
+      socket.destroySoon();
+    });
   }
   writeProblem(res, 400, `The request's framing is ambiguous: ${reason}.`, true);
   done?.({ status: 400, durationMs: 0, attempts: 0, error: new RequestFramingError(reason) });

@@ -26,7 +26,7 @@ export type PathRewrite =
 export interface CompiledRewrite {
   /** The params the rewrite reads (a template's), so a route can be checked against them once. */
   readonly params: readonly string[];
-  rewrite(canonicalPath: string, params: Readonly<Record<string, string>>): string;
+  readonly rewrite: (canonicalPath: string, params: Readonly<Record<string, string>>) => string;
 }
 
 /** Validates a {@link PathRewrite} once (throws `InvalidOptionError` naming `option`). */

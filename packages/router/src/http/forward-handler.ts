@@ -190,6 +190,8 @@ export function createForwardHandler<Meta = unknown>(options: ForwardHandlerOpti
         target = resolveTarget(routeOf, targetOf(routeOf)) ?? null;
       } catch (error) {
         target = error instanceof Error ? error : new Error(String(error));
+        // Reported once per route, not per request: every request of the route is answered 502.
+        reportUnhandled(target, 'forward target');
       }
       resolved.set(routeOf, target);
     }
@@ -258,7 +260,6 @@ export function createForwardHandler<Meta = unknown>(options: ForwardHandlerOpti
         const target = routed.route === undefined ? undefined : resolve(routed.route as Route<Meta>);
         const onComplete = verdict.onComplete;
         if (target === undefined || target instanceof Error) {
-          if (target instanceof Error) reportUnhandled(target, 'forward target');
           sendVerdictOnSocket(socket, {
             action: 'respond',
             status: 502,
@@ -377,7 +378,6 @@ function misconfigured(
     route === undefined
       ? 'The request was not routed before being forwarded.'
       : 'No upstream is configured for this route.';
-  if (error !== undefined) reportUnhandled(error, 'forward target');
   writeProblem(res, 502, detail, false);
   done?.({ status: 502, durationMs: 0, attempts: 0, error: error ?? new Error(detail) });
 }
