@@ -144,12 +144,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** Sends the request through the retry policy: again, elsewhere, while attempts fail retryably. */
   runWithRetries(retry: Policy<unknown>): void {
-    retry.execute(this.#retriedAttempt).then(this.#afterRetries, this.#afterRetries);
+    // Closures made on the retry path only (the policy calls a function and settles a promise).
+    const afterRetries = (result: unknown): void => {
+      this.#afterRetries(result);
+    };
+    retry.execute(() => this.#retriedAttempt()).then(afterRetries, afterRetries);
   }
 
-  // Bound once per exchange, on the retry path only. Resolves when the answer started (undefined)
-  // or with a failure no retry can fix; rejects with a RetryableFailure.
-  readonly #retriedAttempt = (): Promise<UpstreamFailureError | NoEndpointError | undefined> => {
+  /**
+   * One attempt under the retry policy. Resolves when the answer started (`undefined`) or with a
+   * failure no retry can fix; rejects with a {@link RetryableFailure}.
+   */
+  #retriedAttempt(): Promise<UpstreamFailureError | NoEndpointError | undefined> {
     if (this.#responded) return Promise.resolve(undefined);
     if (this.#clientGone) return Promise.resolve(this.#failure('aborted', clientAbort()));
     // A body already (partly) sent cannot be sent again.
@@ -163,13 +169,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
         resolve(isNoEndpointError(failure) ? (this.#lastFailure ?? failure) : failure);
       }
     });
-  };
+  }
 
-  readonly #afterRetries = (result: unknown): void => {
+  #afterRetries(result: unknown): void {
     this.#settle = undefined;
     if (this.#responded || this.#finished) return;
     this.#fail(unwrapRetryError(result) ?? this.#lastFailure ?? new NoEndpointError());
-  };
+  }
 
   /** Starts one attempt; returns the failure when it could not even be sent. */
   #attempt(): NoEndpointError | UpstreamFailureError | undefined {
