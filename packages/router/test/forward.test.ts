@@ -342,6 +342,57 @@ describe('forwarding over real sockets', () => {
   });
 });
 
+describe('upgrades', () => {
+  const handshake = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+
+  test('run the guard first: a refused handshake never reaches the upstream', async () => {
+    const up = await upstream();
+    const wss = addWebSocketEcho(up);
+    onTestFinished(() => {
+      wss.close();
+    });
+    let upgrades = 0;
+    up.server.on('upgrade', () => upgrades++);
+    const gw = await gateway({
+      targets: { plain: { endpoints: fixedEndpoints([up.url]) } },
+      guard: (req) =>
+        req.header('authorization') === 'Bearer ok'
+          ? { action: 'continue' }
+          : { action: 'respond', status: 401, body: { error: 'unauthorized' } },
+    });
+    const refused = await rawExchange(gw.port, handshake('/plain/chat'));
+    expect(refused).toMatch(/^HTTP\/1\.1 401 /);
+    expect(refused).toContain('{"error":"unauthorized"}');
+    const ws = new WebSocket(`ws://127.0.0.1:${String(gw.port)}/plain/chat`, {
+      headers: { authorization: 'Bearer ok' },
+    });
+    await once(ws, 'open');
+    ws.close();
+    expect(upgrades).toBe(1);
+  });
+
+  test('relay an answer other than 101 as it is, and answer 502 for an endpoint that refuses', async () => {
+    const up = await upstream();
+    up.server.on('upgrade', (_req, socket) => {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 4\r\n\r\nnope');
+    });
+    const picker = recordingPicker([up.url]);
+    const gw = await gateway({
+      targets: { plain: { endpoints: picker }, api: { endpoints: fixedEndpoints([await deadOrigin()]) } },
+    });
+    const forbidden = await rawExchange(gw.port, handshake('/plain/chat'));
+    expect(forbidden).toMatch(/^HTTP\/1\.1 403 /);
+    expect(forbidden).toMatch(/nope$/);
+    await until(() => picker.outcomes.length === 1);
+    expect(picker.outcomes[0]?.outcome.status).toBe(403);
+    const refused = await rawExchange(gw.port, handshake('/api/chat'));
+    expect(refused).toMatch(/^HTTP\/1\.1 502 /);
+    expect(refused).toContain('application/problem+json');
+  });
+});
+
 describe('request smuggling', () => {
   const attempts: Record<string, string> = {
     'both Content-Length and Transfer-Encoding':

@@ -29,6 +29,7 @@ describe('forwarder options', () => {
       ['retry', 3],
       ['clock', {}],
       ['createPool', 'undici'],
+      ['connect', 'tls'],
     ];
     for (const [option, value] of bad) {
       expect(

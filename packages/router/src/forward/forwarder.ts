@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { retry as retryPolicy, type Policy, type RetryOptions } from '@portcullis/circuit-breaker';
 import {
   duration,
@@ -12,7 +12,7 @@ import {
   positiveInteger,
   type Clock,
 } from '@portcullis/core';
-import { Pool, type buildConnector, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { EndpointPicker } from '../pool/lease.js';
 import { RequestFramingError } from './errors.js';
 import { Exchange, type ExchangeSettings, type ForwarderEvents, type ForwardResult } from './exchange.js';
@@ -89,8 +89,11 @@ export interface ForwarderOptions {
   maxOrigins?: number | undefined;
   /** How long an idle keep-alive connection is kept, in ms. Default 4000 (undici's). */
   keepAliveTimeoutMs?: number | undefined;
-  /** TLS and socket options for `https` endpoints (undici's `connect` options: `ca`, `servername`…). */
-  connect?: Omit<buildConnector.BuildOptions, 'timeout'> | undefined;
+  /**
+   * TLS options for `https` endpoints (`ca`, `servername`, `rejectUnauthorized`…), for the pools
+   * and for upgrades. Default: Node's (the system's CAs, verification on).
+   */
+  connect?: Omit<ConnectionOptions, 'timeout'> | undefined;
   /**
    * Makes the dispatcher for one origin, given the pool options the forwarder would use (to add
    * interceptors, or share one `Agent`). Default: `new Pool(origin, options)`.
@@ -185,6 +188,8 @@ export interface ForwardSettings extends ExchangeSettings {
   readonly preserveHost: boolean;
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
+  /** TLS options for `https` endpoints (the `connect` option), for upgrades' own connections. */
+  readonly tls: Readonly<Record<string, unknown>> | undefined;
 }
 
 /**
@@ -246,6 +251,10 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
   if (typeof (clock as Partial<Clock>).now !== 'function') {
     throw new InvalidOptionError('clock', options.clock, 'a Clock ({ now(): number })');
   }
+  const connect: unknown = options.connect;
+  if (connect !== undefined && (typeof connect !== 'object' || connect === null)) {
+    throw new InvalidOptionError('connect', connect, 'an object of TLS options');
+  }
   const create = options.createPool === undefined ? undefined : isFunctionOption(options.createPool, 'createPool');
   const poolOptions: Pool.Options = {
     connections,
@@ -253,7 +262,8 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
     keepAliveTimeout: keepAliveTimeoutMs,
     headersTimeout: headersTimeoutMs,
     bodyTimeout: bodyTimeoutMs,
-    connect: { ...options.connect, timeout: connectTimeoutMs },
+    // Node's TLS options as undici's connector takes them (its type is stricter about undefined).
+    connect: { ...options.connect, timeout: connectTimeoutMs } as NonNullable<Pool.Options['connect']>,
   };
   const pools = new OriginPools(
     maxOrigins,
@@ -275,6 +285,7 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
     preserveHost,
     connectTimeoutMs,
     headersTimeoutMs,
+    tls: options.connect,
   };
 
   return {

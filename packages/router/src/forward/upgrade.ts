@@ -94,6 +94,7 @@ export function forwardUpgrade(
   headers.push('connection', 'Upgrade', 'upgrade', upgrade);
   const secure = url.protocol === 'https:';
   const upstream = (secure ? httpsRequest : httpRequest)({
+    ...(secure ? settings.tls : undefined),
     host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
     port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
     method: req.method,
