@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock, Emitter, Outcome } from '@portcullis/core';
+import { reportUnhandled, type Clock, type Emitter, type Outcome } from '@portcullis/core';
 import type { Policy } from '@portcullis/circuit-breaker';
 import type { Dispatcher } from 'undici';
 import type { EndpointLease, EndpointOutcome, EndpointPicker } from '../pool/lease.js';
@@ -191,9 +191,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     try {
       pool = this.#settings.pools.get(lease.origin);
     } catch (error) {
-      return this.#completeLease('other', error);
+      return this.#failAttempt('other', error);
     }
-    if (pool === undefined) return this.#completeLease('other', new Error('the forwarder is closed'));
+    if (pool === undefined) return this.#failAttempt('other', new Error('the forwarder is closed'));
     const options = this.#options;
     if (this.#hasBody) options.body = this.#body = new RequestBody(this.#req);
     pool.dispatch(options, this);
@@ -213,17 +213,25 @@ export class Exchange implements Dispatcher.DispatchHandler {
       controller.abort(clientAbort());
       return;
     }
-    const listed = connectionListed(headers.connection);
-    for (const name of Object.keys(headers)) {
-      if (HOP_BY_HOP.has(name) || listed?.has(name) === true) continue;
-      const value = headers[name];
-      // Appended: headers a guard already put on the response (rate limits, CORS) stay.
-      if (value !== undefined) res.appendHeader(name, value);
+    const names = Object.keys(headers);
+    try {
+      const listed = connectionListed(headers.connection);
+      for (const name of names) {
+        if (HOP_BY_HOP.has(name) || listed?.has(name) === true) continue;
+        const value = headers[name];
+        // Appended: headers a guard already put on the response (rate limits, CORS) stay.
+        if (value !== undefined) res.appendHeader(name, value);
+      }
+      // The upstream answered before the client finished sending its body: the rest of that body
+      // would be left on the connection, so it is closed once the answer is out.
+      if (this.#hasBody && !this.#req.complete) res.setHeader('connection', 'close');
+      res.writeHead(statusCode);
+    } catch (error) {
+      // An answer Node cannot relay (a status or header it refuses) is the upstream's failure: 502.
+      for (const name of names) res.removeHeader(name);
+      controller.abort(error instanceof Error ? error : new Error(String(error)));
+      return;
     }
-    // The upstream answered before the client finished sending its body: the rest of that body
-    // would be left on the connection, so it is closed once the answer is out.
-    if (this.#hasBody && !this.#req.complete) res.setHeader('connection', 'close');
-    res.writeHead(statusCode);
     this.#responded = true;
     res.on('drain', onResponseDrain);
     const settle = this.#settle;
@@ -239,14 +247,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     const status = this.#res.statusCode;
-    this.#completeLease(undefined, undefined, status);
+    this.#completeLease({ status, durationMs: this.#leaseElapsed() });
     this.#res.end();
     this.#finish(status, undefined);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     this.#body?.detach();
-    const failure = this.#completeLease(this.#clientGone ? 'aborted' : classifyFailure(error), error);
+    const failure = this.#failAttempt(this.#clientGone ? 'aborted' : classifyFailure(error), error);
     if (this.#responded) {
       // Part of the answer went out: the client can only learn of the failure by the cut.
       this.#res.destroy();
@@ -290,22 +298,32 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /**
    * Reports the attempt's outcome to its lease (once) and to the events: a failure kind, or the
-   * status. Returns the failure as an error (for a status, unused).
+   * status. A lease that throws is reported, never allowed to break the exchange.
    */
-  #completeLease(failure: UpstreamFailure | undefined, error: unknown, status = 0): UpstreamFailureError {
+  #completeLease(outcome: EndpointOutcome): void {
     const lease = this.#lease;
+    if (lease === undefined) return;
     this.#lease = undefined;
-    if (lease !== undefined) {
-      const durationMs = Math.max(0, this.#settings.clock.now() - this.#leaseStartedAt);
-      const outcome: EndpointOutcome = failure === undefined ? { status, durationMs } : { failure, durationMs };
+    try {
       lease.complete(outcome);
-      const { events } = this.#settings;
-      if (events.has('attempt')) {
-        const { method, path } = this.#options;
-        events.emit('attempt', { endpoint: lease.id, attempt: this.#attempts, outcome, method, path });
-      }
+    } catch (error) {
+      reportUnhandled(error, 'endpoint lease');
     }
-    return this.#failure(failure ?? 'other', error);
+    const { events } = this.#settings;
+    if (events.has('attempt')) {
+      const { method, path } = this.#options;
+      events.emit('attempt', { endpoint: lease.id, attempt: this.#attempts, outcome, method, path });
+    }
+  }
+
+  /** Completes the attempt's lease with a failure and returns it as an error. */
+  #failAttempt(kind: UpstreamFailure, cause: unknown): UpstreamFailureError {
+    this.#completeLease({ failure: kind, durationMs: this.#leaseElapsed() });
+    return this.#failure(kind, cause);
+  }
+
+  #leaseElapsed(): number {
+    return Math.max(0, this.#settings.clock.now() - this.#leaseStartedAt);
   }
 
   /** Answers a request that got no response from any endpoint. */
