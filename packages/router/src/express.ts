@@ -77,6 +77,15 @@ export function forward<Meta = unknown>(options: ForwardHandlerOptions<Meta>): F
 /**
  * What {@link forward} returns: Express middleware, with the handler's `upgrade` listener and
  * `close`.
+ *
+ * @example
+ * ```ts
+ * import { forward, type ForwardMiddleware } from '@portcullis/router/express';
+ *
+ * const proxy: ForwardMiddleware = forward({ targets: {} });
+ * proxy.handler.forwarder.events.on('attempt', (event) => console.log(event.endpoint, event.outcome));
+ * await proxy.close();
+ * ```
  */
 export interface ForwardMiddleware extends RequestHandler {
   /** A `node:http` `upgrade` listener: `server.on('upgrade', proxy.upgrade)`. */

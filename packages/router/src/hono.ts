@@ -105,6 +105,15 @@ export function forward<Meta = unknown>(options: ForwardHandlerOptions<Meta>): H
 
 /**
  * What {@link forward} returns: Hono middleware, with the handler's `upgrade` listener and `close`.
+ *
+ * @example
+ * ```ts
+ * import { forward, type HonoForwardMiddleware } from '@portcullis/router/hono';
+ *
+ * const proxy: HonoForwardMiddleware = forward({ targets: {} });
+ * proxy.handler.forwarder.events.on('attempt', (event) => console.log(event.endpoint, event.outcome));
+ * await proxy.close();
+ * ```
  */
 export type HonoForwardMiddleware = MiddlewareHandler<PortcullisEnv<GuardContext & Partial<RouterContext>>> & {
   /** A `node:http` `upgrade` listener: `server.on('upgrade', proxy.upgrade)`. */

@@ -287,6 +287,28 @@ describe('forwarding over real sockets', () => {
     expect(stingy.picked).toHaveLength(1);
   });
 
+  test('a PUT whose body was already sent is not retried; one whose endpoint refused before it was, is', async () => {
+    // Reads the whole body, then drops the connection: the body is gone with it.
+    const eater = await upstream((req) => {
+      req.resume();
+      req.on('end', () => req.socket.destroy());
+    });
+    const alive = await upstream();
+    const consumed = recordingPicker([eater.url, alive.url]);
+    const gw = await gateway({ targets: { plain: { endpoints: consumed } } });
+    const body = Buffer.alloc(256 * 1024, 1);
+    expect((await httpRequest(`${gw.url}/plain`, { method: 'PUT', body })).status).toBe(502);
+    expect(consumed.outcomes.map((o) => o.outcome.failure)).toEqual(['reset']);
+    expect(alive.requests).toHaveLength(0);
+
+    const refused = recordingPicker([await deadOrigin(), alive.url]);
+    const gw2 = await gateway({ targets: { plain: { endpoints: refused } } });
+    const res = await httpRequest(`${gw2.url}/plain`, { method: 'PUT', body });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ method: 'PUT', bytes: body.length });
+    expect(refused.outcomes.map((o) => o.outcome.failure ?? o.outcome.status)).toEqual(['refused', 200]);
+  });
+
   test('an empty picker is answered 503', async () => {
     const gw = await gateway({ targets: { plain: { endpoints: { acquire: () => undefined } } } });
     const res = await httpRequest(`${gw.url}/plain`);

@@ -9,11 +9,15 @@ import { hasBrand, PortcullisError } from '@portcullis/core';
  *
  * @example
  * ```ts
- * import { isRequestFramingError } from '@portcullis/router';
+ * import { createRouteTable, isRequestFramingError, type RouterGuardOptions } from '@portcullis/router';
  *
- * forwardHandler.handle(req, res, (result) => {
- *   if (isRequestFramingError(result.error)) console.warn('smuggling attempt:', result.error.reason);
- * });
+ * // The `router` of createForwardHandler: its onComplete hears how each request ended.
+ * const router: RouterGuardOptions = {
+ *   table: createRouteTable([{ name: 'api', path: '/api', prefix: true }]),
+ *   onComplete: ({ outcome }) => {
+ *     if (isRequestFramingError(outcome.error)) console.warn('smuggling attempt:', outcome.error.reason);
+ *   },
+ * };
  * ```
  */
 export class RequestFramingError extends PortcullisError {
@@ -47,9 +51,12 @@ export function isRequestFramingError(value: unknown): value is RequestFramingEr
  *
  * @example
  * ```ts
- * import { isNoEndpointError } from '@portcullis/router';
+ * import { createForwarder, isNoEndpointError } from '@portcullis/router';
  *
- * if (isNoEndpointError(result.error)) metrics.increment('upstream.empty');
+ * const forwarder = createForwarder();
+ * const empty = { acquire: () => undefined };
+ * // forwarder.forward(req, res, { endpoints: empty, path: '/' }, (result) => …) answers 503, and:
+ * const onDone = (result: { error?: unknown }) => isNoEndpointError(result.error); // true
  * ```
  */
 export class NoEndpointError extends PortcullisError {
@@ -74,7 +81,16 @@ export function isNoEndpointError(value: unknown): value is NoEndpointError {
   return hasBrand(value, 'isNoEndpointError');
 }
 
-/** Why an exchange with an endpoint failed; see `EndpointOutcome.failure`. */
+/**
+ * Why an exchange with an endpoint failed; see `EndpointOutcome.failure`.
+ *
+ * @example
+ * ```ts
+ * import type { UpstreamFailure } from '@portcullis/router';
+ *
+ * const endpointsFault = (failure: UpstreamFailure) => failure !== 'aborted';
+ * ```
+ */
 export type UpstreamFailure = 'refused' | 'reset' | 'timeout' | 'aborted' | 'other';
 
 /**
@@ -85,9 +101,14 @@ export type UpstreamFailure = 'refused' | 'reset' | 'timeout' | 'aborted' | 'oth
  *
  * @example
  * ```ts
- * import { isUpstreamFailureError } from '@portcullis/router';
+ * import { createRouteTable, isUpstreamFailureError, type RouterGuardOptions } from '@portcullis/router';
  *
- * if (isUpstreamFailureError(result.error) && result.error.failure === 'timeout') alerts.slowUpstream();
+ * const router: RouterGuardOptions = {
+ *   table: createRouteTable([{ name: 'api', path: '/api', prefix: true }]),
+ *   onComplete: ({ outcome }) => {
+ *     if (isUpstreamFailureError(outcome.error)) console.warn(outcome.error.endpoint, outcome.error.failure);
+ *   },
+ * };
  * ```
  */
 export class UpstreamFailureError extends PortcullisError {

@@ -20,6 +20,14 @@ import { RequestBody } from './request-body.js';
  * How one forwarded request ended, as the forwarder reports it: a core `Outcome` (the status the
  * client got, or 499 with `aborted` when it left first; the duration; the error) plus the endpoint
  * and the number of attempts.
+ *
+ * @example
+ * ```ts
+ * import type { ForwardResult } from '@portcullis/router';
+ *
+ * const log = (result: ForwardResult) =>
+ *   console.log(result.status, result.endpoint ?? 'no endpoint', `${String(result.attempts)} attempt(s)`);
+ * ```
  */
 export interface ForwardResult extends Outcome {
   /** The id of the last endpoint tried; absent when none was. */
@@ -28,7 +36,16 @@ export interface ForwardResult extends Outcome {
   attempts: number;
 }
 
-/** Payload of the forwarder's `attempt` event: one exchange with one endpoint. */
+/**
+ * Payload of the forwarder's `attempt` event: one exchange with one endpoint.
+ *
+ * @example
+ * ```ts
+ * import type { AttemptEvent } from '@portcullis/router';
+ *
+ * const failed = (event: AttemptEvent) => event.outcome.failure !== undefined || (event.outcome.status ?? 0) >= 500;
+ * ```
+ */
 export interface AttemptEvent {
   /** The endpoint's id. */
   readonly endpoint: string;
@@ -46,7 +63,12 @@ export interface AttemptEvent {
  *
  * @example
  * ```ts
- * forwarder.events.on('attempt', ({ endpoint, outcome }) => metrics.observe(endpoint, outcome.durationMs));
+ * import { createForwarder } from '@portcullis/router';
+ *
+ * const forwarder = createForwarder();
+ * forwarder.events.on('attempt', ({ endpoint, attempt, outcome }) => {
+ *   console.log(endpoint, attempt, outcome.status ?? outcome.failure, outcome.durationMs);
+ * });
  * ```
  */
 export interface ForwarderEvents {

@@ -116,7 +116,11 @@ export interface ForwarderOptions {
 export interface ForwardOptions {
   /** Where the endpoints come from: an upstream pool, or {@link fixedEndpoints}. */
   readonly endpoints: EndpointPicker;
-  /** The path and query to send upstream (already rewritten; see `compileRewrite`). */
+  /**
+   * The path and query to send upstream, as they are: give it a canonical path (`canonicalPath`),
+   * as `createForwardHandler` does with the route guard's, so the upstream reads the path the
+   * gateway routed.
+   */
   readonly path: string;
   /** The key for the hashing balancers (a user id, a cookie…). Default: none. */
   readonly key?: string | undefined;
@@ -137,6 +141,7 @@ export interface ForwardOptions {
  *
  * const forwarder = createForwarder();
  * const endpoints = fixedEndpoints(['http://127.0.0.1:3001']);
+ * // A raw path, for brevity: createForwardHandler forwards the route guard's canonical path.
  * createServer((req, res) => forwarder.forward(req, res, { endpoints, path: req.url ?? '/' })).listen(8080);
  * ```
  */
@@ -221,6 +226,7 @@ export interface ForwardSettings extends ExchangeSettings {
  *
  * const forwarder = createForwarder({ trustedProxies: ['loopback'] });
  * const endpoints = fixedEndpoints(['http://127.0.0.1:3001', 'http://127.0.0.1:3002']);
+ * // A raw path, for brevity: createForwardHandler forwards the route guard's canonical path.
  * const server = createServer((req, res) => {
  *   forwarder.forward(req, res, { endpoints, path: req.url ?? '/' }, (result) => console.log(result.status));
  * });

@@ -108,7 +108,14 @@ export interface ForwardHandlerOptions<Meta = unknown> {
  *
  * @example
  * ```ts
- * const handler = createForwardHandler({ targets, router: { table } });
+ * import { createServer } from 'node:http';
+ * import { createForwardHandler, createRouteTable, fixedEndpoints, type ForwardHandler } from '@portcullis/router';
+ *
+ * const table = createRouteTable([{ name: 'all', path: '/', prefix: true }]);
+ * const handler: ForwardHandler = createForwardHandler({
+ *   targets: { all: { endpoints: fixedEndpoints(['http://127.0.0.1:3001']) } },
+ *   router: { table },
+ * });
  * createServer(handler.handle).on('upgrade', handler.upgrade).listen(8080);
  * ```
  */
