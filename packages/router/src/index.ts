@@ -119,3 +119,24 @@ export { dnsDiscovery } from './pool/discovery/dns.js';
 export type { DnsDiscoveryOptions, DnsDiscoveryType } from './pool/discovery/dns.js';
 export { functionDiscovery } from './pool/discovery/function.js';
 export type { DiscoveryFunction, FunctionDiscoveryOptions } from './pool/discovery/function.js';
+
+// Forwarding (forward/): undici pools per endpoint, streaming, headers, timeouts, retries, upgrades;
+// and the framework-neutral forward handler (http/) the adapters mount.
+export { createForwarder } from './forward/forwarder.js';
+export type { Forwarder, ForwarderOptions, ForwardOptions } from './forward/forwarder.js';
+export type { AttemptEvent, ForwarderEvents, ForwardResult } from './forward/exchange.js';
+export {
+  isNoEndpointError,
+  isRequestFramingError,
+  isUpstreamFailureError,
+  NoEndpointError,
+  RequestFramingError,
+  UpstreamFailureError,
+} from './forward/errors.js';
+export type { UpstreamFailure } from './forward/errors.js';
+export type { ForwardedHeaders } from './forward/forwarded.js';
+export type { TrustedProxies } from './forward/trusted-proxies.js';
+export type { PathRewrite } from './forward/rewrite.js';
+export { fixedEndpoints } from './forward/fixed-endpoints.js';
+export { createForwardHandler } from './http/forward-handler.js';
+export type { ForwardHandler, ForwardHandlerOptions, ForwardTarget, ForwardTargets } from './http/forward-handler.js';
