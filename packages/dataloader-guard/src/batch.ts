@@ -5,8 +5,9 @@ export type Settle = (outcome: unknown) => void;
  * The keys collected in one tick for one batch function call, as DataLoader collects them: cache
  * hits join the batch too and are answered when it is (see {@link answerHits}).
  *
- * Per key it holds the key and two functions, in flat arrays: no object nor closure per load (a
- * load is a few hundred bytes in all, and these were a third of them).
+ * Per key it holds the key and its promise's two settlers, in flat arrays, put there by one
+ * executor per batch: a load makes no object nor closure of its own (those were a fifth of the
+ * bytes of a load).
  */
 export interface Batch<K> {
   /** True once dispatched or failed: no key joins it any more. */
@@ -19,6 +20,8 @@ export interface Batch<K> {
    * background refresh, which has no caller, has {@link REFRESH} in both.
    */
   readonly settlers: Settle[];
+  /** The executor of this batch's load promises: appends their settlers to `settlers`. */
+  readonly executor: (resolve: (value: never) => void, reject: (reason?: unknown) => void) => void;
   /** The cache hits that joined this batch: a hit's `resolve`, then the cached promise it gets. */
   hits: unknown[] | undefined;
   /** When its first load came, by the loader's clock. */
@@ -32,33 +35,36 @@ export const REFRESH: Settle = function refreshed(): void {
 
 /** A new, empty batch. */
 export function newBatch<K>(createdAt: number, keyed: boolean): Batch<K> {
-  return { done: false, keys: [], cacheKeys: keyed ? [] : undefined, settlers: [], hits: undefined, createdAt };
-}
-
-let capturedResolve: Settle = REFRESH;
-let capturedReject: Settle = REFRESH;
-
-/**
- * The executor of every load's promise: one function for all of them, which hands the settlers
- * over in two module variables (the executor runs synchronously inside `new Promise`), so a load
- * makes no closure. (`Promise.withResolvers` would do it, from Node 22.)
- */
-function capture(resolve: (value: never) => void, reject: (reason?: unknown) => void): void {
-  capturedResolve = resolve as Settle;
-  capturedReject = reject;
+  const settlers: Settle[] = [];
+  return {
+    done: false,
+    keys: [],
+    cacheKeys: keyed ? [] : undefined,
+    settlers,
+    executor: function collect(resolve, reject): void {
+      settlers.push(resolve as Settle, reject);
+    },
+    hits: undefined,
+    createdAt,
+  };
 }
 
 /** A promise for a key just pushed to `batch.keys`: its settlers go to `batch.settlers`. */
 export function pendingLoad<K, V>(batch: Batch<K>): Promise<V> {
-  const promise = new Promise<V>(capture);
-  batch.settlers.push(capturedResolve, capturedReject);
-  return promise;
+  return new Promise<V>(batch.executor);
+}
+
+let hitResolve: Settle = REFRESH;
+
+function captureHit(resolve: (value: never) => void): void {
+  hitResolve = resolve as Settle;
 }
 
 /** A load answered from a cache: settles with the batch it joined, as in DataLoader. */
 export function hitOf<K, V>(batch: Batch<K>, cached: PromiseLike<V>): Promise<V> {
-  const promise = new Promise<V>(capture);
-  (batch.hits ??= []).push(capturedResolve, cached);
+  const promise = new Promise<V>(captureHit);
+  (batch.hits ??= []).push(hitResolve, cached);
+  hitResolve = REFRESH;
   return promise;
 }
 
