@@ -1,5 +1,5 @@
 import type { Clock, Emitter } from '@portcullis/core';
-import type { Batch } from './batch.js';
+import { hitCount, type Batch } from './batch.js';
 import type { BatchLimiter, QueuedBatch } from './batch-limiter.js';
 import { BatchQueueFullError, BatchTimeoutError } from './errors.js';
 import type { BatchOutcome, LoaderEvents } from './events.js';
@@ -11,11 +11,11 @@ import type { LoaderStats } from './stats.js';
 export interface BatchHost<K, V> {
   readonly name: string | undefined;
   /**
-   * The user's batch function, with the loader's context bound. `signal` makes the batch's signal
-   * when first asked: most batches never time out nor abort, and an AbortController costs more
-   * than the rest of a batch's bookkeeping together.
+   * The user's batch function, with the loader's context bound. `batch.signal` makes the batch's
+   * signal when first read: most batches never time out nor abort, and an AbortController costs
+   * more than the rest of a batch's bookkeeping together.
    */
-  readonly call: (keys: readonly K[], signal: () => AbortSignal) => unknown;
+  readonly call: (keys: readonly K[], batch: ActiveBatch<K, V>) => unknown;
   readonly timeoutMs: number | undefined;
   /** Absolute time (by `clock`) by which every batch must be over. */
   readonly deadline: number | undefined;
@@ -30,9 +30,9 @@ export interface BatchHost<K, V> {
   /** Batches queued or running, so the loader can abort them. */
   readonly active: Set<ActiveBatch<K, V>>;
   /** Settles every key from its outcome. */
-  complete(batch: Batch<K, V>, outcomes: ArrayLike<V | Error>): number;
+  complete(batch: Batch<K>, outcomes: ArrayLike<V | Error>): number;
   /** Fails every key with `error`. */
-  fail(batch: Batch<K, V>, error: unknown): void;
+  fail(batch: Batch<K>, error: unknown): void;
 }
 
 /**
@@ -43,28 +43,38 @@ export interface BatchHost<K, V> {
  */
 export class ActiveBatch<K, V> {
   readonly #host: BatchHost<K, V>;
-  readonly #batch: Batch<K, V>;
+  readonly #batch: Batch<K>;
   #done = false;
   #queued: QueuedBatch | undefined;
   #holdsSlot = false;
   #controller: AbortController | undefined;
   /** Set when the batch's signal must be aborted, whether or not it was made yet. */
   #abortReason: { reason: unknown } | undefined;
-  readonly #signal = (): AbortSignal => {
+  /** The batch's timer, when it has a timeout or a deadline; cleared when it settles. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timeoutMs = 0;
+  #byDeadline = false;
+  #startedAt = 0;
+  #calls = 0;
+
+  constructor(host: BatchHost<K, V>, batch: Batch<K>) {
+    this.#host = host;
+    this.#batch = batch;
+  }
+
+  /** The signal the batch function gets: made when first read, aborted if the batch already was. */
+  get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
       if (this.#abortReason !== undefined) this.#controller.abort(this.#abortReason.reason);
     }
     return this.#controller.signal;
-  };
-  #cancelTimer: (() => void) | undefined;
-  #startedAt = 0;
-  #calls = 0;
-
-  constructor(host: BatchHost<K, V>, batch: Batch<K, V>) {
-    this.#host = host;
-    this.#batch = batch;
   }
+
+  /** A timer's callback, shared by every batch (the batch comes as the timer's argument). */
+  static readonly #expire = <K, V>(batch: ActiveBatch<K, V>): void => {
+    batch.#onTimeout(batch.#timeoutMs, batch.#byDeadline);
+  };
 
   /** Keys in the batch. */
   get size(): number {
@@ -133,18 +143,14 @@ export class ActiveBatch<K, V> {
     host.stats.keysLoaded += keys.length;
     if (keys.length > host.stats.largestBatch) host.stats.largestBatch = keys.length;
     if (timeoutMs !== undefined) {
-      const ms = timeoutMs;
+      this.#timeoutMs = timeoutMs;
+      this.#byDeadline = byDeadline;
       // Looked up at each call, so fake timers in tests steer it.
-      const timer = setTimeout(() => {
-        this.#onTimeout(ms, byDeadline);
-      }, ms);
-      this.#cancelTimer = () => {
-        clearTimeout(timer);
-      };
+      this.#timer = setTimeout(ActiveBatch.#expire, timeoutMs, this);
     }
     let answer: unknown;
     try {
-      answer = host.call(keys, this.#signal);
+      answer = host.call(keys, this);
     } catch (error) {
       this.#onFailure(error, 'failed');
       return;
@@ -173,7 +179,7 @@ export class ActiveBatch<K, V> {
       return;
     }
     if (!this.#finish()) return;
-    const hits = this.#batch.hits?.length ?? 0;
+    const hits = hitCount(this.#batch);
     const failedKeys = this.#host.complete(this.#batch, outcomes);
     this.#report('loaded', failedKeys, hits);
     this.#releaseSlot();
@@ -193,16 +199,15 @@ export class ActiveBatch<K, V> {
 
   #isolate(error: unknown): void {
     const host = this.#host;
-    const signal = this.#signal;
     const call = async (part: readonly K[]): Promise<ArrayLike<V | Error>> => {
       host.stats.isolationCalls++;
       this.#calls++;
-      return matchResults<V>(part, await host.call(part, signal));
+      return matchResults<V>(part, await host.call(part, this));
     };
     isolateFailures<K, V>(this.#batch.keys, error, call, host.isolationCalls, () => !this.#done).then(
       ({ outcomes }) => {
         if (!this.#finish()) return;
-        const hits = this.#batch.hits?.length ?? 0;
+        const hits = hitCount(this.#batch);
         const failedKeys = host.complete(this.#batch, outcomes);
         if (failedKeys === outcomes.length) host.stats.failedBatches++;
         this.#report(failedKeys === outcomes.length ? 'failed' : 'loaded', failedKeys, hits);
@@ -236,7 +241,7 @@ export class ActiveBatch<K, V> {
   /** Fails every key with `error` and reports the batch, if it was not settled yet. */
   #end(outcome: BatchOutcome, error: unknown): void {
     if (!this.#finish()) return;
-    const hits = this.#batch.hits?.length ?? 0;
+    const hits = hitCount(this.#batch);
     this.#host.fail(this.#batch, error);
     this.#report(outcome, this.#batch.keys.length, hits);
     this.#releaseSlot();
@@ -250,8 +255,10 @@ export class ActiveBatch<K, V> {
   #finish(): boolean {
     if (this.#done) return false;
     this.#done = true;
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     this.#host.active.delete(this);
     if (this.#queued !== undefined) this.#host.limiter?.cancel(this.#queued);
     this.#queued = undefined;

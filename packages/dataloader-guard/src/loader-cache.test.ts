@@ -71,6 +71,32 @@ describe('the shared value cache', () => {
     expect(asked).toEqual([1, 2]);
   });
 
+  test('a refresh that fails rejects nobody and keeps the stale answer in the memo; its batch mates fail', async () => {
+    const clock = new ManualClock();
+    const cache = createLoaderCache({ ttlMs: 1_000, staleWhileRevalidateMs: 60_000, clock });
+    const { asked, fn } = backend();
+    await createLoader(fn, { sharedCache: cache }).load(7);
+    clock.advance(2_000);
+    let down = true;
+    const loader = createLoader<number, string>(
+      (keys) => {
+        if (!down) return fn(keys);
+        asked.push(...keys);
+        return Promise.reject(new Error('down'));
+      },
+      { sharedCache: cache },
+    );
+    const [stale, other] = await Promise.allSettled([loader.load(7), loader.load(8)]);
+    expect(stale).toEqual({ status: 'fulfilled', value: '7@v1' });
+    expect(other).toMatchObject({ status: 'rejected', reason: { message: 'down' } });
+    // The refresh of 7 and the load of 8 went in one batch.
+    expect(asked).toEqual([7, 7, 8]);
+    down = false;
+    expect(await loader.load(7)).toBe('7@v1'); // the memo still has it: no second refresh
+    expect(await loader.load(8)).toBe('8@v1'); // a failed key left the memo: asked again
+    expect(asked).toEqual([7, 7, 8, 8]);
+  });
+
   test('keeps values only, never errors; clear(key) forgets it in the shared cache too', async () => {
     const cache = createLoaderCache({ ttlMs: 60_000 });
     let fail = true;

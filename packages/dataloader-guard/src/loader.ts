@@ -1,6 +1,6 @@
 import { isFunctionOption, type Clock, type Emitter } from '@portcullis/core';
 import { ActiveBatch, type BatchHost } from './active-batch.js';
-import { answerHits, hitOf, newBatch, type Batch, type Settler } from './batch.js';
+import { answerHits, hitOf, newBatch, pendingLoad, REFRESH, type Batch, type Settle } from './batch.js';
 import { InvalidLoadKeyError, LoaderAbortedError, type TooManyKeysError } from './errors.js';
 import type { LoaderEvents } from './events.js';
 import type { KeyBudget } from './key-budget.js';
@@ -10,26 +10,20 @@ import { resolveOptions, type BatchFunction, type BatchInfo, type LoaderOptions 
 import { afterPromiseJobs } from './schedule.js';
 import { emptyStats, type LoaderStats } from './stats.js';
 
-const REFRESH: Settler<unknown> = Object.freeze({
-  resolve: () => undefined,
-  reject: () => undefined,
-  refresh: true,
-});
-
 /** What a batch function gets beside its keys; the signal is made when first read. */
 class LazyBatchInfo<Ctx> implements BatchInfo<Ctx> {
-  readonly #signal: () => AbortSignal;
+  readonly #batch: { readonly signal: AbortSignal };
   readonly context: Ctx;
   readonly loader: string | undefined;
 
-  constructor(signal: () => AbortSignal, context: Ctx, loader: string | undefined) {
-    this.#signal = signal;
+  constructor(batch: { readonly signal: AbortSignal }, context: Ctx, loader: string | undefined) {
+    this.#batch = batch;
     this.context = context;
     this.loader = loader;
   }
 
   get signal(): AbortSignal {
-    return this.#signal();
+    return this.#batch.signal;
   }
 }
 
@@ -63,8 +57,8 @@ export class Loader<K, V, C = K> {
   readonly #stats: LoaderStats = emptyStats();
   readonly #host: BatchHost<K, V>;
   /** Batches collected but not dispatched yet (more than one when `maxBatchSize` splits a tick's keys). */
-  readonly #waiting = new Set<Batch<K, V>>();
-  #batch: Batch<K, V> | undefined;
+  readonly #waiting = new Set<Batch<K>>();
+  #batch: Batch<K> | undefined;
   /** Set once the signal aborted: every load fails, with an error made when first needed. */
   #closed: { readonly reason: unknown; error?: LoaderAbortedError } | undefined;
 
@@ -89,7 +83,7 @@ export class Loader<K, V, C = K> {
     const label = resolved.name;
     this.#host = {
       name: label,
-      call: (keys, signal) => batchFn(keys, new LazyBatchInfo(signal, context, label)),
+      call: (keys, batch) => batchFn(keys, new LazyBatchInfo(batch, context, label)),
       timeoutMs: resolved.timeoutMs,
       deadline: resolved.deadline,
       limiter: resolved.limiter,
@@ -174,9 +168,7 @@ export class Loader<K, V, C = K> {
     }
     batch.keys.push(key);
     batch.cacheKeys?.push(cacheKey);
-    const promise = new Promise<V>((resolve, reject) => {
-      batch.settlers.push({ resolve, reject });
-    });
+    const promise = pendingLoad<K, V>(batch);
     memo?.set(cacheKey, promise);
     return promise;
   }
@@ -254,10 +246,10 @@ export class Loader<K, V, C = K> {
     return keys;
   }
 
-  #currentBatch(): Batch<K, V> {
+  #currentBatch(): Batch<K> {
     const current = this.#batch;
     if (current !== undefined && !current.done && current.keys.length < this.#maxBatchSize) return current;
-    const batch = newBatch<K, V>(this.#clock.now(), this.#cacheKeyFn !== undefined);
+    const batch = newBatch<K>(this.#clock.now(), this.#cacheKeyFn !== undefined);
     this.#batch = batch;
     this.#waiting.add(batch);
     this.#schedule(() => {
@@ -266,7 +258,7 @@ export class Loader<K, V, C = K> {
     return batch;
   }
 
-  #dispatch(batch: Batch<K, V>): void {
+  #dispatch(batch: Batch<K>): void {
     if (batch.done) return;
     batch.done = true;
     this.#waiting.delete(batch);
@@ -302,39 +294,52 @@ export class Loader<K, V, C = K> {
     const batch = this.#currentBatch();
     batch.keys.push(key);
     batch.cacheKeys?.push(cacheKey);
-    batch.settlers.push(REFRESH);
+    batch.settlers.push(REFRESH, REFRESH);
   }
 
-  #complete(batch: Batch<K, V>, outcomes: ArrayLike<V | Error>): number {
+  #complete(batch: Batch<K>, outcomes: ArrayLike<V | Error>): number {
     answerHits(batch);
     const { settlers } = batch;
-    const cacheKeys = batch.cacheKeys ?? batch.keys;
+    const count = batch.keys.length;
     const shared = this.#shared;
     let failed = 0;
-    for (let i = 0; i < settlers.length; i++) {
-      const outcome = outcomes[i] as V | Error;
-      const settler = settlers[i] as Settler<V>;
+    if (shared === undefined) {
+      for (let i = 0; i < count; i++) {
+        const outcome = outcomes[i];
+        if (outcome instanceof Error) {
+          failed++;
+          (settlers[2 * i + 1] as Settle)(outcome);
+        } else {
+          (settlers[2 * i] as Settle)(outcome);
+        }
+      }
+      return failed;
+    }
+    const cacheKeys = batch.cacheKeys ?? batch.keys;
+    for (let i = 0; i < count; i++) {
+      const outcome = outcomes[i];
       if (outcome instanceof Error) {
         failed++;
-        settler.reject(outcome);
+        (settlers[2 * i + 1] as Settle)(outcome);
       } else {
-        settler.resolve(outcome);
-        shared?.set(cacheKeys[i], outcome);
+        (settlers[2 * i] as Settle)(outcome);
+        shared.set(cacheKeys[i], outcome);
       }
     }
     return failed;
   }
 
   /** Fails every key of `batch`; they leave the memo, as in DataLoader (the next load tries again). */
-  #fail(batch: Batch<K, V>, error: unknown): void {
+  #fail(batch: Batch<K>, error: unknown): void {
     answerHits(batch);
     const { settlers } = batch;
+    const count = batch.keys.length;
     const cacheKeys = batch.cacheKeys ?? batch.keys;
     const memo = this.#memo;
-    for (let i = 0; i < settlers.length; i++) {
-      const settler = settlers[i] as Settler<V>;
-      if (settler.refresh !== true) memo?.delete(cacheKeys[i] as C);
-      settler.reject(error);
+    for (let i = 0; i < count; i++) {
+      const reject = settlers[2 * i + 1] as Settle;
+      if (reject !== REFRESH) memo?.delete(cacheKeys[i] as C);
+      reject(error);
     }
   }
 
