@@ -246,13 +246,13 @@ export function createRouteTable<Meta = unknown>(
         const starts = outer === undefined ? shared : [];
         // Most paths are canonical already, and that is checked on the way: a static pattern is
         // canonical, so a path equal to one is; a walk that matches compared every segment with a
-        // pattern's but those it took as params or wildcard rest, which `plainParamsOf` checks.
+        // pattern's but those it took as params or wildcard rest, which `paramsOf` checks.
         const rawExact = tree.findStatic(method, raw, choose);
         if (rawExact !== undefined) return { kind: 'matched', route: rawExact.route, params: NO_PARAMS, path: raw };
         // The walk starts after the first character: it must be the root's `/`.
         let found = raw.charCodeAt(0) === 47 ? find(method, raw, starts) : undefined;
         if (found !== undefined) {
-          const params = plainParamsOf(found, raw, starts);
+          const params = paramsOf(found, raw, starts, true);
           if (params !== undefined) return { kind: 'matched', route: found.route, params, path: raw };
         }
         // Otherwise the full rule decides the path (or refuses it), and the walk is done on that.
@@ -269,7 +269,7 @@ export function createRouteTable<Meta = unknown>(
           found = find(method, path, starts);
         }
         if (found !== undefined) {
-          const params = paramsOf(found, path, starts);
+          const params = paramsOf(found, path, starts, false);
           return params === undefined
             ? { kind: 'invalid-path', reason: 'a path parameter is not valid UTF-8 once decoded' }
             : { kind: 'matched', route: found.route, params, path };
@@ -309,62 +309,49 @@ function candidateOf<Meta>(entry: Entry<Meta>, pattern: string): Candidate<Meta>
 }
 
 /**
- * The params of a match, percent-decoded (a wildcard's rest as `'*'`), read at the segment offsets
- * the walk recorded; `undefined` when one does not decode (an escape that is not UTF-8, such as a
- * lone `%C3`: the handler could not be given it).
+ * The params of a match (a wildcard's rest as `'*'`), read at the segment offsets the walk
+ * recorded. `plain` (a path as received): every segment taken as a param or rest must be canonical
+ * without escapes — then the whole path is canonical and nothing needs decoding — or the answer is
+ * `undefined` and the full rule decides. Otherwise (a canonical path): values are percent-decoded,
+ * `undefined` when one does not decode (an escape that is not UTF-8, such as a lone `%C3`: the
+ * handler could not be given it).
  */
 function paramsOf<Meta>(
   candidate: Candidate<Meta>,
   path: string,
   starts: readonly number[],
+  plain: boolean,
 ): Readonly<Record<string, string>> | undefined {
   const { paramNames, paramSegments, wildcardSegment } = candidate;
   if (paramNames.length === 0 && wildcardSegment === -1) return NO_PARAMS;
   const params: Record<string, string> = {};
   for (let i = 0; i < paramNames.length; i++) {
-    const start = starts[paramSegments[i] as number] as number;
-    const end = path.indexOf('/', start);
-    const value = decoded(end === -1 ? path.slice(start) : path.slice(start, end));
+    const value = segmentAt(path, starts[paramSegments[i] as number] as number, plain);
     if (value === undefined) return undefined;
     params[paramNames[i] as string] = value;
   }
   if (wildcardSegment !== -1) {
-    const rest = decoded(path.slice(starts[wildcardSegment]));
+    const start = starts[wildcardSegment] as number;
+    for (let at = start; plain && at < path.length;) {
+      const end = plainSegmentEnd(path, at);
+      if (end === -1) return undefined;
+      at = end + 1;
+    }
+    const rest = plain ? path.slice(start) : decoded(path.slice(start));
     if (rest === undefined) return undefined;
     params['*'] = rest;
   }
   return params;
 }
 
-/**
- * The params of a match on a path as received, when every segment the match took as a param or a
- * wildcard rest is canonical without escapes (so the whole path is canonical and nothing needs
- * decoding); `undefined` otherwise, and the full rule decides.
- */
-function plainParamsOf<Meta>(
-  candidate: Candidate<Meta>,
-  path: string,
-  starts: readonly number[],
-): Readonly<Record<string, string>> | undefined {
-  const { paramNames, paramSegments, wildcardSegment } = candidate;
-  if (paramNames.length === 0 && wildcardSegment === -1) return NO_PARAMS;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < paramNames.length; i++) {
-    const start = starts[paramSegments[i] as number] as number;
+/** The segment starting at `start`, as {@link paramsOf} reads it. */
+function segmentAt(path: string, start: number, plain: boolean): string | undefined {
+  if (plain) {
     const end = plainSegmentEnd(path, start);
-    if (end === -1) return undefined;
-    params[paramNames[i] as string] = path.slice(start, end);
+    return end === -1 ? undefined : path.slice(start, end);
   }
-  if (wildcardSegment !== -1) {
-    const start = starts[wildcardSegment] as number;
-    for (let at = start; at < path.length;) {
-      const end = plainSegmentEnd(path, at);
-      if (end === -1) return undefined;
-      at = end + 1;
-    }
-    params['*'] = path.slice(start);
-  }
-  return params;
+  const end = path.indexOf('/', start);
+  return decoded(end === -1 ? path.slice(start) : path.slice(start, end));
 }
 
 function decoded(value: string): string | undefined {
