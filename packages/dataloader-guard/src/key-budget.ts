@@ -53,11 +53,16 @@ export class KeyBudget {
    * refusal tells every listener (see {@link KeyBudget.onExceeded}).
    */
   take(loader: string | undefined): TooManyKeysError | undefined {
-    if (this.#exceeded !== undefined) return this.#exceeded;
-    if (this.#used < this.maxKeys) {
+    if (this.#exceeded === undefined && this.#used < this.maxKeys) {
       this.#used++;
       return undefined;
     }
+    return this.#refuse(loader);
+  }
+
+  /** The refusal: the error made (and every listener told) at the first one. */
+  #refuse(loader: string | undefined): TooManyKeysError {
+    if (this.#exceeded !== undefined) return this.#exceeded;
     const error = new TooManyKeysError(this.maxKeys, this.#scope, this.#scope === 'loader' ? loader : undefined);
     this.#exceeded = error;
     for (const listener of this.#onExceeded) listener(error);

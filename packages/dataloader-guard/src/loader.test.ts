@@ -181,6 +181,21 @@ describe('maxKeys: the request budget', () => {
     expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ budget: 'request', maxKeys: 3 });
     expect(orders.calls).toEqual([]);
   });
+
+  test("a key the shared budget refuses is not charged to the loader's own budget", async () => {
+    const budget = createKeyBudget(2);
+    const first = recorder();
+    const second = recorder();
+    expect(await createLoader(first.fn, { budget }).loadMany([1, 2])).toEqual([10, 20]);
+    const loader = createLoader(second.fn, { budget, maxKeys: 3 });
+    const events: TooManyKeysEvent[] = [];
+    loader.events.on('tooManyKeys', (e) => events.push(e));
+    const results = await loader.loadMany([1, 2, 3, 4, 5]);
+    // Had the refused keys been charged, the fourth would have exceeded maxKeys (budget 'loader').
+    expect(results.map((r) => (r as { budget?: string }).budget)).toEqual(Array(5).fill('request'));
+    expect(events.map((e) => e.budget)).toEqual(['request']);
+    expect(second.calls).toEqual([]);
+  });
 });
 
 describe('maxConcurrentBatches', () => {

@@ -49,7 +49,11 @@ export class Loader<K, V, C = K> {
   readonly #label: string | undefined;
   readonly #maxBatchSize: number;
   readonly #schedule: (callback: () => void) => void;
+  /** Every key budget this loader charges (its own first), for the paths that are not hot. */
   readonly #budgets: readonly KeyBudget[];
+  /** The loader's own budget (`maxKeys`), and the one shared with other loaders (`budget`). */
+  readonly #ownBudget: KeyBudget | undefined;
+  readonly #requestBudget: KeyBudget | undefined;
   readonly #memo: CacheMap<C, Promise<V>> | undefined;
   readonly #cacheKeyFn: ((key: K) => C) | undefined;
   readonly #shared: LoaderCache | undefined;
@@ -74,7 +78,9 @@ export class Loader<K, V, C = K> {
     this.events = resolved.events;
     this.#maxBatchSize = resolved.maxBatchSize;
     this.#schedule = resolved.schedule ?? afterPromiseJobs;
-    this.#budgets = resolved.budgets;
+    this.#ownBudget = resolved.ownBudget;
+    this.#requestBudget = resolved.requestBudget;
+    this.#budgets = [resolved.ownBudget, resolved.requestBudget].filter((b) => b !== undefined);
     this.#memo = resolved.memo;
     this.#cacheKeyFn = resolved.cacheKeyFn;
     this.#shared = resolved.sharedCache;
@@ -126,51 +132,61 @@ export class Loader<K, V, C = K> {
    * function's own error.
    */
   load(key: K): Promise<V> {
+    // The hot path, kept short (every rarer case is a method of its own) so that V8 can inline it
+    // into the caller's loop, and its callees into it.
     if (key === null || key === undefined) throw new InvalidLoadKeyError(key);
-    const closed = this.#closed;
-    if (closed !== undefined) return Promise.reject(this.#errorOf(closed));
-    const stats = this.#stats;
-    stats.loads++;
+    if (this.#closed !== undefined) return this.#refuseClosed(this.#closed);
+    this.#stats.loads++;
     const batch = this.#currentBatch();
     const cacheKey = this.#cacheKeyFn === undefined ? (key as unknown as C) : this.#cacheKeyFn(key);
     const memo = this.#memo;
     if (memo !== undefined) {
       const cached = memo.get(cacheKey);
-      if (cached !== undefined) {
-        stats.memoHits++;
-        return hitOf(batch, cached);
-      }
+      if (cached !== undefined) return this.#memoHit(batch, cached);
     }
-    const shared = this.#shared;
-    if (shared !== undefined) {
-      const found = shared.lookup(cacheKey);
-      if (found.state !== 'miss') {
-        const value = Promise.resolve(found.value as V);
-        memo?.set(cacheKey, value);
-        // Joined before the refresh: should the refresh exceed the budget, the batch it fails
-        // answers this hit too.
-        const hit = hitOf(batch, value);
-        if (found.state === 'fresh') stats.sharedHits++;
-        else {
-          stats.staleHits++;
-          this.#refresh(key, cacheKey);
-        }
-        return hit;
-      }
+    if (this.#shared !== undefined) {
+      const hit = this.#sharedHit(this.#shared, batch, key, cacheKey);
+      if (hit !== undefined) return hit;
     }
-    if (this.#budgets.length !== 0) {
-      const refused = this.#take();
-      if (refused !== undefined) {
-        stats.loads--;
-        stats.refusedKeys++;
-        return Promise.reject(refused);
-      }
-    }
+    const refused = this.#take();
+    if (refused !== undefined) return this.#refuse(refused);
     batch.keys.push(key);
     batch.cacheKeys?.push(cacheKey);
     const promise = pendingLoad<K, V>(batch);
     memo?.set(cacheKey, promise);
     return promise;
+  }
+
+  #refuseClosed(closed: { readonly reason: unknown; error?: LoaderAbortedError }): Promise<V> {
+    return Promise.reject(this.#errorOf(closed));
+  }
+
+  #memoHit(batch: Batch<K>, cached: Promise<V>): Promise<V> {
+    this.#stats.memoHits++;
+    return hitOf(batch, cached);
+  }
+
+  /** A hit in the shared cache (a stale one starts a refresh), or `undefined` on a miss. */
+  #sharedHit(shared: LoaderCache, batch: Batch<K>, key: K, cacheKey: C): Promise<V> | undefined {
+    const found = shared.lookup(cacheKey);
+    if (found.state === 'miss') return undefined;
+    const value = Promise.resolve(found.value as V);
+    this.#memo?.set(cacheKey, value);
+    // Joined before the refresh: should the refresh exceed the budget, the batch it fails
+    // answers this hit too.
+    const hit = hitOf(batch, value);
+    if (found.state === 'fresh') this.#stats.sharedHits++;
+    else {
+      this.#stats.staleHits++;
+      this.#refresh(key, cacheKey);
+    }
+    return hit;
+  }
+
+  #refuse(refused: TooManyKeysError): Promise<V> {
+    this.#stats.loads--;
+    this.#stats.refusedKeys++;
+    return Promise.reject(refused);
   }
 
   /**
@@ -249,6 +265,11 @@ export class Loader<K, V, C = K> {
   #currentBatch(): Batch<K> {
     const current = this.#batch;
     if (current !== undefined && !current.done && current.keys.length < this.#maxBatchSize) return current;
+    return this.#openBatch();
+  }
+
+  /** Starts collecting a new batch, to be dispatched on the schedule. */
+  #openBatch(): Batch<K> {
     const batch = newBatch<K>(this.#clock.now(), this.#cacheKeyFn !== undefined);
     this.#batch = batch;
     this.#waiting.add(batch);
@@ -271,11 +292,16 @@ export class Loader<K, V, C = K> {
 
   /** Takes a key from every budget; the refusal, if one refuses (then none is charged). */
   #take(): TooManyKeysError | undefined {
-    const budgets = this.#budgets;
-    for (let i = 0; i < budgets.length; i++) {
-      const refused = (budgets[i] as KeyBudget).take(this.#label);
+    const own = this.#ownBudget;
+    if (own !== undefined) {
+      const refused = own.take(this.#label);
+      if (refused !== undefined) return refused;
+    }
+    const request = this.#requestBudget;
+    if (request !== undefined) {
+      const refused = request.take(this.#label);
       if (refused !== undefined) {
-        for (let j = 0; j < i; j++) (budgets[j] as KeyBudget).refund();
+        own?.refund();
         return refused;
       }
     }

@@ -44,11 +44,13 @@ export class BoundedMemo<C, P> implements CacheMap<C, P> {
 
   set(key: C, value: P): void {
     const map = this.#map;
-    if (map.size >= this.#max && !map.has(key)) {
-      const oldest = map.keys().next();
-      if (oldest.done !== true) map.delete(oldest.value);
-    }
+    if (map.size >= this.#max && !map.has(key)) this.#evictOldest();
     map.set(key, value);
+  }
+
+  #evictOldest(): void {
+    const oldest = this.#map.keys().next();
+    if (oldest.done !== true) this.#map.delete(oldest.value);
   }
 
   delete(key: C): void {

@@ -150,7 +150,10 @@ export interface ResolvedOptions<K, V, C, Ctx> {
   readonly name: string | undefined;
   readonly maxBatchSize: number;
   readonly schedule: ((callback: () => void) => void) | undefined;
-  readonly budgets: readonly KeyBudget[];
+  /** The loader's own budget, from `maxKeys`. */
+  readonly ownBudget: KeyBudget | undefined;
+  /** The budget shared with other loaders, `budget`. */
+  readonly requestBudget: KeyBudget | undefined;
   readonly limiter: BatchLimiter | undefined;
   readonly timeoutMs: number | undefined;
   readonly deadline: number | undefined;
@@ -185,14 +188,10 @@ export function resolveOptions<K, V, C, Ctx>(
     options.batchScheduleFn === undefined
       ? undefined
       : isFunctionOption(options.batchScheduleFn, at('batchScheduleFn'));
-  const budgets: KeyBudget[] = [];
   const maxKeys = countOrInfinity(options.maxKeys ?? Infinity, at('maxKeys'));
-  if (maxKeys !== Infinity) budgets.push(new KeyBudget(maxKeys, 'loader'));
-  if (options.budget !== undefined) {
-    if (!hasBrand(options.budget, 'isKeyBudget')) {
-      throw new InvalidOptionError(at('budget'), options.budget, 'a KeyBudget from createKeyBudget()');
-    }
-    budgets.push(options.budget);
+  const ownBudget = maxKeys === Infinity ? undefined : new KeyBudget(maxKeys, 'loader');
+  if (options.budget !== undefined && !hasBrand(options.budget, 'isKeyBudget')) {
+    throw new InvalidOptionError(at('budget'), options.budget, 'a KeyBudget from createKeyBudget()');
   }
   const limiter = resolveLimiter(options, at);
   const timeoutMs = options.timeoutMs === undefined ? undefined : positiveNumber(options.timeoutMs, at('timeoutMs'));
@@ -224,7 +223,8 @@ export function resolveOptions<K, V, C, Ctx>(
     name,
     maxBatchSize,
     schedule,
-    budgets,
+    ownBudget,
+    requestBudget: options.budget,
     limiter,
     timeoutMs,
     deadline,
