@@ -190,15 +190,21 @@ export function servedBy(results: readonly ClientResult[]): Map<string, number> 
   return counts;
 }
 
-/** Resolves with the next `type` event of `pool` for which `accept` holds. */
+/** Resolves with the next `type` event of `pool` for which `accept` holds; rejects after `timeoutMs`. */
 export function nextEvent<K extends keyof UpstreamPoolEvents>(
   pool: UpstreamPool,
   type: K,
   accept: (event: UpstreamPoolEvents[K]) => boolean = () => true,
+  timeoutMs = 5_000,
 ): Promise<UpstreamPoolEvents[K]> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pool.events.off(type, listener);
+      reject(new Error(`no ${type} event in ${String(timeoutMs)} ms`));
+    }, timeoutMs);
     const listener = (event: UpstreamPoolEvents[K]): void => {
       if (!accept(event)) return;
+      clearTimeout(timer);
       pool.events.off(type, listener);
       resolve(event);
     };

@@ -1,4 +1,4 @@
-import { createUpstreamPool, type UpstreamPool, type UpstreamPoolOptions } from '@portcullis/router';
+import { createUpstreamPool, type UpstreamPool, type UpstreamPoolOptions } from '../src/index.js';
 import { ManualClock } from '@portcullis/testkit';
 import { describe, expect, test } from 'vitest';
 import {
