@@ -26,9 +26,9 @@
  */
 import { createHook } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
@@ -467,10 +467,14 @@ async function callgrindRows(): Promise<CallgrindRow[]> {
     ...CALLGRIND_CASES.map((name) => ({ name, mixed: false })),
     ...MIXED_CASES.map((name) => ({ name, mixed: true })),
   ];
-  for (const { name, mixed } of runs) {
-    log(`dataloader callgrind: ${name}${mixed ? ' (after every other case)' : ''}`);
-    const extra = instructions(bundle, name, many, mixed) - instructions(bundle, name, few, mixed);
-    rows.push({ name, mixed, perLoad: extra / ((many - few) * LOADS) });
+  try {
+    for (const { name, mixed } of runs) {
+      log(`dataloader callgrind: ${name}${mixed ? ' (after every other case)' : ''}`);
+      const extra = instructions(bundle, name, many, mixed) - instructions(bundle, name, few, mixed);
+      rows.push({ name, mixed, perLoad: extra / ((many - few) * LOADS) });
+    }
+  } finally {
+    rmSync(dirname(fileURLToPath(bundle)), { recursive: true, force: true });
   }
   return rows;
 }
