@@ -180,6 +180,8 @@ export interface ChildOptions {
   args?: readonly string[];
   /** Start node with `--expose-gc`. */
   exposeGc?: boolean;
+  /** More node flags (V8's heap sizes, say). */
+  nodeFlags?: readonly string[];
 }
 
 /**
@@ -191,6 +193,7 @@ export function runNodeChild(options: ChildOptions): Promise<string> {
   const src = dirname(fileURLToPath(import.meta.url));
   const args = [
     ...(options.exposeGc === true ? ['--expose-gc'] : []),
+    ...(options.nodeFlags ?? []),
     '--conditions=@portcullis/source',
     '--import',
     'tsx',
@@ -257,7 +260,8 @@ export function paired<K>(samples: Map<K, number[]>, a: K, b: K): { median: numb
 /**
  * Instructions (valgrind's `Collected`) of one run of the bench script at `scriptUrl` with
  * `--callgrind <name> <count>`, V8 single-threaded (no background compiler or GC threads whose share
- * would vary) plus `nodeFlags`; NaN without valgrind. The script runs once first without valgrind:
+ * would vary) plus `nodeFlags`; NaN without valgrind. A `.js`/`.mjs` script (a bundle of a bench script) runs
+ * with plain node. The script runs once first without valgrind:
  * tsx compiles the sources on a first run and caches them, and a compile counted in one run of a
  * pair and not the other swamped the difference (it even came out below 0).
  */
@@ -269,7 +273,10 @@ export function callgrindInstructions(
 ): number {
   const script = fileURLToPath(scriptUrl);
   const cwd = join(dirname(script), '..');
-  const args = ['--single-threaded', ...nodeFlags, '--conditions=@portcullis/source', '--import', 'tsx', script];
+  // A script already in JavaScript (a bundle) runs without tsx, whose loader thread alone made two
+  // runs of one script differ by ~1 % of their instructions.
+  const loader = /\.[cm]?js$/.test(script) ? [] : ['--conditions=@portcullis/source', '--import', 'tsx'];
+  const args = ['--single-threaded', ...nodeFlags, ...loader, script];
   spawnSync(process.execPath, [...args, '--callgrind', name, '1'], { cwd });
   const run = spawnSync(
     'valgrind',

@@ -8,16 +8,30 @@
  * Every guard on means: `maxBatchSize` 100, `maxKeys` 20,000, a shared per-request budget of
  * 20,000, `maxConcurrentBatches` 8 with a queue of 1,000, `timeoutMs` 5,000 (one timer per batch),
  * a request `signal`, `isolateFailures`, and a batch listener for events; none of them trips. A
- * last row adds the shared value cache (a fresh, cold one per sample: every value is stored).
+ * last pair adds the shared value cache (a fresh, cold one per sample: every value is stored).
  *
- * Rounds run every case once, in an order rotated (and reversed every other round), with a GC before
- * each sample when node runs with --expose-gc; ratios are paired by round (the median of the rounds'
- * ratios), so drift of the machine between rounds cancels out. Instructions per load under callgrind
- * when valgrind is installed.
+ * Three measures, side by side, for each pair (ours, theirs):
+ *
+ * - time: each pair in its own node process (so neither side runs code the other cases made
+ *   polymorphic), short slices (one sample, ~10 ms) alternating ours and theirs, the order flipped
+ *   every round, a GC before each slice; the ratio is the median of the rounds' ratios, with their
+ *   interquartile range;
+ * - instructions per load under callgrind: the loader's own work, with a young generation so large
+ *   that no collection runs (what collections cost follows the bytes, the next measure), steady on
+ *   a busy machine;
+ * - bytes allocated per load (heap growth over one sample with a young generation large enough
+ *   that no collection runs in it) and promises made per load.
  *
  *     node --expose-gc --conditions=@portcullis/source --import tsx src/dataloader.ts [--quick]
  */
+import { createHook } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import {
   createKeyBudget,
   createLoader,
@@ -30,11 +44,14 @@ import {
   callgrindInstructions,
   collectGarbage,
   fixed,
+  int,
   isMain,
   log,
+  median,
   paired,
   quartiles,
   quick,
+  runNodeChild,
   sectionMain,
   settle,
   table,
@@ -44,7 +61,13 @@ import {
 
 const LOADS = 10_000;
 const BATCH = 100;
-const ROUNDS = quick ? 4 : 41;
+/** Rounds of the timed pairs: each runs ours once and theirs once. */
+const ROUNDS = quick ? 10 : 301;
+/**
+ * Samples of each case before measuring: the per-batch functions reach optimised code only after
+ * about 60 samples (6,000 batches).
+ */
+const WARM_UP = quick ? 3 : 100;
 const KEYS: readonly number[] = Array.from({ length: LOADS }, (_, i) => i);
 
 /** The backend: answers every key at once. */
@@ -105,20 +128,38 @@ const CASES = {
 type CaseName = keyof typeof CASES;
 const NAMES = Object.keys(CASES) as CaseName[];
 
-/** One sample: a fresh loader, 10,000 loads in one tick, all awaited; ns per load. */
-async function sample(name: CaseName): Promise<number> {
-  collectGarbage();
-  const t0 = performance.now();
+/** The comparisons: ours ÷ theirs on the same memo setting; the first two carry the issue's target. */
+const PAIRS: readonly { ours: CaseName; theirs: CaseName; label: string; target: boolean }[] = [
+  { ours: 'oursMemo', theirs: 'dlMemo', label: '**every guard on ÷ dataloader, memo on**', target: true },
+  { ours: 'oursNoMemo', theirs: 'dlNoMemo', label: '**every guard on ÷ dataloader, memo off**', target: true },
+  { ours: 'oursBare', theirs: 'dlMemo', label: 'no guard ÷ dataloader, memo on', target: false },
+  {
+    ours: 'oursShared',
+    theirs: 'dlMemo',
+    label: 'every guard + shared cache (cold) ÷ dataloader, memo on',
+    target: false,
+  },
+];
+const TARGET = 1.2;
+
+/** One sample: a fresh loader, 10,000 loads in one tick, all awaited. */
+async function sample(name: CaseName): Promise<void> {
   const loader = CASES[name].make();
   const loads = new Array<Promise<number>>(LOADS);
   for (let i = 0; i < LOADS; i++) loads[i] = loader.load(KEYS[i] as number);
   const values = await Promise.all(loads);
-  const elapsed = performance.now() - t0;
   sink += values[LOADS - 1] as number;
-  return (elapsed * 1e6) / LOADS;
 }
 
-/** Checks that every case answers every key with its value, in batches of 100, before timing. */
+/** One timed slice: a GC, then one sample; ns per load. */
+async function slice(name: CaseName): Promise<number> {
+  collectGarbage();
+  const t0 = performance.now();
+  await sample(name);
+  return ((performance.now() - t0) * 1e6) / LOADS;
+}
+
+/** Checks that every case answers every key with its value, in batches of 100, before measuring. */
 async function checkAgreement(): Promise<void> {
   for (const name of NAMES) {
     const calls: number[] = [];
@@ -147,140 +188,363 @@ async function checkAgreement(): Promise<void> {
   }
 }
 
-async function measure(): Promise<Map<CaseName, number[]>> {
-  const samples = new Map<CaseName, number[]>(NAMES.map((n) => [n, []]));
-  for (const name of NAMES) for (let i = 0; i < 5; i++) await sample(name); // warm-up
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length] as CaseName);
-    if (round % 2 === 1) order.reverse();
-    for (const name of order) samples.get(name)?.push(await sample(name));
-    if (round % 10 === 9) {
-      log(`dataloader: round ${String(round + 1)}/${String(ROUNDS)}`);
-      await settle(5);
-    }
-  }
-  return samples;
+/** What a `--pair` child reports: ns per load of each slice, by round, and the load average around it. */
+interface PairResult {
+  readonly ours: number[];
+  readonly theirs: number[];
+  readonly load: [number, number];
 }
 
-const TARGET = 1.2;
+/**
+ * `--pair <ours> <theirs>`: in this process only these two cases run. Rounds of two slices, ours
+ * first in even rounds and theirs first in odd ones, so neither always runs on the heap the other
+ * left behind.
+ */
+async function pairMode(ours: CaseName, theirs: CaseName): Promise<PairResult> {
+  await checkAgreement();
+  for (let i = 0; i < WARM_UP; i++) {
+    await sample(ours);
+    await sample(theirs);
+  }
+  const result: PairResult = { ours: [], theirs: [], load: [loadavg()[0] ?? 0, 0] };
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      result.ours.push(await slice(ours));
+      result.theirs.push(await slice(theirs));
+    } else {
+      result.theirs.push(await slice(theirs));
+      result.ours.push(await slice(ours));
+    }
+    if (round % 50 === 49) await settle(5);
+  }
+  result.load[1] = loadavg()[0] ?? 0;
+  return result;
+}
+
+/** What one case allocates per load: bytes, and promises made. */
+interface Allocation {
+  readonly bytes: number;
+  readonly promises: number;
+}
+
+/** Spaces where objects are allocated (not code, which a re-optimisation during a sample would add). */
+const OBJECT_SPACES = new Set(['new_space', 'old_space', 'new_large_object_space', 'large_object_space']);
+
+function heapUsed(): number {
+  let used = 0;
+  for (const space of getHeapSpaceStatistics()) if (OBJECT_SPACES.has(space.space_name)) used += space.space_used_size;
+  return used;
+}
+
+/**
+ * `--alloc <case>` (node with a 64 MB young generation, so one sample, ~7 MB, never triggers a
+ * collection; only this case runs in the process): the heap's growth over one sample ÷ the loads
+ * (median of 15: `dataloader`'s samples now and then allocate 10–15 % more, so a median of 7
+ * could land on one; a sample during which a GC ran anyway is dropped), then the promises one sample
+ * makes (async_hooks, on only for that).
+ */
+async function allocMode(name: CaseName): Promise<Allocation> {
+  await checkAgreement();
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => {
+    collections += list.getEntries().length;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  for (let i = 0; i < WARM_UP; i++) await sample(name);
+  const bytes: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    collectGarbage();
+    await settle(2);
+    const seen = collections;
+    const before = heapUsed();
+    await sample(name);
+    const after = heapUsed();
+    await settle(2);
+    if (collections === seen) bytes.push((after - before) / LOADS);
+  }
+  observer.disconnect();
+  let promises = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'PROMISE') promises++;
+    },
+  });
+  hook.enable();
+  await sample(name);
+  hook.disable();
+  return { bytes: median(bytes), promises: promises / LOADS };
+}
 
 export async function runDataloaderBench(): Promise<Section> {
   await checkAgreement();
   log(`dataloader: every case answers ${String(LOADS)} keys in batches of ${String(BATCH)}`);
-  if (!collectGarbage()) log('dataloader: run node with --expose-gc for a GC before each sample');
-  const samples = await measure();
-  const perCase = table(
-    ['case', 'ns / load (median)', 'rounds: min–max'],
-    NAMES.map((name) => {
-      const [min, , med, , max] = quartiles(samples.get(name) ?? []);
-      return [CASES[name].label, fixed(med, 0), `${fixed(min, 0)}–${fixed(max, 0)}`];
+  const timed = new Map<(typeof PAIRS)[number], PairResult>();
+  for (const pair of PAIRS) {
+    log(`dataloader: timing ${pair.ours} against ${pair.theirs} (${String(ROUNDS)} rounds, own process)`);
+    const line = await runNodeChild({
+      script: 'dataloader.ts',
+      args: ['--pair', pair.ours, pair.theirs],
+      exposeGc: true,
+    });
+    timed.set(pair, JSON.parse(line) as PairResult);
+  }
+  log('dataloader: bytes and promises per load (a process per case)');
+  const allocation = {} as Record<CaseName, Allocation>;
+  for (const name of NAMES) {
+    const line = await runNodeChild({
+      script: 'dataloader.ts',
+      args: ['--alloc', name],
+      exposeGc: true,
+      nodeFlags: ['--min-semi-space-size=64', '--max-semi-space-size=64'],
+    });
+    allocation[name] = JSON.parse(line) as Allocation;
+  }
+  const instructions = await callgrindRows();
+  const perLoad = (name: CaseName): number => instructions.find((r) => r.name === name && !r.mixed)?.perLoad ?? NaN;
+  const loads = [...timed.values()].flatMap((r) => r.load);
+
+  const headline = table(
+    [
+      'ours ÷ theirs',
+      'time (median of paired rounds)',
+      'time: interquartile (and full) range',
+      'instructions',
+      'bytes allocated per load (ours vs theirs)',
+    ],
+    PAIRS.map((pair) => {
+      const result = timed.get(pair) as PairResult;
+      const p = paired(
+        new Map([
+          ['ours', result.ours],
+          ['theirs', result.theirs],
+        ]),
+        'ours',
+        'theirs',
+      );
+      const mark = pair.target ? (p.median <= TARGET ? ' ✅' : ' ❌') : '';
+      const bytes = `${fixed(allocation[pair.ours].bytes, 0)} vs ${fixed(allocation[pair.theirs].bytes, 0)}`;
+      const target = pair.target ? ` (target ≤ ${String(TARGET)}×)` : '';
+      return [
+        `${pair.label}${target}`,
+        `${times(p.median)}${mark}`,
+        p.spread,
+        times(perLoad(pair.ours) / perLoad(pair.theirs)),
+        bytes,
+      ];
     }),
   );
-  const ratioRow = (label: string, a: CaseName, b: CaseName, target?: number): string[] => {
-    const p = paired(samples, a, b);
-    const mark = target === undefined ? '' : p.median <= target ? ' ✅' : ' ❌';
-    return [label, `${times(p.median)}${mark}`, p.spread];
-  };
-  const ratios = table(
-    ['ratio (time per load, paired by round)', 'median', 'interquartile (and full) range of the rounds'],
-    [
-      ratioRow(`**every guard on ÷ dataloader, memo on** (target ≤ ${String(TARGET)}×)`, 'oursMemo', 'dlMemo', TARGET),
-      ratioRow(
-        `**every guard on ÷ dataloader, memo off** (target ≤ ${String(TARGET)}×)`,
-        'oursNoMemo',
-        'dlNoMemo',
-        TARGET,
-      ),
-      ratioRow('no guard ÷ dataloader, memo on', 'oursBare', 'dlMemo'),
-      ratioRow('every guard + shared cache (cold) ÷ dataloader, memo on', 'oursShared', 'dlMemo'),
-    ],
+  const perCase = table(
+    ['pair (own process)', 'case', 'ns / load: median', 'interquartile', 'min–max'],
+    PAIRS.flatMap((pair) => {
+      const result = timed.get(pair) as PairResult;
+      return (['ours', 'theirs'] as const).map((side) => {
+        const [min, q1, med, q3, max] = quartiles(result[side]);
+        return [
+          `${pair.ours} / ${pair.theirs}`,
+          CASES[pair[side]].label,
+          fixed(med, 0),
+          `${fixed(q1, 0)}–${fixed(q3, 0)}`,
+          `${fixed(min, 0)}–${fixed(max, 0)}`,
+        ];
+      });
+    }),
+  );
+  const allocTable = table(
+    ['case', 'bytes allocated / load', 'promises made / load'],
+    NAMES.map((name) => [CASES[name].label, fixed(allocation[name].bytes, 0), fixed(allocation[name].promises, 2)]),
   );
   log(`dataloader: sink ${String(sink % 7)}`);
   return {
-    title: `DataLoader: time per load (${String(LOADS)} loads, batches of ${String(BATCH)})`,
+    title: `DataLoader: cost per load (${String(LOADS)} loads, batches of ${String(BATCH)})`,
     markdown: [
       `Each sample: a fresh loader (one per request), ${String(LOADS)} distinct keys loaded with \`load\` in one tick, ` +
         `sent in batches of ${String(BATCH)} to a batch function that answers at once, every promise awaited; ` +
-        'the time covers making the loader, the loads, the batches and the answers. Before timing, every case ' +
+        'it covers making the loader, the loads, the batches and the answers. Before measuring, every case ' +
         `must answer every key with its value in ${String(LOADS / BATCH)} batches of ${String(BATCH)}. ` +
-        `${String(ROUNDS)} rounds, every case once per round in a rotated order (reversed every other round), ` +
-        'a GC before each sample; ratios are the median of per-round ratios. Every guard on: `maxBatchSize` 100, ' +
-        '`maxKeys` 20,000 and a shared budget of 20,000, `maxConcurrentBatches` 8 (queue 1,000), `timeoutMs` ' +
-        '5,000, a request `signal`, `isolateFailures`, a `batch` event listener; none trips.',
+        'Every guard on: `maxBatchSize` 100, `maxKeys` 20,000 and a shared budget of 20,000, `maxConcurrentBatches` 8 ' +
+        '(queue 1,000), `timeoutMs` 5,000, a request `signal`, `isolateFailures`, a `batch` event listener; none trips.',
       '',
-      '### Ratios (above 1: ours takes longer)',
+      `Time: each pair runs in its own node process (only its two cases, so neither runs code that other cases made ` +
+        `polymorphic), ${String(ROUNDS)} rounds of two slices of one sample each (~10 ms), ours first in even rounds ` +
+        "and theirs first in odd ones, a full GC before each slice; the ratio is the median of the rounds' ratios. " +
+        `Load average (1 min) while timing: ${fixed(Math.min(...loads), 2)}–${fixed(Math.max(...loads), 2)}` +
+        (Math.max(...loads) > 1.5
+          ? ' — **above 1.5: the machine was busy, times are noisy; instructions and bytes are the steady measures**.'
+          : '.'),
       '',
-      ratios,
+      '### Ours ÷ `dataloader` (above 1: ours costs more)',
       '',
-      '### Time per load',
+      headline,
+      '',
+      '### Time per load, by pair',
       '',
       perCase,
       '',
       '### Instructions per load (callgrind)',
       '',
-      callgrindSection(),
+      callgrindSection(instructions),
+      '',
+      '### Allocation per load',
+      '',
+      'Heap growth over one sample ÷ its loads, node with a 64 MB young generation (`--min-semi-space-size=64 ' +
+        '--max-semi-space-size=64`) so that no collection runs during the sample, each case in its own process ' +
+        "(median of 15 samples, a full GC before each); promises counted with an async_hooks `init` hook. Both include the workload's own share: " +
+        'the array of 10,000 promises, `Promise.all` (one more promise per load) and the answers.',
+      '',
+      allocTable,
       '',
     ].join('\n'),
   };
 }
 
-const CALLGRIND_CASES: readonly CaseName[] = ['dlMemo', 'oursBare', 'oursMemo', 'dlNoMemo', 'oursNoMemo'];
-const CALLGRIND_SAMPLES = [5, 25] as const;
-/** The baseline: the GC before each sample, without the loads (subtracted from every case). */
-const GC_ONLY = 'gcOnly';
+const CALLGRIND_CASES: readonly CaseName[] = ['dlMemo', 'oursBare', 'oursMemo', 'dlNoMemo', 'oursNoMemo', 'oursShared'];
+/**
+ * Samples of the two callgrind runs: the first 60 warm up (the functions that run once per batch
+ * reach optimised code only after about 60 samples of 100 batches: until then a count includes
+ * baseline code and the compiler), the next 10 are counted. The count barely moves between runs
+ * (a few hundred instructions in a billion), so 100,000 loads are plenty.
+ */
+const CALLGRIND_SAMPLES = [60, 70] as const;
+/**
+ * A 1 GB young generation: no collection runs in a callgrind run (under 0.8 GB allocated), so the
+ * count is the loads' own work. Counting the collections instead made two runs of one case differ
+ * by up to 25 % (when a major GC falls in one run and not the other); `--predictable` keeps V8's
+ * other heuristics fixed too.
+ */
+const CALLGRIND_FLAGS = ['--predictable', '--min-semi-space-size=1024', '--max-semi-space-size=1024'];
+/** Cases measured a second time after every other case ran in the same process (call sites made polymorphic). */
+const MIXED_CASES: readonly CaseName[] = ['dlMemo', 'oursMemo'];
 
-/** Instructions (valgrind's `Collected`) of one run of `--callgrind name samples`; NaN without valgrind. */
-function instructions(name: CaseName | typeof GC_ONLY, samples: number): number {
-  return callgrindInstructions(import.meta.url, name, samples, ['--expose-gc']);
+interface CallgrindRow {
+  readonly name: CaseName;
+  readonly mixed: boolean;
+  readonly perLoad: number;
 }
 
-/** Instructions per load under callgrind (steadier than time on a shared machine), or why not. */
-function callgrindSection(): string {
-  if (quick) return 'Skipped in quick mode.';
-  if (spawnSync('valgrind', ['--version']).status !== 0) return 'Skipped: valgrind is not installed.';
-  const [few, many] = CALLGRIND_SAMPLES;
-  log('dataloader callgrind: the GC baseline');
-  const gcPerSample = instructions(GC_ONLY, many) - instructions(GC_ONLY, few);
-  const rows = CALLGRIND_CASES.map((name) => {
-    log(`dataloader callgrind: ${name}`);
-    const extra = instructions(name, many) - instructions(name, few) - gcPerSample;
-    return { name, perLoad: extra / ((many - few) * LOADS) };
+/**
+ * This script bundled into one JavaScript file (libraries included, `@portcullis/source` condition,
+ * esbuild through tsup as the published build is made), so the callgrind runs need no tsx: its
+ * loader thread made two runs of one case differ by 30 million instructions, against a few hundred
+ * for the bundle. Returns the bundle's URL.
+ */
+async function bundleForCallgrind(): Promise<string> {
+  const { build } = await import('tsup');
+  const outDir = mkdtempSync(join(tmpdir(), 'dataloader-bench-'));
+  await build({
+    entry: { dataloader: fileURLToPath(import.meta.url) },
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    outDir,
+    outExtension: () => ({ js: '.mjs' }),
+    // Everything but tsup itself, imported only to make this bundle.
+    noExternal: [/^(?!tsup$)/],
+    external: ['tsup'],
+    splitting: false,
+    dts: false,
+    sourcemap: false,
+    silent: true,
+    config: false,
+    esbuildOptions(options) {
+      options.conditions = ['@portcullis/source'];
+    },
   });
-  const base = (name: CaseName): number => rows.find((r) => r.name === name)?.perLoad ?? Number.NaN;
+  return pathToFileURL(join(outDir, 'dataloader.mjs')).href;
+}
+
+/** Instructions (valgrind's `Collected`) of one run of `--callgrind name[+mixed] samples`; NaN without valgrind. */
+function instructions(bundle: string, name: CaseName, samples: number, mixed: boolean): number {
+  return callgrindInstructions(bundle, mixed ? `${name}+mixed` : name, samples, CALLGRIND_FLAGS);
+}
+
+/** Instructions per load of every case (and the mixed ones), or none in quick mode or without valgrind. */
+async function callgrindRows(): Promise<CallgrindRow[]> {
+  if (quick || spawnSync('valgrind', ['--version']).status !== 0) return [];
+  const bundle = await bundleForCallgrind();
+  const [few, many] = CALLGRIND_SAMPLES;
+  const rows: CallgrindRow[] = [];
+  const runs = [
+    ...CALLGRIND_CASES.map((name) => ({ name, mixed: false })),
+    ...MIXED_CASES.map((name) => ({ name, mixed: true })),
+  ];
+  try {
+    for (const { name, mixed } of runs) {
+      log(`dataloader callgrind: ${name}${mixed ? ' (after every other case)' : ''}`);
+      const extra = instructions(bundle, name, many, mixed) - instructions(bundle, name, few, mixed);
+      rows.push({ name, mixed, perLoad: extra / ((many - few) * LOADS) });
+    }
+  } finally {
+    rmSync(dirname(fileURLToPath(bundle)), { recursive: true, force: true });
+  }
+  return rows;
+}
+
+/** The callgrind table, or why there is none. */
+function callgrindSection(rows: readonly CallgrindRow[]): string {
+  if (quick) return 'Skipped in quick mode.';
+  if (rows.length === 0) return 'Skipped: valgrind is not installed.';
+  const [few, many] = CALLGRIND_SAMPLES;
+  const base = (name: CaseName, mixed: boolean): number => {
+    const theirs = name === 'dlNoMemo' || name === 'oursNoMemo' ? 'dlNoMemo' : 'dlMemo';
+    return rows.find((r) => r.name === theirs && r.mixed === mixed)?.perLoad ?? NaN;
+  };
   return [
-    `\`valgrind --tool=callgrind node --single-threaded --expose-gc … src/dataloader.ts --callgrind <case> <samples>\`, ` +
-      `run with ${String(few)} and ${String(many)} samples of ${String(LOADS)} loads, a full GC before each sample ` +
-      '(one thread, so no concurrent GC or compiler work varies between runs); instructions per load = the ' +
-      'difference in instructions, less the same difference for the GCs alone, ÷ the difference in loads ' +
-      '(start-up, the check and JIT warm-up cancel out).',
+    `\`valgrind --tool=callgrind node --single-threaded ${CALLGRIND_FLAGS.join(' ')} … src/dataloader.ts ` +
+      `--callgrind <case> <samples>\`, run with ${String(few)} and ${String(many)} samples of ${String(LOADS)} loads; ` +
+      "the young generation is so large that no collection runs, so this counts the loads' own work (what " +
+      'collecting their garbage costs follows the bytes allocated, below; counting the collections made two runs ' +
+      'of one case differ by up to 25 %). Instructions per load = the difference in instructions ÷ the ' +
+      'difference in loads (start-up, the check and JIT warm-up cancel out). "After every other case" runs all the other cases in the same ' +
+      'process first, as a service with several loader configurations would: the call sites they share are ' +
+      'then polymorphic.',
     '',
     table(
-      ['case', 'instructions / load', '÷ dataloader (same memo setting)'],
+      ['case', 'instructions / load', '÷ dataloader (same memo setting, same process setup)'],
       rows.map((r) => [
-        CASES[r.name].label,
-        fixed(r.perLoad, 0),
-        times(r.perLoad / base(r.name === 'dlNoMemo' || r.name === 'oursNoMemo' ? 'dlNoMemo' : 'dlMemo')),
+        `${CASES[r.name].label}${r.mixed ? ', after every other case' : ''}`,
+        int(r.perLoad),
+        times(r.perLoad / base(r.name, r.mixed)),
       ]),
     ),
   ].join('\n');
 }
 
 /**
- * `--callgrind <case> <samples>`: runs one case for that many samples and exits, for
- * `valgrind --tool=callgrind`; two runs with different counts give instructions per load.
+ * `--callgrind <case>[+mixed] <samples>`: runs one case for that many samples (after every other
+ * case, with `+mixed`) and exits, for `valgrind --tool=callgrind`; two runs with different counts
+ * give instructions per load.
  */
-async function callgrindMode(): Promise<boolean> {
-  const at = process.argv.indexOf('--callgrind');
-  if (at === -1) return false;
-  const name = process.argv[at + 1] as CaseName | typeof GC_ONLY;
+async function callgrindMode(at: number): Promise<void> {
+  const [name, mixed] = (process.argv[at + 1] ?? '').split('+') as [CaseName, string | undefined];
+  if (!(name in CASES)) throw new Error(`--callgrind: unknown case ${name}`);
   const samples = Number(process.argv[at + 2]);
   await checkAgreement();
-  for (let i = 0; i < samples; i++) {
-    if (name === GC_ONLY) collectGarbage();
-    else await sample(name);
-  }
+  if (mixed !== undefined)
+    for (const other of NAMES) if (other !== name) for (let i = 0; i < 5; i++) await sample(other);
+  for (let i = 0; i < samples; i++) await sample(name);
   process.stdout.write(`${name} ${String(samples)} ${String(sink % 7)}\n`);
-  return true;
 }
 
-if (isMain(import.meta.url) && !(await callgrindMode())) await sectionMain(runDataloaderBench);
+/** The child modes (`--pair`, `--alloc`, `--callgrind`); false when run as the section. */
+async function childMode(): Promise<boolean> {
+  const argv = process.argv;
+  const pair = argv.indexOf('--pair');
+  if (pair !== -1) {
+    const result = await pairMode(argv[pair + 1] as CaseName, argv[pair + 2] as CaseName);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return true;
+  }
+  const alloc = argv.indexOf('--alloc');
+  if (alloc !== -1) {
+    process.stdout.write(`${JSON.stringify(await allocMode(argv[alloc + 1] as CaseName))}\n`);
+    return true;
+  }
+  const callgrind = argv.indexOf('--callgrind');
+  if (callgrind !== -1) {
+    await callgrindMode(callgrind);
+    return true;
+  }
+  return false;
+}
+
+if (isMain(import.meta.url) && !(await childMode())) await sectionMain(runDataloaderBench);
