@@ -3,11 +3,12 @@
  * bench/results/: the rate-limit report (memory, Redis, memory bound → ratelimit.md), the JWT
  * report (jwt.ts → jwt-cache.md), the breaker report (circuit-breaker.ts → circuit-breaker.md), the
  * DataLoader report (dataloader.ts → dataloader-guard.md), the routing report (router.ts → router.md)
- * and the balancers report (balancers.ts → balancers.md).
+ * the balancers report (balancers.ts → balancers.md) and the forwarding report (forwarding.ts →
+ * forwarding.md).
  * Progress goes to stderr.
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
- *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers)
+ *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers | forwarding)
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -102,6 +103,17 @@ const reports: readonly Report[] = [
     ratios: '- Ratios are ours ÷ theirs in time per pick: above 1 means ours takes longer.',
     // --expose-gc: the part measures what a pick allocates (heap growth after a forced GC).
     parts: [{ name: 'balancers', run: () => runSectionChild('balancers.ts', true) }],
+  },
+  {
+    name: 'forwarding',
+    file: 'forwarding.md',
+    title: '# @portcullis/router forwarding benchmarks',
+    versions:
+      '- Versions: @portcullis/router from source (`@portcullis/source` condition, compiled by tsx) on undici 7, ' +
+      'Fastify 5, @fastify/http-proxy 11 (@fastify/reply-from 12, undici 7), nginx from Debian, autocannon 8',
+    ratios: '- Ratios are ours ÷ theirs, paired by round: requests/s above 1 means ours serves more.',
+    // The proxies and the upstream run in their own processes, started by the part itself.
+    parts: [{ name: 'forwarding', run: () => runSectionChild('forwarding.ts') }],
   },
 ];
 
