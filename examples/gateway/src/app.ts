@@ -5,6 +5,7 @@ import { portcullis } from '@portcullis/core/fastify';
 import type { JwtVerifier } from '@portcullis/jwt-cache';
 import type { RateLimiter } from '@portcullis/ratelimit';
 import { rateLimit } from '@portcullis/ratelimit/fastify';
+import { router } from '@portcullis/router/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { authenticate, type CustomerContext } from './auth.js';
 import { corsOptions, type CorsOptions } from './cors.js';
@@ -13,7 +14,10 @@ import { resilientForwarder, type UpstreamAnswer } from './forward.js';
 import { hasBody } from './http-headers.js';
 import type { DemoIssuer } from './issuer.js';
 import type { Customer } from './plans.js';
-import { problemErrorHandler, problemNotFound } from './problems.js';
+import type { ServicePools } from './pools.js';
+import { problemErrorHandler, problemNotFound, sendProblem } from './problems.js';
+import { gatewayRoutes, type GatewayRoutes } from './routes.js';
+import { SERVICES, type DemoFleet, type ServiceName } from './services.js';
 import { usageRoute } from './usage.js';
 
 /** What the gateway is built from. */
@@ -24,12 +28,14 @@ export interface GatewayParts {
   verifier: JwtVerifier;
   /** The demo identity provider, for the `/demo/token` and `/demo/rotate` routes. */
   issuer: DemoIssuer;
-  /** Base URL of the service behind the gateway. */
-  upstreamUrl: string;
-  /** Time for the breaker and retry (tests steer it). Default: the system clock. */
+  /** The upstream pool of each service (see `createServicePools`); closed by their owner. */
+  pools: ServicePools;
+  /** The route table, the orders split and its canary. Default: `gatewayRoutes({ clock })`. */
+  routes?: GatewayRoutes | undefined;
+  /** The demo instances, for the chaos switches of `/demo/upstream` and `/demo/canary`. Default: none. */
+  fleet?: DemoFleet | undefined;
+  /** Time for retry, the fallback cache and the canary (tests steer it). Default: the system clock. */
   clock?: Clock | undefined;
-  /** Demo chaos switch: makes the upstream fail (or recover), for `/demo/upstream`. */
-  setUpstreamFailing?: ((failing: boolean) => void) | undefined;
   /** Which browser origins may call `/api`; see {@link CorsOptions}. Default: any origin. */
   cors?: CorsOptions | undefined;
   /** The last-good-answer cache for reads; see {@link FallbackCacheOptions}. */
@@ -43,12 +49,16 @@ function customerOf(context: unknown): Customer | undefined {
 /**
  * The example gateway: `/health` answers unguarded; everything under `/api` is authenticated (a
  * bearer token verified against the issuer's JWKS, or an API key), limited per customer and tier
- * (per-second bucket + calendar day and month quotas, atomically), and forwarded to the upstream
- * with identity headers the client cannot spoof, through retry, a circuit breaker, a timeout and a
+ * (per-second bucket + calendar day and month quotas, atomically), routed (`/api/users`,
+ * `/api/products`, `/api/orders`; orders split between v1 and the v2 canary, sticky per customer,
+ * moved and rolled back by a canary controller), and forwarded to an instance of the service's
+ * upstream pool (least-request, health checks, outlier ejection, a breaker per instance) with
+ * identity headers the client cannot spoof, through retry on another instance, a timeout and a
  * per-customer cached-response fallback for reads; bodies and answers stream through untouched.
  * `/api/quota` is the usage API (limited on its own, not by the plan it reports). CORS preflights
  * are answered before authentication. `/demo/token` and `/demo/rotate` drive the demo issuer;
- * `/demo/breaker` shows the upstream's breaker. Errors of the gateway's own are problem+json.
+ * `/demo/pools`, `/demo/upstream` and `/demo/canary` show and break the upstreams. Errors of the
+ * gateway's own are problem+json.
  *
  * @example
  * ```ts
@@ -57,14 +67,14 @@ function customerOf(context: unknown): Customer | undefined {
  * ```
  */
 export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance> {
-  const { limiter, verifier, issuer, upstreamUrl, setUpstreamFailing } = parts;
+  const { limiter, verifier, issuer, pools, fleet } = parts;
   const app = Fastify({ logger: false });
-  const forwarder = resilientForwarder(upstreamUrl, {
-    name: 'catalogue',
-    clock: parts.clock,
-    fallbackCache: parts.fallbackCache,
+  const forwarder = resilientForwarder({ clock: parts.clock, fallbackCache: parts.fallbackCache });
+  const routes = parts.routes ?? gatewayRoutes({ clock: parts.clock });
+  app.addHook('onClose', async () => {
+    routes.canary.close();
+    await forwarder.close();
   });
-  app.addHook('onClose', () => forwarder.close());
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(problemNotFound);
   // First, so that preflights are answered before any guard and every answer carries the headers.
@@ -90,13 +100,45 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
             `${rotation.kid} until it has (its next JWKS refresh, within 30 s)`,
         };
   });
-  // The upstream's breaker: state and counters (what a health check or a metrics scrape reads).
-  app.get('/demo/breaker', () => forwarder.breaker.snapshot());
-  // Chaos: POST /demo/upstream?failing=true makes the upstream answer 503 to everything.
-  app.post('/demo/upstream', (request) => {
-    const failing = (request.query as Record<string, string | undefined>)['failing'] === 'true';
-    setUpstreamFailing?.(failing);
-    return { failing };
+  // The upstream pools: each instance's health, ejection, breaker and requests in flight.
+  app.get('/demo/pools', () => pools.snapshot());
+  // Attempts per service and how many failed (retries are attempts too).
+  app.get('/demo/forwarding', () => forwarder.stats());
+  // Chaos: POST /demo/upstream?service=users&instance=2&failing=true makes that instance (or, without
+  // `instance`, every instance of the service) answer 503 to everything, its health check included.
+  app.post('/demo/upstream', (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const service = query['service'] ?? 'users';
+    const instances = fleet?.services[service as ServiceName];
+    if (!(SERVICES as readonly string[]).includes(service) || instances === undefined) {
+      return sendProblem(reply, 400, `service must be one of ${SERVICES.join(', ')} (and the demo fleet running)`);
+    }
+    const index = query['instance'] === undefined ? undefined : Number(query['instance']);
+    if (index !== undefined && !(Number.isInteger(index) && index >= 1 && index <= instances.length)) {
+      return sendProblem(reply, 400, `instance must be 1 to ${String(instances.length)}`);
+    }
+    const failing = query['failing'] === 'true';
+    const chosen = index === undefined ? instances : instances.slice(index - 1, index);
+    for (const instance of chosen) instance.setFailing(failing);
+    return { service, instances: chosen.map((i) => i.instance), failing };
+  });
+  // The orders canary (v2): its share, phase and last decision.
+  app.get('/demo/canary', () => ({
+    state: routes.canary.state() ?? null,
+    lastDecision: routes.canary.lastDecision() ?? null,
+  }));
+  // Chaos for the canary: POST /demo/canary?errorRate=0.5&latencyMs=300 makes v2 a bad release
+  // (restart=true starts the release over after a rollback).
+  app.post('/demo/canary', async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const errorRate = Number(query['errorRate'] ?? 0);
+    const latencyMs = Number(query['latencyMs'] ?? 0);
+    if (!(errorRate >= 0 && errorRate <= 1) || !(latencyMs >= 0 && latencyMs <= 10_000)) {
+      return sendProblem(reply, 400, 'errorRate must be 0 to 1 and latencyMs 0 to 10000');
+    }
+    for (const instance of fleet?.services['orders-v2'] ?? []) instance.setChaos({ errorRate, latencyMs });
+    if (query['restart'] === 'true') await routes.canary.restart();
+    return { errorRate, latencyMs, state: routes.canary.state() ?? null };
   });
 
   await app.register(
@@ -118,13 +160,20 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
         );
         // Bodies are the upstream's business: no parsing, no size limit, whatever the type; the
         // request stream is handed on untouched.
+        // Routing after the limits: which service, and for orders which release (sticky per customer).
+        // The router feeds each answer's status and time to the orders canary.
+        await forwarding.register(router({ table: routes.table, variantHeader: 'x-portcullis-variant' }));
         forwarding.removeAllContentTypeParsers();
         forwarding.addContentTypeParser('*', function passThrough(_request, _payload, done) {
           done(null);
         });
 
-        // Forward everything else to the upstream, through retry, breaker, timeout and fallback.
+        // Forward what the router matched to an instance of its service, through retry, timeout and fallback.
         forwarding.all('/*', async (request, reply) => {
+          const context = request.portcullis;
+          const route = context?.route?.name;
+          const service = route === undefined ? undefined : routes.serviceOf(route, context?.variant);
+          if (service === undefined) return problemNotFound(request, reply);
           // The client went away: stop retrying and cancel the upstream call.
           const gone = new AbortController();
           reply.raw.once('close', () => {
@@ -132,13 +181,20 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
           });
           const customer = customerOf(request.portcullis);
           const answer = await forwarder.forward({
+            endpoints: pools.pools[service],
+            service,
             method: request.method,
-            path: request.url.replace(/^\/api/, ''),
+            // The path the router decided on (canonical), less /api, and the query as it came.
+            path: upstreamPath(context?.canonicalPath ?? request.url, request.url),
             headers: request.headers,
             body: hasBody(request.headers) ? request.raw : undefined,
-            // Everything the upstream's answer may depend on about the caller: what the gateway
-            // tells it (the identity headers carry both).
-            scope: customer === undefined ? undefined : JSON.stringify([customer.id, customer.tier]),
+            // Everything the upstream's answer may depend on about the caller (what the gateway tells
+            // it: the identity headers carry both) and which service answered. Never for the canary:
+            // a cached answer would hide its failures from the controller that must see them.
+            scope:
+              customer === undefined || context?.variant === 'canary'
+                ? undefined
+                : JSON.stringify([service, customer.id, customer.tier]),
             signal: gone.signal,
           });
           return relay(reply, answer, request.method === 'HEAD');
@@ -164,6 +220,7 @@ function relay(reply: FastifyReply, answer: UpstreamAnswer, head: boolean): Fast
     else if (!reply.hasHeader(name)) reply.header(name, value);
   }
   if (answer.servedBy !== undefined) reply.header('x-portcullis-served-by', answer.servedBy);
+  if (answer.endpoint !== undefined) reply.header('x-portcullis-instance', answer.endpoint);
   if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
   if (head) {
     if (answer.body instanceof Readable) answer.body.destroy();
@@ -182,4 +239,11 @@ function mergeVary(reply: FastifyReply, value: string | readonly string[]): void
     .filter((name) => name !== '');
   const seen = new Map(names.map((name) => [name.toLowerCase(), name]));
   reply.header('vary', [...seen.values()].join(', '));
+}
+
+/** The upstream's path: the canonical path less `/api`, then the query string exactly as sent. */
+function upstreamPath(canonical: string, url: string): string {
+  const query = url.indexOf('?');
+  const path = canonical.replace(/^\/api(?=\/|$)/, '');
+  return `${path === '' ? '/' : path}${query === -1 ? '' : url.slice(query)}`;
 }

@@ -1,16 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import {
-  consecutiveFailures,
-  createBreaker,
-  fallback,
-  isBrokenCircuitError,
-  pipeline,
-  retry,
-  timeout,
-  type Breaker,
-} from '@portcullis/circuit-breaker';
+import { fallback, pipeline, retry, timeout } from '@portcullis/circuit-breaker';
 import { PROBLEM_JSON, problemDetails, systemClock, type Clock } from '@portcullis/core';
+import { classifyFailure, type EndpointOutcome, type EndpointPicker } from '@portcullis/router';
 import { Agent } from 'undici';
 import { createFallbackCache, type CacheLookup, type FallbackCacheOptions } from './fallback-cache.js';
 import { relayedResponseHeaders, upstreamRequestHeaders, type RelayedHeaders } from './http-headers.js';
@@ -23,13 +15,19 @@ export interface UpstreamAnswer {
   /** Whole when it was small enough to keep (or came from the cache); otherwise streamed as it arrives. */
   readonly body: Buffer | Readable;
   /** Why the upstream did not answer this one itself: a cached copy, or a fast refusal. */
-  readonly servedBy?: 'cache' | 'breaker';
-  /** For a refusal: seconds until the breaker lets a request through again. */
+  readonly servedBy?: 'cache' | 'unavailable';
+  /** The instance that answered (its pool id, `127.0.0.1:9001`). */
+  readonly endpoint?: string;
+  /** For a refusal: seconds until an instance may take requests again. */
   readonly retryAfterSeconds?: number;
 }
 
 /** A request to forward. */
 export interface Forwarded {
+  /** The service's endpoints: its upstream pool. */
+  readonly endpoints: EndpointPicker;
+  /** Names the service in problem details. */
+  readonly service: string;
   readonly method: string;
   /** Path and query on the upstream. */
   readonly path: string;
@@ -46,29 +44,45 @@ export interface Forwarded {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** Forwards requests to one upstream through a breaker; see {@link resilientForwarder}. */
+/** Forwards requests to the instances of upstream pools; see {@link resilientForwarder}. */
 export interface Forwarder {
   forward(request: Forwarded): Promise<UpstreamAnswer>;
-  /** The breaker, for health and metrics (`breaker.snapshot()`). */
-  readonly breaker: Breaker;
-  /** Closes the connections to the upstream. */
+  /**
+   * Attempts per service so far, and how many failed (a 5xx, refused, reset or timed out; a client
+   * leaving is neither), for `/demo/forwarding` and metrics.
+   */
+  stats(): Record<string, AttemptStats>;
+  /** Closes the connections to the upstreams. */
   close(): Promise<void>;
+}
+
+/** Attempts to one service's instances; see {@link Forwarder.stats}. */
+export interface AttemptStats {
+  attempts: number;
+  failures: number;
 }
 
 /** Options of {@link resilientForwarder}. */
 export interface ForwarderOptions {
-  /** Names the upstream in the breaker and in problem details. Default `'upstream'`. */
-  name?: string | undefined;
-  /** Time for the breaker and retry. Default: the system clock. */
+  /** Time for retry backoff and the fallback cache. Default: the system clock. */
   clock?: Clock | undefined;
   /** The last-good-answer cache; see {@link FallbackCacheOptions}. */
   fallbackCache?: FallbackCacheOptions | undefined;
+  /** Seconds a fast 503 tells the client to wait (`Retry-After`) when no instance can take it. Default 5. */
+  retryAfterSeconds?: number | undefined;
 }
 
-/** An upstream 5xx travels as this error inside the pipeline, so breaker and retry see a failure. */
+/** An upstream 5xx travels as this error inside the pipeline, so that retry sees a failure. */
 class UpstreamError extends Error {
   constructor(readonly answer: UpstreamAnswer) {
     super(`upstream answered ${String(answer.status)}`);
+  }
+}
+
+/** No instance of the service could be offered: every breaker open (or the pool empty). */
+class NoInstanceError extends Error {
+  constructor(readonly service: string) {
+    super(`no instance of ${service} can take requests`);
   }
 }
 
@@ -79,81 +93,126 @@ const ATTEMPT_MS = 2_000;
 const MAX_ERROR_BODY = 64 * 1024;
 
 /**
- * Forwarding to one upstream, composed as fallback ∘ retry ∘ breaker ∘ timeout:
+ * Forwarding to upstream pools, composed as fallback ∘ retry ∘ timeout around one attempt, and
+ * each attempt on the instance its pool hands out (least-request; unhealthy, ejected and
+ * breaker-open instances left out):
  *
  * - bodies go through as they are, streamed both ways, whatever their type: the gateway neither
  *   parses nor limits them (that is the upstream's business);
  * - every attempt has 2 s to get the upstream's answer headers (`timeout` aborts the request; for
  *   a request with a body, the 2 s start when the body has been sent);
- * - 3 failures in a row (5xx, timeouts, refused connections) open the breaker for 5 s, then one
- *   probe decides (growing to 60 s while the upstream stays down): while open, calls are refused at
- *   once instead of piling up on a dead service;
- * - reads (GET and HEAD without a body) are retried once after a jittered pause, within a retry
- *   budget (at most 20% extra calls), so retries cannot amplify an outage; anything with a body is
- *   sent once (a stream cannot be replayed);
+ * - every attempt's outcome goes back to the instance's lease: its status, or `refused`, `reset`,
+ *   `timeout` (the client leaving is `aborted`, never held against the instance). The pool ejects
+ *   an instance that keeps failing and opens its breaker; when no instance is left, the answer is
+ *   a fast 503 with `Retry-After`, at once, instead of requests piling up on a dead service;
+ * - reads (GET and HEAD without a body) are retried once on another instance after a jittered
+ *   pause, within a retry budget (at most 20 % extra calls), so retries cannot amplify an outage;
+ *   anything with a body is sent once (a stream cannot be replayed);
  * - when everything fails, a read gets the last good answer to exactly that request for that
- *   caller (see {@link createFallbackCache}; marked `servedBy: 'cache'`), anything else a fast 503
- *   with `Retry-After` when the breaker is open, or the upstream's own 5xx otherwise.
+ *   caller (see {@link createFallbackCache}; marked `servedBy: 'cache'`), anything else the fast
+ *   503 or the upstream's own 5xx.
  *
  * @example
  * ```ts
- * const forwarder = resilientForwarder('http://127.0.0.1:9000', { name: 'catalogue' });
- * const answer = await forwarder.forward({ method: 'GET', path: '/users?page=2', headers: {}, scope: 'alice' });
+ * const forwarder = resilientForwarder();
+ * const endpoints = fixedEndpoints(['http://127.0.0.1:9000']);
+ * const answer = await forwarder.forward({ endpoints, service: 'users', method: 'GET', path: '/users?page=2', headers: {}, scope: 'alice' });
  * await forwarder.close();
  * ```
  */
-export function resilientForwarder(upstreamUrl: string, options: ForwarderOptions = {}): Forwarder {
-  const name = options.name ?? 'upstream';
+export function resilientForwarder(options: ForwarderOptions = {}): Forwarder {
   const clock = options.clock ?? systemClock;
+  const retryAfterSeconds = options.retryAfterSeconds ?? 5;
   const cache = createFallbackCache({ clock, ...options.fallbackCache });
-  const upstream = new URL(upstreamUrl);
-  const basePath = upstream.pathname.replace(/\/$/, '');
   const agent = new Agent({ connect: { timeout: ATTEMPT_MS } });
-  const breaker = createBreaker({
-    name,
-    trip: consecutiveFailures(3),
-    openDuration: { initialMs: 5_000, multiplier: 2, maxMs: 60_000 },
-    halfOpen: { maxProbes: 1, successesToClose: 1, maxWaitMs: 5_000 },
-    clock,
-  });
-  // Reads: retry ∘ breaker ∘ timeout (the fallback is added per request: it needs the request).
+  // Keyed by service name: the gateway's configuration, never client input.
+  const stats = new Map<string, AttemptStats>();
+  // Reads: retry ∘ timeout (the fallback is added per request: it needs the request). A request no
+  // instance can take is not retried: the pool would answer the same a moment later.
   const reads = pipeline(
-    retry({ maxAttempts: 2, backoff: { initialMs: 50, maxMs: 500, jitter: 'full' }, clock }),
-    breaker,
+    retry({
+      maxAttempts: 2,
+      backoff: { initialMs: 50, maxMs: 500, jitter: 'full' },
+      budget: { ratio: 0.2 },
+      retryOn: (error) => !(error instanceof NoInstanceError),
+      clock,
+    }),
     timeout({ ms: ATTEMPT_MS }),
   );
-  // Other methods are not retried (not idempotent) but do go through the breaker and the timeout.
-  const writes = pipeline(breaker, timeout({ ms: ATTEMPT_MS }));
-  // A request with a body is sent once (its stream cannot be replayed), and its time runs from the
-  // end of the upload (undici's headersTimeout), not from its start.
-  const uploads = breaker;
+  // Other methods are not retried (not idempotent) but do have the timeout.
+  const writes = timeout({ ms: ATTEMPT_MS });
 
-  async function attempt(request: Forwarded, lookup: CacheLookup, signal: AbortSignal): Promise<UpstreamAnswer> {
-    // Origin and path apart: the path goes out exactly as the client sent it (a URL would
-    // normalise dot segments, and could leave a base path).
-    const res = await agent.request({
-      origin: upstream.origin,
-      path: `${basePath}${request.path}`,
-      method: request.method,
-      headers: upstreamRequestHeaders(request.headers, request.body !== undefined),
-      body: request.body ?? null,
-      signal,
-      // Counted from the end of the request body (undici restarts it as the body is written), so
-      // a client that uploads slowly is not taken for an upstream that answers slowly.
-      headersTimeout: ATTEMPT_MS,
-    });
-    const headers = relayedResponseHeaders(res.headers);
-    if (res.statusCode >= 500) {
-      const read = await readUpTo(res.body, MAX_ERROR_BODY);
-      if (read.whole !== undefined) throw new UpstreamError({ status: res.statusCode, headers, body: read.whole });
-      read.rest.destroy();
-      throw new UpstreamError(problemAnswer(res.statusCode, `${name} failed with a ${String(res.statusCode)}`));
+  async function attempt(
+    request: Forwarded,
+    lookup: CacheLookup,
+    signal: AbortSignal,
+    tried: Set<string>,
+  ): Promise<UpstreamAnswer> {
+    const lease = request.endpoints.acquire(undefined, tried);
+    if (lease === undefined) throw new NoInstanceError(request.service);
+    tried.add(lease.id);
+    const started = performance.now();
+    let counted = stats.get(request.service);
+    if (counted === undefined) stats.set(request.service, (counted = { attempts: 0, failures: 0 }));
+    const serviceStats = counted;
+    let completed = false;
+    const done = (outcome: Omit<EndpointOutcome, 'durationMs'>): void => {
+      if (completed) return;
+      completed = true;
+      serviceStats.attempts++;
+      if ((outcome.failure !== undefined && outcome.failure !== 'aborted') || (outcome.status ?? 0) >= 500) {
+        serviceStats.failures++;
+      }
+      lease.complete({ ...outcome, durationMs: performance.now() - started });
+    };
+    let res;
+    try {
+      // Origin and path apart: the path goes out as the router decided it (a URL would normalise
+      // it again).
+      res = await agent.request({
+        origin: lease.origin,
+        path: request.path,
+        method: request.method,
+        headers: upstreamRequestHeaders(request.headers, request.body !== undefined),
+        body: request.body ?? null,
+        signal,
+        // Counted from the end of the request body (undici restarts it as the body is written), so
+        // a client that uploads slowly is not taken for an upstream that answers slowly.
+        headersTimeout: ATTEMPT_MS,
+      });
+    } catch (error) {
+      // The client left: not the instance's fault. Our own timeout fired: a timeout.
+      const failure =
+        request.signal?.aborted === true ? 'aborted' : signal.aborted ? 'timeout' : classifyFailure(error);
+      done({ failure });
+      throw error;
     }
-    if (!cache.accepts(lookup, res.statusCode, headers)) return { status: res.statusCode, headers, body: res.body };
+    const headers = relayedResponseHeaders(res.headers);
+    const status = res.statusCode;
+    if (status >= 500) {
+      const read = await readUpTo(res.body, MAX_ERROR_BODY);
+      done({ status });
+      if (read.whole !== undefined) throw new UpstreamError({ status, headers, body: read.whole, endpoint: lease.id });
+      read.rest.destroy();
+      throw new UpstreamError(problemAnswer(status, `${request.service} failed with a ${String(status)}`));
+    }
+    if (!cache.accepts(lookup, status, headers)) {
+      // Streamed on: the lease ends with the body (the balancer counts the instance busy until then).
+      res.body.once('close', () => {
+        done({ status });
+      });
+      return { status, headers, body: res.body, endpoint: lease.id };
+    }
     // Small enough to keep: read it whole (still within the attempt's time); otherwise stream it on.
     const read = await readUpTo(res.body, cache.maxEntryBytes);
-    if (read.whole === undefined) return { status: res.statusCode, headers, body: read.rest };
-    const answer = { status: res.statusCode, headers, body: read.whole };
+    if (read.whole === undefined) {
+      read.rest.once('close', () => {
+        done({ status });
+      });
+      return { status, headers, body: read.rest, endpoint: lease.id };
+    }
+    done({ status });
+    const answer = { status, headers, body: read.whole, endpoint: lease.id };
     cache.set(lookup, answer);
     return answer;
   }
@@ -168,21 +227,19 @@ export function resilientForwarder(upstreamUrl: string, options: ForwarderOption
   }
 
   /** What to send when the upstream could not answer: the cached copy, a refusal, or its own 5xx. */
-  function answerFor(error: unknown, cached: UpstreamAnswer | undefined): UpstreamAnswer {
+  function answerFor(request: Forwarded, error: unknown, cached: UpstreamAnswer | undefined): UpstreamAnswer {
     if (cached !== undefined) return { ...cached, servedBy: 'cache' };
-    if (isBrokenCircuitError(error)) {
-      const waitMs = error.retryAt === undefined ? 1_000 : Math.max(0, error.retryAt - clock.now());
-      return problemAnswer(503, `${name} is unavailable`, {
-        servedBy: 'breaker',
-        retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+    if (error instanceof NoInstanceError) {
+      return problemAnswer(503, `${request.service} is unavailable: no instance can take requests now`, {
+        servedBy: 'unavailable',
+        retryAfterSeconds,
       });
     }
     if (error instanceof UpstreamError) return error.answer;
-    return problemAnswer(502, `${name} could not be reached`);
+    return problemAnswer(502, `${request.service} could not be reached`);
   }
 
   return {
-    breaker,
     async forward(request) {
       const options = request.signal === undefined ? {} : { signal: request.signal };
       const lookup: CacheLookup = {
@@ -191,18 +248,25 @@ export function resilientForwarder(upstreamUrl: string, options: ForwarderOption
         path: request.path,
         headers: request.headers,
       };
-      const call = ({ signal }: { signal: AbortSignal }): Promise<UpstreamAnswer> => attempt(request, lookup, signal);
+      // Instances this request has tried: a retry goes to another one while there is one.
+      const tried = new Set<string>();
+      const call = ({ signal }: { signal: AbortSignal }): Promise<UpstreamAnswer> =>
+        attempt(request, lookup, signal, tried);
       if (request.body !== undefined) {
-        return uploads.execute(call, options).catch((error: unknown) => answerFor(error, undefined));
+        // Sent once; its time runs from the end of the upload (undici's headersTimeout).
+        return call({ signal: request.signal ?? new AbortController().signal }).catch((error: unknown) =>
+          answerFor(request, error, undefined),
+        );
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return writes.execute(call, options).catch((error: unknown) => answerFor(error, undefined));
+        return writes.execute(call, options).catch((error: unknown) => answerFor(request, error, undefined));
       }
       return pipeline(
-        fallback((error: unknown) => answerFor(error, cache.get(lookup))),
+        fallback((error: unknown) => answerFor(request, error, cache.get(lookup))),
         reads,
       ).execute(call, options);
     },
+    stats: () => Object.fromEntries([...stats].map(([service, counted]) => [service, { ...counted }])),
     close: () => agent.close(),
   };
 }

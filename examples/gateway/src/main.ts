@@ -6,7 +6,9 @@ import { buildGateway } from './app.js';
 import { ConfigError, readConfig } from './config.js';
 import { DEMO_AUDIENCE, startDemoIssuer } from './issuer.js';
 import { createPlanLimiter } from './plans.js';
-import { startDemoUpstream } from './upstream.js';
+import { createServicePools } from './pools.js';
+import { gatewayRoutes } from './routes.js';
+import { startDemoFleet } from './services.js';
 
 /** How long a graceful shutdown may take (requests in flight finishing) before the process just exits. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -37,13 +39,15 @@ async function main(): Promise<void> {
   redis?.on('error', (error: Error) => {
     console.error(`[gateway] redis: ${error.message} (limits fail open until it is back)`);
   });
-  const upstream = await startDemoUpstream();
+  const fleet = await startDemoFleet(3);
+  const pools = createServicePools(fleet.origins());
   const issuer = await startDemoIssuer();
   const verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
   const closeDemoParts = async (): Promise<void> => {
     verifier.dispose();
     await issuer.close();
-    await upstream.close();
+    await pools.close();
+    await fleet.close();
     redis?.disconnect();
   };
 
@@ -54,11 +58,10 @@ async function main(): Promise<void> {
       limiter: createPlanLimiter(redis),
       verifier,
       issuer,
-      upstreamUrl: upstream.url,
+      pools,
+      fleet,
+      routes: gatewayRoutes({ redis }),
       cors: { origins: config.corsOrigins },
-      setUpstreamFailing: (failing) => {
-        upstream.setFailing(failing);
-      },
     });
     address = await gateway.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -68,8 +71,11 @@ async function main(): Promise<void> {
   }
   const started = gateway;
 
-  console.log(`Portcullis example gateway on ${address} (limits in ${redis === undefined ? 'memory' : 'Redis'})
-  upstream:   ${upstream.url}
+  const instances = (service: keyof typeof fleet.services): string =>
+    fleet.services[service].map((u) => u.url.replace('http://', '')).join(' ');
+  console.log(`Portcullis example gateway on ${address} (limits and canary in ${redis === undefined ? 'memory' : 'Redis'})
+  upstreams:  users ${instances('users')} | products ${instances('products')}
+              orders v1 ${instances('orders')} | orders v2 (canary) ${instances('orders-v2')}
   issuer:     ${issuer.url} (JWKS at ${issuer.jwksUrl})
   token:      TOKEN=$(curl -s -X POST '${address}/demo/token?user=alice&tier=pro' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')
               curl -s ${address}/api/users/1 -H "authorization: Bearer $TOKEN" -H 'x-portcullis-user: mallory'
@@ -80,9 +86,20 @@ async function main(): Promise<void> {
   head:       curl -I ${address}/api/products -H 'x-api-key: demo-pro'
   usage:      curl -s ${address}/api/quota -H 'x-api-key: demo-pro'   (not charged; 503 if Redis is down)
   burst it:   for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' ${address}/api/products -H 'x-api-key: demo-free'; done
-  breaker:    curl -s -X POST '${address}/demo/upstream?failing=true'; then GET /api/users a few times:
-              your own last answer from cache (x-portcullis-served-by: cache), the breaker opens (GET /demo/breaker),
-              unseen paths get a fast 503 with Retry-After; ?failing=false and it closes again
+  balance:    for i in $(seq 6); do curl -s -o /dev/null -D - ${address}/api/users -H 'x-api-key: demo-pro' | grep -i x-portcullis-instance; done
+  eject:      curl -s -X POST '${address}/demo/upstream?service=users&instance=2&failing=true'; repeat "balance":
+              users-2 fails a few requests (retried on another instance), then is ejected (GET /demo/pools)
+              and gets none; ?failing=false and it returns after its ejection (10 s) or two passed health checks
+  all down:   curl -s -X POST '${address}/demo/upstream?service=users&failing=true'; then GET /api/users a few times:
+              your own last answer from cache (x-portcullis-served-by: cache), every instance's breaker opens,
+              unseen paths get a fast 503 with Retry-After; ?failing=false and they close again
+  canary:     curl -s ${address}/api/orders -H 'x-api-key: demo-enterprise' -H 'x-canary: always'   (v2; "never": v1)
+              curl -s ${address}/demo/canary   (v2's share: 10 % of customers, sticky; it steps up every 10 s
+              interval in which v2 is no worse than v1, with at least 20 requests on each side)
+  rollback:   curl -s -X POST '${address}/demo/canary?errorRate=0.5'; send traffic to orders, e.g.
+              for i in $(seq 300); do curl -s -o /dev/null ${address}/api/orders -H "x-api-key: demo-enterprise" -H "x-user-id: u$i"; done
+              within two intervals the controller rolls v2 back to 0 % (GET /demo/canary shows why);
+              POST '/demo/canary?errorRate=0&restart=true' starts the release over
   cors:       curl -i -X OPTIONS ${address}/api/users -H 'origin: https://app.example.com' -H 'access-control-request-method: POST'
   health:     curl ${address}/health
   stop:       Ctrl-C, or kill ${String(process.pid)} (or the PID of the command that started it)`);

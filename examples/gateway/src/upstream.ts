@@ -5,9 +5,31 @@ import type { AddressInfo } from 'node:net';
 /** A running demo upstream. */
 export interface DemoUpstream {
   readonly url: string;
-  /** Makes every request fail with a 503 (true) or answer normally again (false). */
+  /** Which instance this is (`orders-v2-1`), as its answers say. */
+  readonly instance: string;
+  /** Makes every request fail with a 503, `/health` included (true), or answer normally again (false). */
   setFailing(failing: boolean): void;
+  /**
+   * A bad release, for the canary demo: `errorRate` of the requests (0 to 1) answer 500 and every
+   * answer waits `latencyMs` first; `/health` stays green (a bad release usually passes its health
+   * check). `{ errorRate: 0, latencyMs: 0 }` heals it.
+   */
+  setChaos(chaos: DemoChaos): void;
   close(): Promise<void>;
+}
+
+/** What {@link DemoUpstream.setChaos} injects. */
+export interface DemoChaos {
+  readonly errorRate: number;
+  readonly latencyMs: number;
+}
+
+/** Options of {@link startDemoUpstream}. */
+export interface DemoUpstreamOptions {
+  /** The instance's name in its answers. Default: the service's name. */
+  instance?: string | undefined;
+  /** The version it says it runs (`v1`, `v2`). Default `'v1'`. */
+  version?: string | undefined;
 }
 
 const CATALOGUE: Readonly<Record<string, readonly object[]>> = {
@@ -62,7 +84,7 @@ async function received(req: IncomingMessage): Promise<object> {
 /**
  * A stand-in for the services behind the gateway: `GET /users`, `/products`, `/orders` (and
  * `/{name}/{id}`) answer JSON, echoing the identity headers the gateway forwarded so you can see
- * them; HEAD answers the same headers without the body; a write (`POST`, `PUT`, `PATCH`, `DELETE`)
+ * them, and the instance and version that answered; `GET /health` answers the instance's health; HEAD answers the same headers without the body; a write (`POST`, `PUT`, `PATCH`, `DELETE`)
  * answers `201` with what it received (content type, size, SHA-256, and the body itself when small).
  * `setFailing` turns it into a failing service (503 to everything) to show the gateway's breaker at
  * work.
@@ -74,16 +96,45 @@ async function received(req: IncomingMessage): Promise<object> {
  * await upstream.close();
  * ```
  */
-export async function startDemoUpstream(name = 'catalogue'): Promise<DemoUpstream> {
+export async function startDemoUpstream(name = 'catalogue', options: DemoUpstreamOptions = {}): Promise<DemoUpstream> {
+  const instance = options.instance ?? name;
+  const version = options.version ?? 'v1';
   let failing = false;
+  let chaos: DemoChaos = { errorRate: 0, latencyMs: 0 };
   const server: Server = createServer((req, res) => {
     const [, collection = '', id] = (req.url ?? '/').split('?')[0]?.split('/') ?? [];
-    const identity = { user: req.headers['x-portcullis-user'] ?? null, tier: req.headers['x-portcullis-tier'] ?? null };
-    if (failing) {
+    if (collection === 'health' && id === undefined) {
       req.resume();
-      answer(res, 503, { error: 'the demo upstream is failing on purpose' });
+      answer(res, failing ? 503 : 200, { status: failing ? 'fail' : 'pass', instance, version });
       return;
     }
+    if (failing) {
+      req.resume();
+      answer(res, 503, { error: 'the demo upstream is failing on purpose', instance });
+      return;
+    }
+    const { errorRate, latencyMs } = chaos;
+    if (latencyMs > 0 || errorRate > 0) {
+      setTimeout(() => {
+        if (Math.random() < errorRate) {
+          req.resume();
+          answer(res, 500, { error: 'the demo release is bad on purpose', instance, version });
+        } else {
+          serve(req, res, collection, id);
+        }
+      }, latencyMs);
+      return;
+    }
+    serve(req, res, collection, id);
+  });
+
+  function serve(req: IncomingMessage, res: ServerResponse, collection: string, id: string | undefined): void {
+    const identity = {
+      instance,
+      version,
+      user: req.headers['x-portcullis-user'] ?? null,
+      tier: req.headers['x-portcullis-tier'] ?? null,
+    };
     const items = CATALOGUE[collection];
     if (items === undefined) {
       req.resume();
@@ -104,13 +155,17 @@ export async function startDemoUpstream(name = 'catalogue'): Promise<DemoUpstrea
     const body = id === undefined ? items : items.find((item) => String((item as { id: unknown }).id) === id);
     // For HEAD, Node sends the same headers (content-length included) and leaves the body out.
     answer(res, body === undefined ? 404 : 200, { upstream: name, ...identity, data: body ?? null });
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${String(port)}`,
+    instance,
     setFailing: (value) => {
       failing = value;
+    },
+    setChaos: (value) => {
+      chaos = { errorRate: Math.min(1, Math.max(0, value.errorRate)), latencyMs: Math.max(0, value.latencyMs) };
     },
     close: () =>
       new Promise<void>((resolve) => {

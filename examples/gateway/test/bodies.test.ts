@@ -26,7 +26,7 @@ beforeAll(async () => {
     const body = Buffer.concat(parts);
     received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
     // Takes the body, then never answers.
-    if (req.url === '/hang') return;
+    if (req.url === '/users/hang') return;
     res.setHeader('content-type', req.headers['content-type'] ?? 'application/octet-stream');
     res.setHeader('x-echo-bytes', String(body.length));
     res.setHeader('x-echo-sha256', sha256(body));
@@ -45,7 +45,8 @@ beforeEach(() => {
 });
 
 const failures = async (): Promise<number> =>
-  ((await (await fetch(`${gw.base}/demo/breaker`)).json()) as { counters: { failures: number } }).counters.failures;
+  ((await (await fetch(`${gw.base}/demo/forwarding`)).json()) as Record<string, { failures: number } | undefined>).users
+    ?.failures ?? 0;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -95,7 +96,7 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
       Buffer.from('--xyz\r\ncontent-disposition: form-data; name="a"\r\n\r\n1\r\n--xyz--\r\n'),
     ],
   ])('%s is forwarded, not refused with a 415', async (contentType, body) => {
-    const res = await rawRequest(`${gw.base}/api/uploads`, {
+    const res = await rawRequest(`${gw.base}/api/users/uploads`, {
       method: 'PUT',
       headers: { ...key, 'content-type': contentType },
       body,
@@ -109,14 +110,14 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
 
   test('a body without a content type is forwarded too', async () => {
     const body = randomBytes(64);
-    const res = await rawRequest(`${gw.base}/api/uploads`, { method: 'POST', headers: key, body });
+    const res = await rawRequest(`${gw.base}/api/users/uploads`, { method: 'POST', headers: key, body });
     expect(res.status).toBe(200);
     expect(lastReceived().body.equals(body)).toBe(true);
   });
 
   test('several MB of random bytes arrive intact (past any parser limit)', async () => {
     const body = randomBytes(5 * 1024 * 1024 + 7);
-    const res = await rawRequest(`${gw.base}/api/uploads/big`, {
+    const res = await rawRequest(`${gw.base}/api/users/uploads/big`, {
       method: 'POST',
       headers: { ...key, 'content-type': 'application/octet-stream' },
       body,
@@ -130,7 +131,7 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
   test('a chunked body is streamed through intact', async () => {
     const chunks = [randomBytes(10), randomBytes(70_000), Buffer.from('{"tail":true}'), randomBytes(1)];
     const whole = Buffer.concat(chunks);
-    const res = await rawRequest(`${gw.base}/api/uploads/chunked`, {
+    const res = await rawRequest(`${gw.base}/api/users/uploads/chunked`, {
       method: 'POST',
       headers: { ...key, 'content-type': 'application/json' },
       chunks,
@@ -190,7 +191,7 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
             splits === 0
               ? undefined
               : Array.from({ length: splits + 1 }, (_, i) => body.subarray(i * step, (i + 1) * step));
-          const res = await rawRequest(`${gw.base}/api/things/x?n=1`, {
+          const res = await rawRequest(`${gw.base}/api/users/things/x?n=1`, {
             method,
             headers,
             ...(chunks === undefined ? { body } : { chunks }),
@@ -198,7 +199,7 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
           expect(res.status).toBe(200);
           const got = lastReceived();
           expect(got.method).toBe(method);
-          expect(got.url).toBe('/things/x?n=1');
+          expect(got.url).toBe('/users/things/x?n=1');
           expect(sha256(got.body)).toBe(sha256(body));
           expect(sha256(res.body)).toBe(sha256(body));
         },
@@ -209,7 +210,7 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
 
   test('a GET with a body is forwarded with it (and neither retried nor cached)', async () => {
     const body = Buffer.from('{"query":"{ users { id } }"}');
-    const res = await rawRequest(`${gw.base}/api/search`, {
+    const res = await rawRequest(`${gw.base}/api/products/search`, {
       headers: { ...key, 'content-type': 'application/json' },
       body,
     });
@@ -218,10 +219,27 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
     expect(lastReceived().body.equals(body)).toBe(true);
   });
 
-  test('the path and query go to the upstream as the client sent them', async () => {
-    const res = await rawRequest(gw.base, { rawPath: '/api/a/../b/%2e%2e/c?x=1&x=2&y=%20', headers: key });
+  test('the upstream gets the path the router decided on (canonical) and the query exactly as sent', async () => {
+    const res = await rawRequest(gw.base, { rawPath: '/api/users/a/../b/%2e%2e/c%7e?x=1&x=2&y=%20', headers: key });
     expect(res.status).toBe(200);
-    expect(lastReceived().url).toBe('/a/../b/%2e%2e/c?x=1&x=2&y=%20');
+    expect(lastReceived().url).toBe('/users/c~?x=1&x=2&y=%20');
+  });
+
+  test('a path that climbs out of its route reaches the route it names, never an upstream path the router did not see', async () => {
+    // `/api/products/../users/1` is `/api/users/1`: the users route (and its limits) decide, and
+    // the users service reads /users/1.
+    received.length = 0;
+    const res = await rawRequest(gw.base, { rawPath: '/api/products/%2e%2e/users/1', headers: key });
+    expect(res.status).toBe(200);
+    expect(lastReceived().url).toBe('/users/1');
+    // An encoded separator or a climb above the root is refused before anything is forwarded.
+    received.length = 0;
+    for (const rawPath of ['/api/users/..%2F..%2Fadmin', '/api/users/../../../admin', '/api/users/a%5Cb']) {
+      const refused = await rawRequest(gw.base, { rawPath, headers: key });
+      expect(refused.status).toBe(400);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
+    expect(received).toEqual([]);
   });
 
   test('a slow upload is not an upstream failure: the time to answer starts when the body has been sent', async () => {
@@ -229,7 +247,7 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
     const parts = [Buffer.from('{"part":1,'), Buffer.from('"part":2,'), Buffer.from('"end":true}')];
     const res = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
       const req = httpRequest(
-        `${gw.base}/api/uploads/slow`,
+        `${gw.base}/api/users/uploads/slow`,
         { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, agent: false },
         (response) => {
           const chunks: Buffer[] = [];
@@ -256,7 +274,7 @@ describe('request bodies are forwarded as they are, streamed, whatever their typ
 
   test('an upstream that takes the body and never answers gets a 5xx problem, counted as a failure', async () => {
     const before = await failures();
-    const res = await rawRequest(`${gw.base}/api/hang`, {
+    const res = await rawRequest(`${gw.base}/api/users/hang`, {
       method: 'POST',
       headers: { ...key, 'content-type': 'text/plain' },
       body: Buffer.from('anyone there?'),

@@ -1,46 +1,22 @@
-import { createJwtVerifier, type JwtVerifier } from '@portcullis/jwt-cache';
-import { ManualClock } from '@portcullis/testkit';
-import type { FastifyInstance } from 'fastify';
+import type { UpstreamPoolSnapshot } from '@portcullis/router';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildGateway } from '../src/app.js';
-import { DEMO_AUDIENCE, startDemoIssuer, type DemoIssuer } from '../src/issuer.js';
-import { createPlanLimiter } from '../src/plans.js';
-import { startDemoUpstream, type DemoUpstream } from '../src/upstream.js';
+import { startTestGateway, type TestGateway } from './harness.js';
 
-let upstream: DemoUpstream;
-let issuer: DemoIssuer;
-let verifier: JwtVerifier;
-let gateway: FastifyInstance;
+let gw: TestGateway;
 let base: string;
 let jwksFetches = 0;
-// The breaker's time (open periods); everything else runs on real time.
-const clock = new ManualClock(Date.now());
 
 beforeAll(async () => {
-  upstream = await startDemoUpstream();
-  issuer = await startDemoIssuer();
-  verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
-  verifier.events.on('fetch', () => {
+  // Three instances of every service; the pools' and the canary's time is the harness's manual clock.
+  gw = await startTestGateway({ instances: 3 });
+  base = gw.base;
+  gw.verifier.events.on('fetch', () => {
     jwksFetches++;
   });
-  gateway = await buildGateway({
-    limiter: createPlanLimiter(),
-    verifier,
-    issuer,
-    upstreamUrl: upstream.url,
-    clock,
-    setUpstreamFailing: (failing) => {
-      upstream.setFailing(failing);
-    },
-  });
-  base = await gateway.listen({ port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {
-  await gateway.close();
-  verifier.dispose();
-  await issuer.close();
-  await upstream.close();
+  await gw.close();
 });
 
 async function tokenFor(user: string, tier: string): Promise<string> {
@@ -68,15 +44,21 @@ describe('example gateway', () => {
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  test('forwards to the upstream with the tier set by the gateway, not by the client', async () => {
+  test('forwards to an instance of the service with the tier set by the gateway, not by the client', async () => {
     const res = await get('/api/users/1', 'demo-pro', { 'x-portcullis-tier': 'enterprise' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({
-      upstream: 'catalogue',
+    const body = (await res.json()) as { instance: string };
+    expect(body).toEqual({
+      upstream: 'users',
+      instance: expect.stringMatching(/^users-[123]$/) as unknown,
+      version: 'v1',
       user: 'key:demo-pro',
       tier: 'pro',
       data: { id: 1, name: 'Ada' },
     });
+    // The instance header names the pool endpoint that answered: the same instance's address.
+    const instance = gw.fleet?.services.users.find((u) => u.instance === body.instance);
+    expect(res.headers.get('x-portcullis-instance')).toBe(instance?.url.replace('http://', ''));
     expect(res.headers.get('ratelimit-policy')).toMatch(/;q=\d+;w=\d+/);
     expect(res.headers.get('x-ratelimit-limit')).not.toBeNull();
   });
@@ -153,43 +135,57 @@ describe('example gateway', () => {
     });
   });
 
-  describe('a failing upstream behind retry, a breaker and a cached-response fallback', () => {
-    const breakerState = async (): Promise<string> =>
-      ((await (await fetch(`${base}/demo/breaker`)).json()) as { state: string }).state;
+  describe('a failing service behind retry, a breaker per instance and a cached-response fallback', () => {
+    const usersPool = async (): Promise<UpstreamPoolSnapshot> =>
+      ((await (await fetch(`${base}/demo/pools`)).json()) as { users: UpstreamPoolSnapshot }).users;
     const setFailing = (failing: boolean): Promise<Response> =>
-      fetch(`${base}/demo/upstream?failing=${String(failing)}`, { method: 'POST' });
+      fetch(`${base}/demo/upstream?service=users&failing=${String(failing)}`, { method: 'POST' });
     const key = 'demo-enterprise';
 
-    test('reads are served from cache while it fails, the breaker opens, unseen paths get a fast 503, and it recovers', async () => {
-      const fresh = await get('/api/orders/o1', key);
+    test('reads are served from cache while every instance fails, all breakers open, unseen paths get a fast 503, and it recovers', async () => {
+      const fresh = await get('/api/users/1', key);
       expect(fresh.status).toBe(200);
       expect(fresh.headers.get('x-portcullis-served-by')).toBeNull();
       const good = await fresh.json();
 
-      await setFailing(true);
-      for (let i = 0; i < 5 && (await breakerState()) !== 'open'; i++) {
-        const cached = await get('/api/orders/o1', key);
+      expect((await setFailing(true)).status).toBe(200);
+      for (let i = 0; i < 20 && (await usersPool()).endpoints.some((e) => e.breaker !== 'open'); i++) {
+        const cached = await get('/api/users/1', key);
         expect(cached.status).toBe(200);
         expect(cached.headers.get('x-portcullis-served-by')).toBe('cache');
         expect(await cached.json()).toEqual(good);
       }
-      expect(await breakerState()).toBe('open');
+      const down = await usersPool();
+      expect(down.endpoints.map((e) => e.breaker)).toEqual(['open', 'open', 'open']);
+      expect(down.available).toBe(0);
 
-      // Open: nothing reaches the upstream; a path never seen has no cached copy.
-      const refused = await get('/api/products/p2', key);
+      // Every breaker open: nothing reaches the instances; a path never seen has no cached copy.
+      const refused = await get('/api/users/2', key);
       expect(refused.status).toBe(503);
-      expect(refused.headers.get('x-portcullis-served-by')).toBe('breaker');
+      expect(refused.headers.get('x-portcullis-served-by')).toBe('unavailable');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      const write = await fetch(`${base}/api/orders`, { method: 'POST', headers: { 'x-api-key': key } });
+      const write = await fetch(`${base}/api/users`, { method: 'POST', headers: { 'x-api-key': key } });
       expect(write.status).toBe(503);
+      // Other services are not affected.
+      expect((await get('/api/products/p2', key)).status).toBe(200);
 
-      // The upstream recovers; once the open period is over, one probe closes the breaker.
+      // The instances recover; once the open period is over, a probe closes a breaker.
       await setFailing(false);
-      clock.advance(60_000);
-      const probe = await get('/api/products/p2', key);
+      gw.clock.advance(60_000);
+      const probe = await get('/api/users/2', key);
       expect(probe.status).toBe(200);
       expect(probe.headers.get('x-portcullis-served-by')).toBeNull();
-      expect(await breakerState()).toBe('closed');
+      expect((await usersPool()).endpoints.filter((e) => e.breaker === 'closed').length).toBeGreaterThanOrEqual(1);
+    });
+
+    test('a bad demo chaos request is a 400 problem', async () => {
+      const res = await fetch(`${base}/demo/upstream?service=nowhere&failing=true`, { method: 'POST' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      const instance = await fetch(`${base}/demo/upstream?service=users&instance=9&failing=true`, { method: 'POST' });
+      expect(instance.status).toBe(400);
+      const canary = await fetch(`${base}/demo/canary?errorRate=2`, { method: 'POST' });
+      expect(canary.status).toBe(400);
     });
   });
 });

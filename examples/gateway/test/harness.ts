@@ -6,17 +6,21 @@ import type { FastifyInstance } from 'fastify';
 import { buildGateway, type GatewayParts } from '../src/app.js';
 import { DEMO_AUDIENCE, startDemoIssuer, type DemoIssuer } from '../src/issuer.js';
 import { createPlanLimiter } from '../src/plans.js';
-import { startDemoUpstream, type DemoUpstream } from '../src/upstream.js';
+import { createServicePools, type ServicePools } from '../src/pools.js';
+import { gatewayRoutes, type GatewayRoutes, type GatewayRoutesOptions } from '../src/routes.js';
+import { SERVICES, startDemoFleet, type DemoFleet, type ServiceName } from '../src/services.js';
 
-/** A gateway on a real socket with its demo issuer (and the demo upstream unless another is given). */
+/** A gateway on a real socket with its demo issuer (and a demo fleet unless another upstream is given). */
 export interface TestGateway extends AsyncDisposable {
   readonly base: string;
   readonly app: FastifyInstance;
   readonly issuer: DemoIssuer;
   readonly verifier: JwtVerifier;
-  /** The demo upstream, when the gateway forwards to it. */
-  readonly upstream: DemoUpstream | undefined;
-  /** The breaker's and retry's time. */
+  /** The demo instances, when the gateway forwards to them. */
+  readonly fleet: DemoFleet | undefined;
+  readonly pools: ServicePools;
+  readonly routes: GatewayRoutes;
+  /** The time of retry, ejections, breakers and the canary. */
   readonly clock: ManualClock;
   /** A bearer token from the gateway's `/demo/token`. */
   token(user: string, tier: string): Promise<string>;
@@ -24,27 +28,37 @@ export interface TestGateway extends AsyncDisposable {
 }
 
 export interface TestGatewayOptions {
-  /** Forward here instead of to a demo upstream. */
+  /** Every service forwards here (one instance each) instead of to a demo fleet. */
   upstreamUrl?: string;
+  /** Instances per service of the demo fleet. Default 1. */
+  instances?: number;
   limiter?: RateLimiter;
+  /** Options of the routes (canary interval, minimum requests). */
+  routes?: Omit<GatewayRoutesOptions, 'clock'>;
   /** Passed through to `buildGateway`. */
   parts?: Partial<GatewayParts>;
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const upstream = options.upstreamUrl === undefined ? await startDemoUpstream() : undefined;
+  const fleet = options.upstreamUrl === undefined ? await startDemoFleet(options.instances ?? 1) : undefined;
+  const url = options.upstreamUrl;
+  const origins =
+    fleet?.origins() ??
+    (Object.fromEntries(SERVICES.map((service) => [service, [url ?? '']])) as Record<ServiceName, string[]>);
+  const clock = new ManualClock(Date.now());
+  // No active health checks: tests steer health through outcomes and the clock.
+  const pools = createServicePools(origins, { clock, healthCheckIntervalMs: false });
+  const routes = gatewayRoutes({ clock, ...options.routes });
   const issuer = await startDemoIssuer();
   const verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
-  const clock = new ManualClock(Date.now());
   const app = await buildGateway({
     limiter: options.limiter ?? createPlanLimiter(),
     verifier,
     issuer,
-    upstreamUrl: options.upstreamUrl ?? (upstream as DemoUpstream).url,
+    pools,
+    fleet,
+    routes,
     clock,
-    setUpstreamFailing: (failing) => {
-      upstream?.setFailing(failing);
-    },
     ...options.parts,
   });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -55,14 +69,17 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     await app.close();
     verifier.dispose();
     await issuer.close();
-    await upstream?.close();
+    await pools.close();
+    await fleet?.close();
   };
   return {
     base,
     app,
     issuer,
     verifier,
-    upstream,
+    fleet,
+    pools,
+    routes,
     clock,
     token: async (user, tier) => {
       const res = await fetch(`${base}/demo/token?user=${user}&tier=${tier}`, { method: 'POST' });

@@ -137,6 +137,7 @@ export type { UpstreamFailure } from './forward/errors.js';
 export type { ForwardedHeaders } from './forward/forwarded.js';
 export type { TrustedProxies } from './forward/trusted-proxies.js';
 export type { PathRewrite } from './forward/rewrite.js';
+export { classifyFailure } from './forward/failure.js';
 export { fixedEndpoints } from './forward/fixed-endpoints.js';
 export { createForwardHandler } from './http/forward-handler.js';
 export type { ForwardHandler, ForwardHandlerOptions, ForwardTarget, ForwardTargets } from './http/forward-handler.js';

@@ -18,7 +18,20 @@ const TIMEOUT: ReadonlySet<string> = new Set([
 ]);
 const RESET: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_INFO']);
 
-/** What an exchange's error says about the endpoint (`aborted` is decided by the caller, who knows). */
+/**
+ * What an exchange's error (Node's socket errors, undici's) says about the endpoint, for its
+ * lease's `complete({ failure })`: `refused`, `timeout`, `reset`, else `other`. `aborted` (the
+ * client left) is the caller's to decide, since only it knows. For forwarders of your own on an
+ * upstream pool; `createForwarder` uses it.
+ *
+ * @example
+ * ```ts
+ * import { classifyFailure } from '@portcullis/router';
+ *
+ * classifyFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })); // 'refused'
+ * classifyFailure(Object.assign(new Error('Headers Timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' })); // 'timeout'
+ * ```
+ */
 export function classifyFailure(error: unknown): Exclude<UpstreamFailure, 'aborted'> {
   const code = (error as { code?: unknown } | null | undefined)?.code;
   if (typeof code !== 'string') return 'other';
