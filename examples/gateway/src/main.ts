@@ -96,10 +96,10 @@ async function main(): Promise<void> {
   canary:     curl -s ${address}/api/orders -H 'x-api-key: demo-enterprise' -H 'x-canary: always'   (v2; "never": v1)
               curl -s ${address}/demo/canary   (v2's share: 10 % of customers, sticky; it steps up every 10 s
               interval in which v2 is no worse than v1, with at least 20 requests on each side)
-  rollback:   curl -s -X POST '${address}/demo/canary?errorRate=0.5'; send traffic to orders, e.g.
-              for i in $(seq 300); do curl -s -o /dev/null ${address}/api/orders -H "x-api-key: demo-enterprise" -H "x-user-id: u$i"; done
-              within two intervals the controller rolls v2 back to 0 % (GET /demo/canary shows why);
-              POST '/demo/canary?errorRate=0&restart=true' starts the release over
+  rollback:   curl -s -X POST '${address}/demo/canary?errorRate=0.5'; then send orders to both releases for 25 s:
+              end=$((SECONDS+25)); while [ $SECONDS -lt $end ]; do for side in always never; do curl -s -o /dev/null ${address}/api/orders -H 'x-api-key: demo-enterprise' -H "x-canary: $side"; done; done
+              within two 10 s intervals the controller rolls v2 back to 0 % (GET /demo/canary says why);
+              curl -s -X POST '${address}/demo/canary?errorRate=0&restart=true' starts the release over
   cors:       curl -i -X OPTIONS ${address}/api/users -H 'origin: https://app.example.com' -H 'access-control-request-method: POST'
   health:     curl ${address}/health
   stop:       Ctrl-C, or kill ${String(process.pid)} (or the PID of the command that started it)`);
