@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { buildGateway } from './app.js';
 import { ConfigError, readConfig } from './config.js';
 import { DEMO_AUDIENCE, startDemoIssuer } from './issuer.js';
+import { demoSteps, formatDemoSteps } from './demo-steps.js';
 import { createPlanLimiter } from './plans.js';
 import { createServicePools } from './pools.js';
 import { gatewayRoutes } from './routes.js';
@@ -77,31 +78,7 @@ async function main(): Promise<void> {
   upstreams:  users ${instances('users')} | products ${instances('products')}
               orders v1 ${instances('orders')} | orders v2 (canary) ${instances('orders-v2')}
   issuer:     ${issuer.url} (JWKS at ${issuer.jwksUrl})
-  token:      TOKEN=$(curl -s -X POST '${address}/demo/token?user=alice&tier=pro' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')
-              curl -s ${address}/api/users/1 -H "authorization: Bearer $TOKEN" -H 'x-portcullis-user: mallory'
-  rotate:     curl -s -X POST ${address}/demo/rotate   (the next key is published ahead: it signs at once if the
-              gateway has fetched it, else after its next JWKS refresh, within 30 s; old tokens keep verifying)
-  api key:    curl -i ${address}/api/users -H 'x-api-key: demo-free'
-  a body:     curl -s ${address}/api/orders -H 'x-api-key: demo-pro' -H 'content-type: application/json' -d '{"items":["p1"]}'
-  head:       curl -I ${address}/api/products -H 'x-api-key: demo-pro'
-  usage:      curl -s ${address}/api/quota -H 'x-api-key: demo-pro'   (not charged; 503 if Redis is down)
-  burst it:   for i in $(seq 8); do curl -s -o /dev/null -w '%{http_code} ' ${address}/api/products -H 'x-api-key: demo-free'; done
-  balance:    for i in $(seq 6); do curl -s -o /dev/null -D - ${address}/api/users -H 'x-api-key: demo-pro' | grep -i x-portcullis-instance; done
-  eject:      curl -s -X POST '${address}/demo/upstream?service=users&instance=2&failing=true'; repeat "balance":
-              users-2 fails a few requests (retried on another instance), then is ejected (GET /demo/pools)
-              and gets none; ?failing=false and it returns after its ejection (10 s) or two passed health checks
-  all down:   curl -s -X POST '${address}/demo/upstream?service=users&failing=true'; then GET /api/users a few times:
-              your own last answer from cache (x-portcullis-served-by: cache), every instance's breaker opens,
-              unseen paths get a fast 503 with Retry-After; ?failing=false and they close again
-  canary:     curl -s ${address}/api/orders -H 'x-api-key: demo-enterprise' -H 'x-canary: always'   (v2; "never": v1)
-              curl -s ${address}/demo/canary   (v2's share: 10 % of customers, sticky; it steps up every 10 s
-              interval in which v2 is no worse than v1, with at least 20 requests on each side)
-  rollback:   curl -s -X POST '${address}/demo/canary?errorRate=0.5'; then send orders to both releases for 25 s:
-              end=$((SECONDS+25)); while [ $SECONDS -lt $end ]; do for side in always never; do curl -s -o /dev/null ${address}/api/orders -H 'x-api-key: demo-enterprise' -H "x-canary: $side"; done; done
-              within two 10 s intervals the controller rolls v2 back to 0 % (GET /demo/canary says why);
-              curl -s -X POST '${address}/demo/canary?errorRate=0&restart=true' starts the release over
-  cors:       curl -i -X OPTIONS ${address}/api/users -H 'origin: https://app.example.com' -H 'access-control-request-method: POST'
-  health:     curl ${address}/health
+${formatDemoSteps(demoSteps(address))}
   stop:       Ctrl-C, or kill ${String(process.pid)} (or the PID of the command that started it)`);
 
   let closing = false;
