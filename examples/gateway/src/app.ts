@@ -106,7 +106,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
   app.get('/demo/forwarding', () => forwarder.stats());
   // Chaos: POST /demo/upstream?service=users&instance=2&failing=true makes that instance (or, without
   // `instance`, every instance of the service) answer 503 to everything, its health check included.
-  app.post('/demo/upstream', (request, reply) => {
+  app.post('/demo/upstream', async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const service = query['service'] ?? 'users';
     const instances = fleet?.services[service as ServiceName];
@@ -119,7 +119,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
     }
     const failing = query['failing'] === 'true';
     const chosen = index === undefined ? instances : instances.slice(index - 1, index);
-    for (const instance of chosen) instance.setFailing(failing);
+    await Promise.all(chosen.map((instance) => instance.setFailing(failing)));
     return { service, instances: chosen.map((i) => i.instance), failing };
   });
   // The orders canary (v2): its share, phase and last decision.
@@ -136,7 +136,9 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
     if (!(errorRate >= 0 && errorRate <= 1) || !(latencyMs >= 0 && latencyMs <= 10_000)) {
       return sendProblem(reply, 400, 'errorRate must be 0 to 1 and latencyMs 0 to 10000');
     }
-    for (const instance of fleet?.services['orders-v2'] ?? []) instance.setChaos({ errorRate, latencyMs });
+    await Promise.all(
+      (fleet?.services['orders-v2'] ?? []).map((instance) => instance.setChaos({ errorRate, latencyMs })),
+    );
     if (query['restart'] === 'true') await routes.canary.restart();
     return { errorRate, latencyMs, state: routes.canary.state() ?? null };
   });

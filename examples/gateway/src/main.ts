@@ -1,7 +1,7 @@
 import { isInvalidOptionError } from '@portcullis/core';
 import { createJwtVerifier } from '@portcullis/jwt-cache';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { buildGateway } from './app.js';
 import { ConfigError, readConfig } from './config.js';
 import { DEMO_AUDIENCE, startDemoIssuer } from './issuer.js';
@@ -9,7 +9,7 @@ import { demoSteps, formatDemoSteps } from './demo-steps.js';
 import { createPlanLimiter } from './plans.js';
 import { createServicePools } from './pools.js';
 import { gatewayRoutes } from './routes.js';
-import { startDemoFleet } from './services.js';
+import { remoteFleet, startDemoFleet } from './services.js';
 
 /** How long a graceful shutdown may take (requests in flight finishing) before the process just exits. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -36,11 +36,17 @@ function listenError(error: unknown, host: string, port: number): unknown {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { enableOfflineQueue: false });
+  const redis =
+    config.redisCluster !== undefined
+      ? new Cluster([...config.redisCluster], { enableOfflineQueue: false })
+      : config.redisUrl === undefined
+        ? undefined
+        : new Redis(config.redisUrl, { enableOfflineQueue: false });
   redis?.on('error', (error: Error) => {
     console.error(`[gateway] redis: ${error.message} (limits fail open until it is back)`);
   });
-  const fleet = await startDemoFleet(3);
+  // Several gateways (start:several) share one fleet another process runs; alone, start our own.
+  const fleet = config.upstreams === undefined ? await startDemoFleet(3) : remoteFleet(config.upstreams);
   const pools = createServicePools(fleet.origins());
   const issuer = await startDemoIssuer();
   const verifier = createJwtVerifier({ issuers: { [issuer.url]: { jwks: issuer.jwksUrl, audience: DEMO_AUDIENCE } } });
@@ -61,7 +67,7 @@ async function main(): Promise<void> {
       issuer,
       pools,
       fleet,
-      routes: gatewayRoutes({ redis }),
+      routes: gatewayRoutes({ redis, intervalMs: config.canaryIntervalMs }),
       cors: { origins: config.corsOrigins },
     });
     address = await gateway.listen({ port: config.port, host: config.host });
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
 
   const instances = (service: keyof typeof fleet.services): string =>
     fleet.services[service].map((u) => u.url.replace('http://', '')).join(' ');
-  console.log(`Portcullis example gateway on ${address} (limits and canary in ${redis === undefined ? 'memory' : 'Redis'})
+  console.log(`Portcullis example gateway on ${address} (limits and canary in ${redis === undefined ? 'memory' : redis instanceof Cluster ? 'Redis Cluster' : 'Redis'})
   upstreams:  users ${instances('users')} | products ${instances('products')}
               orders v1 ${instances('orders')} | orders v2 (canary) ${instances('orders-v2')}
   issuer:     ${issuer.url} (JWKS at ${issuer.jwksUrl})

@@ -13,7 +13,7 @@ let address = '';
 
 beforeAll(async () => {
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
   delete env['REDIS_URL'];
   // The program the README's command starts (pnpm start runs exactly this), on in-memory defaults.
   child = spawn(process.execPath, ['--conditions=@portcullis/source', '--import', 'tsx', 'src/main.ts'], {
