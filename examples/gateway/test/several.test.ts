@@ -1,55 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startRedis, type RedisServer } from '@portcullis/testkit';
+import { startRedis, startRedisCluster } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const gatewayDir = fileURLToPath(new URL('..', import.meta.url));
-
-let redis: RedisServer;
-let launcher: ChildProcess;
-let output = '';
-let gateways: string[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis({ ignoreRedisUrl: true });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: redis.url,
-    PORT: '0',
-    INSTANCES: '3',
-    // Short canary intervals, so that the test sees a rollback within seconds.
-    CANARY_INTERVAL_MS: '1000',
-  };
-  delete env['REDIS_CLUSTER'];
-  // The documented command runs exactly this script (`pnpm start:several`).
-  launcher = spawn(process.execPath, ['--conditions=@portcullis/source', '--import', 'tsx', 'src/several.ts'], {
-    cwd: gatewayDir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  launcher.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  launcher.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const deadline = Date.now() + 90_000;
-  while (!output.includes('  stop:')) {
-    if (Date.now() > deadline || launcher.exitCode !== null) throw new Error(`start:several did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  gateways = [...output.matchAll(/gateway \d+: (http:\/\/\S+)/g)].map((m) => m[1] as string);
-}, 120_000);
-
-afterAll(async () => {
-  if (launcher.exitCode === null) {
-    const exited = new Promise((resolve) => launcher.once('exit', resolve));
-    launcher.kill('SIGTERM');
-    await exited;
-  }
-  await redis.stop();
-}, 30_000);
 
 const free = { 'x-api-key': 'demo-free' };
 
@@ -66,7 +20,63 @@ interface CanaryView {
 const canaryOf = async (gateway: string): Promise<CanaryView> =>
   (await (await fetch(`${gateway}/demo/canary`)).json()) as CanaryView;
 
-describe('several gateways on one Redis (start:several)', () => {
+describe.each(['Redis', 'Redis Cluster'] as const)('several gateways on one %s (start:several)', (mode) => {
+  let stopRedis: () => Promise<void>;
+  let launcher: ChildProcess;
+  let output = '';
+  let gateways: string[] = [];
+
+  beforeAll(async () => {
+    const shared: NodeJS.ProcessEnv = {};
+    if (mode === 'Redis') {
+      const redis = await startRedis({ ignoreRedisUrl: true });
+      shared['REDIS_URL'] = redis.url;
+      stopRedis = () => redis.stop();
+    } else {
+      const cluster = await startRedisCluster();
+      shared['REDIS_CLUSTER'] = cluster.nodes.map((n) => `${n.host}:${String(n.port)}`).join(',');
+      stopRedis = () => cluster.stop();
+    }
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      REDIS_URL: '',
+      REDIS_CLUSTER: '',
+      ...shared,
+      PORT: '0',
+      INSTANCES: '3',
+      // Short canary intervals, so that the test sees a rollback within seconds.
+      CANARY_INTERVAL_MS: '1000',
+    };
+    // The documented command runs exactly this script (`pnpm start:several`).
+    launcher = spawn(process.execPath, ['--conditions=@portcullis/source', '--import', 'tsx', 'src/several.ts'], {
+      cwd: gatewayDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    launcher.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    launcher.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('  stop:')) {
+      if (Date.now() > deadline || launcher.exitCode !== null)
+        throw new Error(`start:several did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    gateways = [...output.matchAll(/gateway \d+: (http:\/\/\S+)/g)].map((m) => m[1] as string);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (launcher.exitCode === null) {
+      const exited = new Promise((resolve) => launcher.once('exit', resolve));
+      launcher.kill('SIGTERM');
+      await exited;
+    }
+    await stopRedis();
+  }, 30_000);
+
   test('three gateways start, each on its own port', () => {
     expect(gateways).toHaveLength(3);
     expect(new Set(gateways).size).toBe(3);
