@@ -1,0 +1,403 @@
+import { Emitter, InvalidOptionError, isFunctionOption, systemClock, type Clock } from '@portcullis/core';
+import { aggregateStatus } from './aggregate.js';
+import { resolveCheck, timerMs, type CheckOptions } from './check.js';
+import { CheckRunner } from './check-runner.js';
+import { DuplicateCheckError } from './errors.js';
+import type { HealthEvents } from './events.js';
+import type { CheckResult } from './result.js';
+import { Scheduler } from './scheduler.js';
+import type { HealthStatus } from './status.js';
+
+/** The groups every health has, whether or not a check is in them. */
+export const STANDARD_GROUPS: readonly string[] = Object.freeze(['liveness', 'readiness', 'startup']);
+
+/**
+ * Options of {@link createHealth}.
+ *
+ * @example
+ * ```ts
+ * import type { HealthOptions } from '@portcullis/health';
+ *
+ * const options: HealthOptions = {
+ *   checks: [{ name: 'db', check: () => 'pass' }],
+ *   serviceId: 'orders-api',
+ *   version: '2',
+ *   releaseId: process.env['GIT_SHA'],
+ * };
+ * ```
+ */
+export interface HealthOptions {
+  /** Checks to register at once (more with `health.register()`). */
+  checks?: readonly CheckOptions[] | undefined;
+  /** The draft's `serviceId`, shown to admitted callers. */
+  serviceId?: string | undefined;
+  /** The draft's `version` (of the service's API), shown to admitted callers. */
+  version?: string | undefined;
+  /** The draft's `releaseId` (of the deployed build), shown to admitted callers. */
+  releaseId?: string | undefined;
+  /** The draft's `description`, shown to admitted callers. */
+  description?: string | undefined;
+  /** Time for TTLs, results' times and background schedules. Default `systemClock`. */
+  clock?: Clock | undefined;
+  /** Uniform in [0, 1), for the background jitter. Default `Math.random`. */
+  random?: (() => number) | undefined;
+}
+
+/**
+ * Options of {@link Health.run}.
+ *
+ * @example
+ * ```ts
+ * const report = await health.run('readiness', { deadlineMs: 500, check: 'db' });
+ * ```
+ */
+export interface RunOptions {
+  /**
+   * The answer comes within this long, whatever the checks do: a check still running then counts
+   * as failed (`reason: 'deadline'`) in this answer, while its run goes on. Default 900 ms (under
+   * Kubernetes' default one-second probe timeout).
+   */
+  deadlineMs?: number | undefined;
+  /** Only this check (which must be in the group): the report's status is its own. */
+  check?: string | undefined;
+}
+
+/**
+ * What {@link Health.run} found.
+ *
+ * @example
+ * ```ts
+ * const report = await health.run('readiness');
+ * if (report.status === 'fail') console.warn(report.checks.filter((c) => c.status === 'fail').map((c) => c.name));
+ * ```
+ */
+export interface HealthReport {
+  /** The aggregate status (see `aggregateStatus`), or the one check's own status. */
+  readonly status: HealthStatus;
+  /** The group asked for; `undefined` for every check. */
+  readonly group: string | undefined;
+  /** The results, in registration order (plus a `shutdown` / `startup` entry where it applies). */
+  readonly checks: readonly CheckResult[];
+}
+
+/** The top-level fields of the draft's answer, for admitted callers. */
+export interface ServiceInfo {
+  readonly serviceId?: string | undefined;
+  readonly version?: string | undefined;
+  readonly releaseId?: string | undefined;
+  readonly description?: string | undefined;
+}
+
+/**
+ * Checks, their groups and the service's state (started, shutting down). See {@link createHealth}.
+ */
+export class Health {
+  /** Every run and every change of a check's reported status. */
+  readonly events: Emitter<HealthEvents> = new Emitter<HealthEvents>();
+  /** The draft's top-level fields. */
+  readonly service: ServiceInfo;
+  readonly #clock: Clock;
+  readonly #runners = new Map<string, CheckRunner>();
+  readonly #scheduler: Scheduler;
+  #started = false;
+  #shuttingDown = false;
+
+  /** @param options - See {@link HealthOptions}. */
+  constructor(options: HealthOptions = {}) {
+    if (typeof options !== 'object' || (options as unknown) === null) {
+      throw new InvalidOptionError('options', options, 'an object');
+    }
+    const clock = options.clock ?? systemClock;
+    if (typeof (clock as Partial<Clock> | null)?.now !== 'function') {
+      throw new InvalidOptionError('clock', clock, 'a Clock ({ now(): number })');
+    }
+    this.#clock = clock;
+    const random = options.random === undefined ? Math.random : isFunctionOption(options.random, 'random');
+    this.#scheduler = new Scheduler(clock, random);
+    this.service = Object.freeze({
+      serviceId: infoString(options.serviceId, 'serviceId'),
+      version: infoString(options.version, 'version'),
+      releaseId: infoString(options.releaseId, 'releaseId'),
+      description: infoString(options.description, 'description'),
+    });
+    const checks: unknown = options.checks ?? [];
+    if (!Array.isArray(checks)) throw new InvalidOptionError('checks', checks, 'an array of checks');
+    (checks as CheckOptions[]).forEach((check, i) => {
+      this.#add(check, `checks[${String(i)}]`);
+    });
+  }
+
+  /**
+   * Adds a check (see {@link CheckOptions}); with `intervalMs` it starts running in the
+   * background at once. Returns a function that removes it.
+   *
+   * @throws InvalidOptionError naming the option; DuplicateCheckError when the name is taken.
+   */
+  register(check: CheckOptions): () => void {
+    const runner = this.#add(check, 'check');
+    return () => {
+      if (this.#runners.get(runner.config.name) === runner) this.unregister(runner.config.name);
+    };
+  }
+
+  /** Removes a check (calling its `dispose`); false when there is none of that name. */
+  unregister(name: string): boolean {
+    const runner = this.#runners.get(name);
+    if (runner === undefined) return false;
+    this.#runners.delete(name);
+    this.#scheduler.remove(runner);
+    runner.config.dispose?.();
+    return true;
+  }
+
+  /** The names of the registered checks, in registration order. */
+  get checkNames(): readonly string[] {
+    return [...this.#runners.keys()];
+  }
+
+  /** The standard groups and every group a check names. */
+  get groups(): readonly string[] {
+    const groups = new Set(STANDARD_GROUPS);
+    for (const runner of this.#runners.values()) for (const group of runner.config.groups) groups.add(group);
+    return [...groups];
+  }
+
+  /** True when `group` is a standard group or one a check names. */
+  hasGroup(group: string): boolean {
+    if (STANDARD_GROUPS.includes(group)) return true;
+    for (const runner of this.#runners.values()) if (runner.config.groups.includes(group)) return true;
+    return false;
+  }
+
+  /** True when check `name` is registered and in `group` (any group when `group` is undefined). */
+  hasCheck(name: string, group?: string): boolean {
+    const runner = this.#runners.get(name);
+    return runner !== undefined && (group === undefined || runner.config.groups.includes(group));
+  }
+
+  /** The last result of every check that has run, fresh or not (no check is run). */
+  lastResults(): CheckResult[] {
+    const results: CheckResult[] = [];
+    for (const runner of this.#runners.values()) if (runner.last !== undefined) results.push(runner.last);
+    return results;
+  }
+
+  /**
+   * True once the service has started: readiness (or the startup probe, which looks at readiness
+   * until then) found it `pass` or `warn` once, or {@link Health.markStarted} was called. Latched.
+   */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Latches {@link Health.started} by hand. */
+  markStarted(): void {
+    this.#started = true;
+  }
+
+  /** True once {@link Health.markShuttingDown} was called: readiness then fails. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /**
+   * Makes readiness (and the all-checks answer) `fail` from now on, at once: the first step of a
+   * graceful shutdown (`createShutdown` calls it). Liveness is unaffected.
+   */
+  markShuttingDown(): void {
+    this.#shuttingDown = true;
+  }
+
+  /**
+   * Evaluates a group (`undefined`: every check), or one check of it, within a deadline: fresh
+   * results are reused, stale ones rerun (concurrent callers share a run).
+   *
+   * - `readiness` and every check: `fail` while shutting down (an extra `shutdown` entry).
+   * - `startup`: until the service has started, the readiness checks too (and an extra `startup`
+   *   entry saying so while they fail); once they pass, {@link Health.started} latches and
+   *   `startup` is its own checks alone.
+   *
+   * @throws InvalidOptionError for an unknown group, a check not in it, or a bad `deadlineMs`.
+   */
+  run(group?: string, options: RunOptions = {}): Promise<HealthReport> {
+    return Promise.resolve(this.evaluate(group, options));
+  }
+
+  /**
+   * {@link Health.run} without a promise when every result needed is fresh (the HTTP layer's path).
+   *
+   * @internal
+   */
+  evaluate(group: string | undefined, options: RunOptions = {}): HealthReport | Promise<HealthReport> {
+    const deadlineMs = finiteDeadline(options.deadlineMs);
+    if (group !== undefined && !this.hasGroup(group)) {
+      throw new InvalidOptionError('group', group, `one of ${this.groups.map((g) => JSON.stringify(g)).join(', ')}`);
+    }
+    const only = options.check;
+    if (only !== undefined && !this.hasCheck(only, group)) {
+      throw new InvalidOptionError('check', only, `a check registered${group === undefined ? '' : ` in ${group}`}`);
+    }
+    const startingUp = group === 'startup' && !this.#started;
+    const runners: CheckRunner[] = [];
+    for (const runner of this.#runners.values()) {
+      const { name, groups } = runner.config;
+      if (only !== undefined ? name === only : inGroup(groups, group, startingUp)) runners.push(runner);
+    }
+    const now = this.#clock.now();
+    const results: (CheckResult | undefined)[] = new Array<CheckResult | undefined>(runners.length);
+    const pending: number[] = [];
+    const waits: Promise<CheckResult>[] = [];
+    for (let i = 0; i < runners.length; i++) {
+      const got = (runners[i] as CheckRunner).get(now);
+      if (got instanceof Promise) {
+        pending.push(i);
+        waits.push(got);
+      } else results[i] = got;
+    }
+    const finish = (): HealthReport => this.#report(group, only, startingUp, results as CheckResult[]);
+    if (pending.length === 0) return finish();
+    return new Promise<HealthReport>((resolve) => {
+      let left = pending.length;
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        const at = this.#clock.now();
+        for (const i of pending) results[i] ??= deadlineResult(runners[i] as CheckRunner, at, deadlineMs);
+        resolve(finish());
+      }, deadlineMs);
+      pending.forEach((index, k) => {
+        void (waits[k] as Promise<CheckResult>).then((result) => {
+          if (done) return;
+          results[index] = result;
+          if (--left > 0) return;
+          done = true;
+          clearTimeout(timer);
+          resolve(finish());
+        });
+      });
+    });
+  }
+
+  /** Stops the background runs and disposes every check. The health can still answer on demand. */
+  dispose(): void {
+    this.#scheduler.dispose();
+    for (const runner of this.#runners.values()) runner.config.dispose?.();
+  }
+
+  #add(options: CheckOptions, option: string): CheckRunner {
+    const config = resolveCheck(options, option);
+    if (this.#runners.has(config.name)) throw new DuplicateCheckError(config.name);
+    const runner = new CheckRunner(config, this.#clock, (result, previous) => {
+      this.#onRun(result, previous);
+    });
+    this.#runners.set(config.name, runner);
+    if (config.intervalMs !== undefined) this.#scheduler.add(runner);
+    return runner;
+  }
+
+  #onRun(result: CheckResult, previous: HealthStatus | undefined): void {
+    this.events.emit('run', result);
+    if (result.status !== previous && this.events.has('change')) {
+      this.events.emit('change', { name: result.name, from: previous, to: result.status, result });
+    }
+  }
+
+  #report(
+    group: string | undefined,
+    only: string | undefined,
+    startingUp: boolean,
+    found: CheckResult[],
+  ): HealthReport {
+    if (only !== undefined) {
+      return { status: (found[0] as CheckResult).status, group, checks: found };
+    }
+    const checks = [...found];
+    if (this.#shuttingDown && (group === undefined || group === 'readiness')) {
+      checks.push(stateEntry('shutdown', this.#clock.now(), 'the service is shutting down'));
+    }
+    let status = aggregateStatus(checks);
+    if (startingUp) {
+      if (status === 'fail') checks.push(stateEntry('startup', this.#clock.now(), 'not ready yet'));
+      else this.#started = true;
+    } else if (group === 'readiness' && status !== 'fail') {
+      this.#started = true;
+    }
+    status = aggregateStatus(checks);
+    return { status, group, checks };
+  }
+}
+
+/** Whether a check of `groups` is evaluated for `group` (the startup probe looks at readiness too until started). */
+function inGroup(groups: readonly string[], group: string | undefined, startingUp: boolean): boolean {
+  return group === undefined || groups.includes(group) || (startingUp && groups.includes('readiness'));
+}
+
+function deadlineResult(runner: CheckRunner, time: number, deadlineMs: number): CheckResult {
+  const { name, critical, componentType, componentId } = runner.config;
+  return {
+    name,
+    status: 'fail',
+    critical,
+    outcome: { status: 'fail', output: `still running at the answer's deadline (${String(deadlineMs)} ms)` },
+    time,
+    durationMs: deadlineMs,
+    reason: 'deadline',
+    ...(componentType === undefined ? {} : { componentType }),
+    ...(componentId === undefined ? {} : { componentId }),
+  };
+}
+
+function stateEntry(name: 'shutdown' | 'startup', time: number, output: string): CheckResult {
+  return {
+    name,
+    status: 'fail',
+    critical: true,
+    outcome: { status: 'fail', output },
+    time,
+    durationMs: 0,
+    reason: name === 'shutdown' ? 'shutdown' : undefined,
+    componentType: 'system',
+  };
+}
+
+function finiteDeadline(value: unknown): number {
+  return value === undefined ? 900 : timerMs(value, 'deadlineMs');
+}
+
+function infoString(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > 256) {
+    throw new InvalidOptionError(option, value, 'a string of at most 256 characters');
+  }
+  return value;
+}
+
+/**
+ * Creates a {@link Health}: named checks with timeouts, TTL caching and single flight, optional
+ * background runs (one timer for all) and thresholds against flapping; groups (`liveness`,
+ * `readiness`, `startup`, your own); an aggregate `pass` / `warn` / `fail` by criticality; answers
+ * within a deadline. Serve it with `healthGuard` / `healthListener` or the `/express`, `/fastify`
+ * and `/hono` subpaths; shut down gracefully with `createShutdown`.
+ *
+ * @param options - See {@link HealthOptions}.
+ * @throws InvalidOptionError naming the option; DuplicateCheckError for a name used twice.
+ *
+ * @example
+ * ```ts
+ * import { createHealth, heapCheck, httpCheck } from '@portcullis/health';
+ *
+ * const health = createHealth({
+ *   serviceId: 'orders-api',
+ *   checks: [
+ *     httpCheck({ name: 'payments', url: 'http://payments.internal/health', intervalMs: 5_000 }),
+ *     { name: 'recommendations', check: () => 'pass', critical: false },
+ *     heapCheck(),
+ *   ],
+ * });
+ * const report = await health.run('readiness');
+ * console.log(report.status); // 'pass' | 'warn' | 'fail'
+ * ```
+ */
+export function createHealth(options?: HealthOptions): Health {
+  return new Health(options);
+}
