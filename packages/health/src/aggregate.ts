@@ -1,6 +1,15 @@
 import { worseStatus, type HealthStatus } from './status.js';
 
-/** What aggregation needs of a check's result. */
+/**
+ * What aggregation needs of a check's result (a `CheckResult` has it).
+ *
+ * @example
+ * ```ts
+ * import type { StatusOf } from '@portcullis/health';
+ *
+ * const cache: StatusOf = { status: 'fail', critical: false };
+ * ```
+ */
 export interface StatusOf {
   readonly status: HealthStatus;
   readonly critical: boolean;

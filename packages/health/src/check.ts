@@ -5,6 +5,13 @@ import { isHealthStatus, type HealthStatus } from './status.js';
  * What a check function may return: nothing (`pass`), a status, or a {@link CheckOutcome}. A check
  * that throws or rejects fails, its error's message kept as the outcome's `output` (shown only to
  * admitted callers, with `?verbose`).
+ *
+ * @example
+ * ```ts
+ * import type { CheckReturn } from '@portcullis/health';
+ *
+ * const answers: CheckReturn[] = [undefined, 'warn', { status: 'fail', output: 'replica lag 40 s' }];
+ * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a check may return nothing: `async () => { await db.ping() }`
 export type CheckReturn = void | HealthStatus | CheckOutcome;

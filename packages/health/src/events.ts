@@ -21,7 +21,16 @@ export interface HealthEvents {
   change: StatusChangeEvent;
 }
 
-/** Payload of the `change` event. */
+/**
+ * Payload of the `change` event.
+ *
+ * @example
+ * ```ts
+ * import type { StatusChangeEvent } from '@portcullis/health';
+ *
+ * const onChange = (e: StatusChangeEvent): void => console.warn(`${e.name}: ${e.from ?? 'unknown'} -> ${e.to}`);
+ * ```
+ */
 export interface StatusChangeEvent {
   /** The check's name. */
   readonly name: string;

@@ -8,7 +8,16 @@ import type { CheckResult } from './result.js';
 import { Scheduler } from './scheduler.js';
 import type { HealthStatus } from './status.js';
 
-/** The groups every health has, whether or not a check is in them. */
+/**
+ * The groups every health has, whether or not a check is in them.
+ *
+ * @example
+ * ```ts
+ * import { STANDARD_GROUPS } from '@portcullis/health';
+ *
+ * STANDARD_GROUPS; // ['liveness', 'readiness', 'startup']
+ * ```
+ */
 export const STANDARD_GROUPS: readonly string[] = Object.freeze(['liveness', 'readiness', 'startup']);
 
 /**
@@ -80,7 +89,17 @@ export interface HealthReport {
   readonly checks: readonly CheckResult[];
 }
 
-/** The top-level fields of the draft's answer, for admitted callers. */
+/**
+ * The top-level fields of the draft's answer, for admitted callers.
+ *
+ * @example
+ * ```ts
+ * import { createHealth } from '@portcullis/health';
+ *
+ * const { service } = createHealth({ serviceId: 'orders-api', releaseId: '1.4.2' });
+ * service.releaseId; // '1.4.2'
+ * ```
+ */
 export interface ServiceInfo {
   readonly serviceId?: string | undefined;
   readonly version?: string | undefined;
@@ -90,6 +109,16 @@ export interface ServiceInfo {
 
 /**
  * Checks, their groups and the service's state (started, shutting down). See {@link createHealth}.
+ *
+ * @example
+ * ```ts
+ * import { Health } from '@portcullis/health';
+ *
+ * const health = new Health({ checks: [{ name: 'db', check: () => 'pass' }] }); // = createHealth(...)
+ * const remove = health.register({ name: 'cache', check: () => 'warn', critical: false });
+ * console.log((await health.run('readiness')).status); // 'warn'
+ * remove();
+ * ```
  */
 export class Health {
   /** Every run and every change of a check's reported status. */

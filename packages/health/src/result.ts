@@ -10,6 +10,12 @@ import type { HealthStatus } from './status.js';
  *   one call of each check is ever outstanding.
  * - `deadline`: the answer's deadline came first (this answer only; the run goes on).
  * - `shutdown`: the process is shutting down (the `shutdown` entry of readiness answers).
+ *
+ * @example
+ * ```ts
+ * const report = await health.run('readiness');
+ * const slow = report.checks.filter((c) => c.reason === 'timeout' || c.reason === 'deadline');
+ * ```
  */
 export type FailureReason = 'error' | 'timeout' | 'busy' | 'deadline' | 'shutdown';
 

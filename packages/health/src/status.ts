@@ -14,7 +14,16 @@
  */
 export type HealthStatus = 'pass' | 'warn' | 'fail';
 
-/** The statuses, best first. */
+/**
+ * The statuses, best first.
+ *
+ * @example
+ * ```ts
+ * import { HEALTH_STATUSES } from '@portcullis/health';
+ *
+ * HEALTH_STATUSES.includes('warn'); // true
+ * ```
+ */
 export const HEALTH_STATUSES: readonly HealthStatus[] = Object.freeze(['pass', 'warn', 'fail']);
 
 const SEVERITY: Readonly<Record<HealthStatus, number>> = { pass: 0, warn: 1, fail: 2 };

@@ -2,7 +2,16 @@ import { InvalidOptionError, nonEmptyString, ratio } from '@portcullis/core';
 import type { CheckOptions, CheckOutcome } from '../check.js';
 import { builtIn, type BuiltInCheckOptions } from './options.js';
 
-/** What the breaker check reads of each breaker: `@portcullis/circuit-breaker`'s `BreakerSnapshot` fits. */
+/**
+ * What the breaker check reads of each breaker: `@portcullis/circuit-breaker`'s `BreakerSnapshot` fits.
+ *
+ * @example
+ * ```ts
+ * import type { BreakerView } from '@portcullis/health';
+ *
+ * const view: BreakerView = { name: 'payments', state: 'open' };
+ * ```
+ */
 export interface BreakerView {
   readonly name: string;
   /** `closed`, `open`, `half-open` or `isolated`. */
@@ -12,6 +21,14 @@ export interface BreakerView {
 /**
  * What the breaker check reads of a registry: `@portcullis/circuit-breaker`'s `BreakerRegistry`
  * fits (this package does not depend on it; see the guide on why).
+ *
+ * @example
+ * ```ts
+ * import type { BreakerRegistryView } from '@portcullis/health';
+ *
+ * // Any source of breaker states will do, e.g. breakers of another library:
+ * const view: BreakerRegistryView = { snapshot: () => [{ name: 'orders', state: 'closed' }] };
+ * ```
  */
 export interface BreakerRegistryView {
   snapshot(): readonly BreakerView[];

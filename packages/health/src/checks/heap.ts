@@ -3,7 +3,16 @@ import { InvalidOptionError, ratio } from '@portcullis/core';
 import type { CheckOptions, CheckOutcome } from '../check.js';
 import { builtIn, type BuiltInCheckOptions } from './options.js';
 
-/** The heap figures the check reads (`v8.getHeapStatistics()` by default). */
+/**
+ * The heap figures the check reads (`v8.getHeapStatistics()` by default).
+ *
+ * @example
+ * ```ts
+ * import type { HeapFigures } from '@portcullis/health';
+ *
+ * const figures: HeapFigures = { used_heap_size: 900e6, heap_size_limit: 1_000e6 }; // 90 %: warn
+ * ```
+ */
 export interface HeapFigures {
   readonly used_heap_size: number;
   readonly heap_size_limit: number;

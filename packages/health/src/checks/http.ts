@@ -2,7 +2,17 @@ import { InvalidOptionError, isFunctionOption } from '@portcullis/core';
 import { timerMs, type CheckOptions, type CheckOutcome } from '../check.js';
 import { builtIn, elapsedMs, type BuiltInCheckOptions } from './options.js';
 
-/** The `fetch` the HTTP check calls (the global one by default: undici in Node). */
+/**
+ * The `fetch` the HTTP check calls (the global one by default: undici in Node).
+ *
+ * @example
+ * ```ts
+ * import type { HealthFetch } from '@portcullis/health';
+ *
+ * // Marks probes so the upstream can leave them out of its access log.
+ * const marked: HealthFetch = (url, init) => fetch(url, { ...init, headers: { ...init.headers, 'x-probe': 'health' } });
+ * ```
+ */
 export type HealthFetch = (
   url: string,
   init: { method: string; headers: Record<string, string>; signal: AbortSignal; redirect: 'manual' },

@@ -5,6 +5,16 @@ import { builtIn, type BuiltInCheckOptions } from './options.js';
 /**
  * What the JWKS check reads of a key set: `@portcullis/jwt-cache`'s `JwksSource` fits (its
  * `state()`; this package does not depend on it).
+ *
+ * @example
+ * ```ts
+ * import type { JwksStateView } from '@portcullis/health';
+ *
+ * const now = Date.now();
+ * const view: JwksStateView = {
+ *   state: () => ({ fetchedAt: now, expiresAt: now + 600_000, servableUntil: now + 3_600_000 }),
+ * };
+ * ```
  */
 export interface JwksStateView {
   state(): {
@@ -24,7 +34,9 @@ export interface JwksStateView {
  * ```ts
  * import type { JwksCheckOptions } from '@portcullis/health';
  *
- * declare const source: import('@portcullis/health').JwksStateView;
+ * import { createJwksSource } from '@portcullis/jwt-cache';
+ *
+ * const source = createJwksSource({ url: 'https://idp.example.com/.well-known/jwks.json' });
  * const options: JwksCheckOptions = { source, graceMs: 60_000 };
  * ```
  */

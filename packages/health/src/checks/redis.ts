@@ -6,6 +6,14 @@ import { builtIn, elapsedMs, type BuiltInCheckOptions } from './options.js';
 /**
  * What the Redis check needs of a client: an ioredis `Redis` fits (the package does not depend on
  * ioredis: bring your own client).
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import type { RedisPingable } from '@portcullis/health';
+ *
+ * const client: RedisPingable = new Redis();
+ * ```
  */
 export interface RedisPingable {
   ping(): Promise<unknown>;
@@ -19,7 +27,17 @@ export interface RedisPingable {
   readonly options?: { readonly host?: string | undefined; readonly port?: number | undefined };
 }
 
-/** What the Redis check needs of a cluster client: an ioredis `Cluster` fits. */
+/**
+ * What the Redis check needs of a cluster client: an ioredis `Cluster` fits.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'ioredis';
+ * import type { RedisClusterPingable } from '@portcullis/health';
+ *
+ * const cluster: RedisClusterPingable = new Cluster([{ host: '10.0.0.1', port: 6379 }]);
+ * ```
+ */
 export interface RedisClusterPingable {
   /** The connections to the cluster's masters (ioredis: `cluster.nodes('master')`). */
   nodes(role: 'master'): readonly RedisPingable[];

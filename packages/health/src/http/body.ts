@@ -2,7 +2,17 @@ import type { HealthReport, ServiceInfo } from '../health.js';
 import type { CheckResult } from '../result.js';
 import type { HealthStatus } from '../status.js';
 
-/** The media type of the IETF health check response draft. */
+/**
+ * The media type of the IETF health check response draft.
+ *
+ * @example
+ * ```ts
+ * import { HEALTH_JSON } from '@portcullis/health';
+ *
+ * const res = await fetch('http://127.0.0.1:3000/health');
+ * res.headers.get('content-type') === HEALTH_JSON; // true
+ * ```
+ */
 export const HEALTH_JSON = 'application/health+json';
 
 /**

@@ -11,7 +11,17 @@ import type { Health } from '../health.js';
 import { healthGuard, type HealthEndpointOptions } from './guard.js';
 
 /**
- * A `node:http` request listener for the health endpoints; see {@link HealthListener}.
+ * A `node:http` request listener for the health endpoints (see `healthListener`): answers health
+ * paths, calls `next` (or answers 404) for the others.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createHealth, healthListener, type HealthListener } from '@portcullis/health';
+ *
+ * const listener: HealthListener = healthListener(createHealth());
+ * createServer(listener).listen(3000);
+ * ```
  */
 export type HealthListener = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 

@@ -41,10 +41,29 @@ export interface ShutdownOptions {
   exit?: ((code: number) => void) | false | undefined;
 }
 
-/** A closer: releases one resource; its signal aborts when the closers' deadline passes. */
+/**
+ * A closer: releases one resource; its signal aborts when the closers' deadline passes.
+ *
+ * @example
+ * ```ts
+ * import type { Closer } from '@portcullis/health';
+ *
+ * const closePool: Closer = async (signal) => {
+ *   signal.addEventListener('abort', () => pool.destroy()); // out of time: stop being nice
+ *   await pool.drain();
+ * };
+ * ```
+ */
 export type Closer = (signal: AbortSignal) => unknown;
 
-/** Where a shutdown stands. */
+/**
+ * Where a shutdown stands.
+ *
+ * @example
+ * ```ts
+ * if (shutdown.phase !== 'running') console.log('leaving:', shutdown.phase);
+ * ```
+ */
 export type ShutdownPhase = 'running' | 'draining' | 'closing-servers' | 'closing' | 'done';
 
 /**
@@ -97,6 +116,14 @@ interface Registered {
 
 /**
  * A graceful shutdown: readiness first, then drain, then close. See {@link createShutdown}.
+ *
+ * @example
+ * ```ts
+ * import { Shutdown } from '@portcullis/health';
+ *
+ * const shutdown = new Shutdown({ health, servers: [server], exit: false }); // = createShutdown(...)
+ * const { code } = await shutdown.start('deploy');
+ * ```
  */
 export class Shutdown {
   /** Phases and closers, as they happen. */
