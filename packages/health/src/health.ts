@@ -130,6 +130,15 @@ export class Health {
   readonly #scheduler: Scheduler;
   #started = false;
   #shuttingDown = false;
+  /**
+   * Per question (group, check, starting up): the runners it looks at, and its last report. Keys
+   * come from registered groups and checks only (validated first), so both stay small; both are
+   * cleared when a check is added or removed.
+   */
+  readonly #selection = new Map<string, CheckRunner[]>();
+  readonly #memo = new Map<string, Memo>();
+  /** Runs ended so far: a report made since the last one is still made of the latest results. */
+  #generation = 0;
 
   /** @param options - See {@link HealthOptions}. */
   constructor(options: HealthOptions = {}) {
@@ -174,6 +183,7 @@ export class Health {
     const runner = this.#runners.get(name);
     if (runner === undefined) return false;
     this.#runners.delete(name);
+    this.#forget();
     this.#scheduler.remove(runner);
     runner.config.dispose?.();
     return true;
@@ -257,34 +267,68 @@ export class Health {
    *
    * @internal
    */
-  evaluate(group: string | undefined, options: RunOptions = {}): HealthReport | Promise<HealthReport> {
-    const deadlineMs = finiteDeadline(options.deadlineMs);
-    if (group !== undefined && !this.hasGroup(group)) {
-      throw new InvalidOptionError('group', group, `one of ${this.groups.map((g) => JSON.stringify(g)).join(', ')}`);
-    }
+  evaluate(group: string | undefined, options: RunOptions = NO_OPTIONS): HealthReport | Promise<HealthReport> {
+    const deadlineMs =
+      options.deadlineMs === undefined ? DEFAULT_DEADLINE_MS : timerMs(options.deadlineMs, 'deadlineMs');
     const only = options.check;
-    if (only !== undefined && !this.hasCheck(only, group)) {
-      throw new InvalidOptionError('check', only, `a check registered${group === undefined ? '' : ` in ${group}`}`);
-    }
     const startingUp = group === 'startup' && !this.#started;
-    const runners: CheckRunner[] = [];
-    for (const runner of this.#runners.values()) {
-      const { name, groups } = runner.config;
-      if (only !== undefined ? name === only : inGroup(groups, group, startingUp)) runners.push(runner);
-    }
+    const key = `${group ?? ''}\u0000${only ?? ''}\u0000${startingUp ? '1' : '0'}`;
+    const runners = this.#selection.get(key) ?? this.#select(key, group, only, startingUp);
     const now = this.#clock.now();
-    const results: (CheckResult | undefined)[] = new Array<CheckResult | undefined>(runners.length);
+
+    // The hot path: every result fresh. When they are the very results of the last report for the
+    // same question, that report is the answer (and its body, cached by the HTTP layer, too).
+    const memo = this.#memo.get(key);
+    // No run has ended since, and none of its results has aged: the same answer, in O(1).
+    if (memo?.generation === this.#generation && now < memo.freshUntil && memo.shuttingDown === this.#shuttingDown) {
+      return memo.report;
+    }
+    let same = memo?.shuttingDown === this.#shuttingDown;
+    let fresh = true;
+    for (let i = 0; i < runners.length; i++) {
+      const result = (runners[i] as CheckRunner).fresh(now);
+      if (result === undefined) {
+        fresh = false;
+        break;
+      }
+      if (same && memo?.results[i] !== result) same = false;
+    }
+    if (fresh && same && memo !== undefined) {
+      this.#memo.set(key, { ...memo, generation: this.#generation });
+      return memo.report;
+    }
+    if (fresh) {
+      const results = runners.map((runner) => runner.fresh(now) as CheckResult);
+      return this.#remember(key, results, this.#report(group, only, startingUp, results));
+    }
+    return this.#wait(key, group, only, startingUp, runners, now, deadlineMs);
+  }
+
+  #wait(
+    key: string,
+    group: string | undefined,
+    only: string | undefined,
+    startingUp: boolean,
+    runners: readonly CheckRunner[],
+    now: number,
+    deadlineMs: number,
+  ): Promise<HealthReport> {
+    const results: (CheckResult | undefined)[] = [];
     const pending: number[] = [];
     const waits: Promise<CheckResult>[] = [];
     for (let i = 0; i < runners.length; i++) {
       const got = (runners[i] as CheckRunner).get(now);
       if (got instanceof Promise) {
+        results.push(undefined);
         pending.push(i);
         waits.push(got);
-      } else results[i] = got;
+      } else results.push(got);
     }
-    const finish = (): HealthReport => this.#report(group, only, startingUp, results as CheckResult[]);
-    if (pending.length === 0) return finish();
+    const finish = (): HealthReport => {
+      const done = results as CheckResult[];
+      return this.#remember(key, done, this.#report(group, only, startingUp, done));
+    };
+    if (pending.length === 0) return Promise.resolve(finish());
     return new Promise<HealthReport>((resolve) => {
       let left = pending.length;
       let done = false;
@@ -307,6 +351,40 @@ export class Health {
     });
   }
 
+  /** The runners a question looks at, validated and remembered (until a check is added or removed). */
+  #select(key: string, group: string | undefined, only: string | undefined, startingUp: boolean): CheckRunner[] {
+    if (group !== undefined && !this.hasGroup(group)) {
+      throw new InvalidOptionError('group', group, `one of ${this.groups.map((g) => JSON.stringify(g)).join(', ')}`);
+    }
+    if (only !== undefined && !this.hasCheck(only, group)) {
+      throw new InvalidOptionError('check', only, `a check registered${group === undefined ? '' : ` in ${group}`}`);
+    }
+    const runners: CheckRunner[] = [];
+    for (const runner of this.#runners.values()) {
+      const { name, groups } = runner.config;
+      if (only !== undefined ? name === only : inGroup(groups, group, startingUp)) runners.push(runner);
+    }
+    this.#selection.set(key, runners);
+    return runners;
+  }
+
+  #remember(key: string, results: readonly CheckResult[], report: HealthReport): HealthReport {
+    // Deadline failures are this answer's only: not worth remembering.
+    let freshUntil = Number.POSITIVE_INFINITY;
+    for (const result of results) {
+      if (result.reason === 'deadline') return report;
+      freshUntil = Math.min(freshUntil, result.time + (this.#runners.get(result.name)?.config.ttlMs ?? 0));
+    }
+    this.#memo.set(key, {
+      results,
+      report,
+      shuttingDown: this.#shuttingDown,
+      generation: this.#generation,
+      freshUntil,
+    });
+    return report;
+  }
+
   /** Stops the background runs and disposes every check. The health can still answer on demand. */
   dispose(): void {
     this.#scheduler.dispose();
@@ -320,11 +398,18 @@ export class Health {
       this.#onRun(result, previous);
     });
     this.#runners.set(config.name, runner);
+    this.#forget();
     if (config.intervalMs !== undefined) this.#scheduler.add(runner);
     return runner;
   }
 
+  #forget(): void {
+    this.#selection.clear();
+    this.#memo.clear();
+  }
+
   #onRun(result: CheckResult, previous: HealthStatus | undefined): void {
+    this.#generation++;
     this.events.emit('run', result);
     if (result.status !== previous && this.events.has('change')) {
       this.events.emit('change', { name: result.name, from: previous, to: result.status, result });
@@ -389,8 +474,18 @@ function stateEntry(name: 'shutdown' | 'startup', time: number, output: string):
   };
 }
 
-function finiteDeadline(value: unknown): number {
-  return value === undefined ? 900 : timerMs(value, 'deadlineMs');
+const DEFAULT_DEADLINE_MS = 900;
+const NO_OPTIONS: RunOptions = Object.freeze({});
+
+/** A question's last report and the results it was made of. */
+interface Memo {
+  readonly results: readonly CheckResult[];
+  readonly report: HealthReport;
+  readonly shuttingDown: boolean;
+  /** `#generation` when it was checked to be made of the latest results. */
+  readonly generation: number;
+  /** When its first result stops being fresh. */
+  readonly freshUntil: number;
 }
 
 function infoString(value: unknown, option: string): string | undefined {

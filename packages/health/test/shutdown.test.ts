@@ -83,10 +83,10 @@ describe.each(['node', 'fastify'])('graceful shutdown (%s)', (framework) => {
   test('SIGTERM: readiness fails at once, the long request completes, new connections are refused, closers in reverse, exit 0', async () => {
     const service = await new Service({ FRAMEWORK: framework, DRAIN_MS: '400', CLOSE_MS: '5000' }).started();
     expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
-    const long = fetch(`${service.url}/slow?ms=1500`).then(async (res) => ({
-      status: res.status,
-      text: await res.text(),
-    }));
+    const long = fetch(`${service.url}/slow?ms=1500`).then(
+      async (res) => ({ status: res.status, text: await res.text() }),
+      (error: unknown) => ({ status: 0, text: String(error) }),
+    );
     await service.line('request slow started');
 
     service.child.kill('SIGTERM');

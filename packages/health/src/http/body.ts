@@ -65,24 +65,50 @@ const PUBLIC: Readonly<Record<HealthStatus, string>> = {
   fail: JSON.stringify({ status: 'fail' }),
 };
 
-/** The body of an answer, as text: `{ status }` for the public, the details for admitted callers. */
+/** Detailed bodies already written, per report (reports are reused while their results are). */
+const DETAILED = new WeakMap<HealthReport, string>();
+const VERBOSE = new WeakMap<HealthReport, string>();
+/** Each result's `"name":[{…}]` member, written once (results are immutable). */
+const MEMBER = new WeakMap<CheckResult, string>();
+const VERBOSE_MEMBER = new WeakMap<CheckResult, string>();
+
+/**
+ * The body of an answer, as text: `{ status }` for the public, the details for admitted callers
+ * (written once per report and kept while the report is).
+ */
 export function healthBodyText(report: HealthReport, service: ServiceInfo, details: boolean, verbose: boolean): string {
   if (!details) return PUBLIC[report.status];
-  return JSON.stringify(healthBody(report, service, verbose));
+  const cache = verbose ? VERBOSE : DETAILED;
+  let text = cache.get(report);
+  if (text === undefined) {
+    text = detailedText(report, service, verbose);
+    cache.set(report, text);
+  }
+  return text;
 }
 
-/** The detailed body (admitted callers): service fields, and every check's entry. */
-export function healthBody(report: HealthReport, service: ServiceInfo, verbose: boolean): HealthBody {
-  const checks: Record<string, HealthCheckEntry[]> = {};
-  for (const result of report.checks) checks[result.name] = [entry(result, verbose)];
-  return {
+/** The detailed body (admitted callers): service fields, then every check's member, kept per result. */
+function detailedText(report: HealthReport, service: ServiceInfo, verbose: boolean): string {
+  const head = JSON.stringify({
     status: report.status,
     ...(service.serviceId === undefined ? {} : { serviceId: service.serviceId }),
     ...(service.version === undefined ? {} : { version: service.version }),
     ...(service.releaseId === undefined ? {} : { releaseId: service.releaseId }),
     ...(service.description === undefined ? {} : { description: service.description }),
-    checks,
-  };
+  });
+  const members = report.checks.map((result) => member(result, verbose));
+  // `head` is an object: its closing brace makes way for the checks.
+  return `${head.slice(0, -1)},"checks":{${members.join(',')}}}`;
+}
+
+function member(result: CheckResult, verbose: boolean): string {
+  const cache = verbose ? VERBOSE_MEMBER : MEMBER;
+  let text = cache.get(result);
+  if (text === undefined) {
+    text = `${JSON.stringify(result.name)}:[${JSON.stringify(entry(result, verbose))}]`;
+    cache.set(result, text);
+  }
+  return text;
 }
 
 function entry(result: CheckResult, verbose: boolean): HealthCheckEntry {

@@ -10,7 +10,7 @@ import {
   type RespondVerdict,
 } from '@portcullis/core';
 import { timerMs } from '../check.js';
-import type { Health, HealthReport } from '../health.js';
+import type { Health, HealthReport, RunOptions } from '../health.js';
 import type { HealthStatus } from '../status.js';
 import { HEALTH_JSON, healthBodyText } from './body.js';
 import { matchTarget, NOT_FOUND, type Target } from './target.js';
@@ -54,6 +54,8 @@ interface Resolved {
   readonly base: string;
   readonly details: ((req: GatewayRequest) => boolean | PromiseLike<boolean>) | undefined;
   readonly deadlineMs: number;
+  /** The run options of a group's answer (made once). */
+  readonly run: RunOptions;
   readonly codes: Readonly<Record<HealthStatus, number>>;
 }
 
@@ -75,10 +77,12 @@ function resolveOptions(options: HealthEndpointOptions): Resolved {
   if (typeof codes !== 'object' || (codes as unknown) === null) {
     throw new InvalidOptionError('statusCodes', codes, 'an object of HTTP statuses');
   }
+  const deadlineMs = options.deadlineMs === undefined ? 900 : timerMs(options.deadlineMs, 'deadlineMs');
   return {
     base,
+    deadlineMs,
+    run: Object.freeze({ deadlineMs }),
     details: options.details === undefined ? undefined : isFunctionOption(options.details, 'details'),
-    deadlineMs: options.deadlineMs === undefined ? 900 : timerMs(options.deadlineMs, 'deadlineMs'),
     codes: {
       pass: httpStatus(codes.pass ?? 200, 'statusCodes.pass'),
       warn: httpStatus(codes.warn ?? 200, 'statusCodes.warn'),
@@ -152,10 +156,17 @@ function answer(
   details: boolean,
 ): RespondVerdict | Promise<RespondVerdict> {
   const verbose = details && req.query.has('verbose');
-  const report = health.evaluate(target.group, { deadlineMs: resolved.deadlineMs, check: target.check });
+  const options = target.check === undefined ? resolved.run : { deadlineMs: resolved.deadlineMs, check: target.check };
+  const report = health.evaluate(target.group, options);
   if (report instanceof Promise) return report.then((done) => verdict(health, resolved, done, details, verbose));
   return verdict(health, resolved, report, details, verbose);
 }
+
+/**
+ * The headers of every health answer: one instance, read by the adapters and never changed (copy
+ * it before changing a verdict's headers).
+ */
+const HEALTH_HEADERS = new Headers({ 'content-type': HEALTH_JSON, 'cache-control': 'no-store' });
 
 function verdict(
   health: Health,
@@ -167,7 +178,7 @@ function verdict(
   return {
     action: 'respond',
     status: resolved.codes[report.status],
-    headers: new Headers({ 'content-type': HEALTH_JSON, 'cache-control': 'no-store' }),
+    headers: HEALTH_HEADERS,
     body: healthBodyText(report, health.service, details, verbose),
   };
 }

@@ -5,6 +5,7 @@ import {
   PROBLEM_JSON,
   reportUnhandled,
   type GatewayRequest,
+  type GuardContext,
   type Verdict,
 } from '@portcullis/core';
 import type { Health } from '../health.js';
@@ -72,10 +73,49 @@ export function healthListener(health: Health, options?: HealthEndpointOptions):
   };
 }
 
+const NO_CONTEXT: GuardContext = Object.freeze({});
+
+/**
+ * The request view the guard gets, straight from Node's request: one object with its methods on
+ * the prototype (a probe every second should not cost a closure per header lookup). The path is
+ * the request target up to `?`; absolute-form targets (`GET http://host/health`) go through
+ * `createGatewayRequest`, which knows them.
+ */
+class NodeRequestView implements GatewayRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly ip: string | undefined;
+  readonly context: GuardContext = NO_CONTEXT;
+  readonly #req: IncomingMessage;
+  readonly #search: string;
+  #query: URLSearchParams | undefined;
+
+  constructor(req: IncomingMessage, url: string, q: number) {
+    this.#req = req;
+    this.method = req.method ?? 'GET';
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.#search = q === -1 ? '' : url.slice(q + 1);
+    this.ip = req.socket.remoteAddress;
+  }
+
+  get query(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.#search);
+    return this.#query;
+  }
+
+  header(name: string): string | undefined {
+    const values = this.#req.headersDistinct[name.toLowerCase()];
+    return values === undefined ? undefined : values.join(', ');
+  }
+}
+
 function gatewayRequest(req: IncomingMessage): GatewayRequest {
+  const url = req.url ?? '/';
+  const hash = url.indexOf('#');
+  if (url.charCodeAt(0) === 47 /* / */ && hash === -1) return new NodeRequestView(req, url, url.indexOf('?'));
   return createGatewayRequest({
     method: req.method ?? 'GET',
-    url: req.url ?? '/',
+    url,
     header: (name) => {
       const values = req.headersDistinct[name];
       return values === undefined ? undefined : values.join(', ');
@@ -96,8 +136,20 @@ function send(res: ServerResponse, verdict: Verdict, next: (() => void) | undefi
   }
   if (res.headersSent || res.destroyed) return;
   res.statusCode = verdict.status;
-  if (verdict.headers !== undefined) for (const [name, value] of verdict.headers) res.setHeader(name, value);
+  if (verdict.headers !== undefined) for (const [name, value] of pairs(verdict.headers)) res.setHeader(name, value);
   res.end(verdict.body as string);
+}
+
+/** The pairs of a `Headers`, kept per instance: the health answers share one (iterating it sorts it each time). */
+const PAIRS = new WeakMap<Headers, readonly (readonly [string, string])[]>();
+
+function pairs(headers: Headers): readonly (readonly [string, string])[] {
+  let list = PAIRS.get(headers);
+  if (list === undefined) {
+    list = [...headers];
+    PAIRS.set(headers, list);
+  }
+  return list;
 }
 
 function sendProblem(res: ServerResponse, status: number, detail: string): void {

@@ -76,7 +76,10 @@ export type ShutdownPhase = 'running' | 'draining' | 'closing-servers' | 'closin
  * ```
  */
 export interface ShutdownEvents {
-  /** A phase began (`reason` is the signal's name or the reason given to `start`). */
+  /**
+   * A phase began (`reason` is the signal's name or the reason given to `start`). At
+   * `closing-servers` the servers have already stopped accepting connections.
+   */
   phase: { readonly phase: Exclude<ShutdownPhase, 'running'>; readonly reason: string };
   /** A closer ended: `closed`, `failed` (threw or rejected), `timeout` (abandoned at the deadline) or `skipped`. */
   closer: {
@@ -228,8 +231,10 @@ export class Shutdown {
     this.#health?.markShuttingDown();
     this.#enter('draining', reason);
     await sleep(this.#drainDelayMs);
+    // The servers stop listening first, so that whoever hears of this phase finds them closed.
+    const draining = Promise.all(this.#drains.map((drain) => drain.close(this.#requestTimeoutMs)));
     this.#enter('closing-servers', reason);
-    const drained = await Promise.all(this.#drains.map((drain) => drain.close(this.#requestTimeoutMs)));
+    const drained = await draining;
     const cutOffRequests = drained.reduce((sum, d) => sum + d.cutOff, 0);
     this.#enter('closing', reason);
     const { failed, timedOut } = await this.#runClosers();
