@@ -2,12 +2,12 @@
  * Runs every benchmark report in order, prints each as markdown on stdout and writes it to
  * bench/results/: the rate-limit report (memory, Redis, memory bound → ratelimit.md), the JWT
  * report (jwt.ts → jwt-cache.md), the breaker report (circuit-breaker.ts → circuit-breaker.md), the
- * DataLoader report (dataloader.ts → dataloader-guard.md), the routing report (router.ts → router.md)
- * and the balancers report (balancers.ts → balancers.md).
+ * DataLoader report (dataloader.ts → dataloader-guard.md), the routing report (router.ts → router.md),
+ * the balancers report (balancers.ts → balancers.md) and the health report (health.ts → health.md).
  * Progress goes to stderr.
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
- *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers)
+ *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers | health)
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -102,6 +102,16 @@ const reports: readonly Report[] = [
     ratios: '- Ratios are ours ÷ theirs in time per pick: above 1 means ours takes longer.',
     // --expose-gc: the part measures what a pick allocates (heap growth after a forced GC).
     parts: [{ name: 'balancers', run: () => runSectionChild('balancers.ts', true) }],
+  },
+  {
+    name: 'health',
+    file: 'health.md',
+    title: '# @portcullis/health benchmarks',
+    versions:
+      '- Versions: @portcullis/health from source (`@portcullis/source` condition, compiled by tsx), ' +
+      '@godaddy/terminus 4',
+    ratios: '- Ratios are paired by round; each table says which way: above 1 means ours is faster.',
+    parts: [{ name: 'health', run: () => runSectionChild('health.ts') }],
   },
 ];
 
