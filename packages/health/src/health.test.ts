@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { CheckOptions } from './check.js';
 import { isDuplicateCheckError } from './errors.js';
 import type { StatusChangeEvent } from './events.js';
-import { createHealth } from './health.js';
+import { createHealth, type HealthReport } from './health.js';
 import type { HealthStatus } from './status.js';
 
 const pass = (): 'pass' => 'pass';
@@ -131,6 +131,57 @@ describe('the answer deadline', () => {
     // The synchronous check finished at once: its result is fresh now.
     const report = health.evaluate('readiness');
     expect(report).not.toBeInstanceOf(Promise);
+  });
+});
+
+describe('reused answers', () => {
+  test('a cached answer changes as soon as a run ends, the shutdown starts, or a result ages', async () => {
+    const clock = new ManualClock(0);
+    let status: HealthStatus = 'pass';
+    const health = createHealth({
+      clock,
+      checks: [
+        { name: 'db', ttlMs: 1_000, check: () => status },
+        { name: 'other', ttlMs: 60_000, groups: ['liveness'], check: () => 'pass' },
+      ],
+    });
+    const first = await health.run('readiness');
+    expect(health.evaluate('readiness')).toBe(first);
+    // A run of a check in another group: the readiness answer is still the same report.
+    health.unregister('other');
+    health.register({ name: 'other', ttlMs: 60_000, groups: ['liveness'], check: () => 'pass' });
+    await health.run('liveness');
+    expect(health.evaluate('readiness')).toStrictEqual(first);
+    // A run of db itself (here: the TTL passed and a request ran it) shows at once.
+    status = 'fail';
+    clock.advance(1_000);
+    expect((await health.run('readiness')).status).toBe('fail');
+    expect((health.evaluate('readiness') as HealthReport).status).toBe('fail');
+    status = 'pass';
+    clock.advance(1_000);
+    expect((await health.run('readiness')).status).toBe('pass');
+    health.markShuttingDown();
+    expect((health.evaluate('readiness') as HealthReport).status).toBe('fail');
+  });
+
+  test('a background run shows in the next answer, before the TTL ends', async () => {
+    vi.useFakeTimers();
+    try {
+      let calls = 0;
+      const health = createHealth({
+        clock: { now: () => Date.now() },
+        checks: [{ name: 'db', intervalMs: 100, jitter: 0, ttlMs: 10_000, check: () => ({ observedValue: ++calls }) }],
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      const before = health.evaluate('readiness') as HealthReport;
+      expect(before.checks[0]?.outcome.observedValue).toBe(1);
+      await vi.advanceTimersByTimeAsync(100);
+      const after = health.evaluate('readiness') as HealthReport;
+      expect(after.checks[0]?.outcome.observedValue).toBe(2);
+      health.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
