@@ -5,12 +5,15 @@ import { portcullis } from '@portcullis/core/fastify';
 import type { JwtVerifier } from '@portcullis/jwt-cache';
 import type { RateLimiter } from '@portcullis/ratelimit';
 import { rateLimit } from '@portcullis/ratelimit/fastify';
+import type { Health } from '@portcullis/health';
+import { healthEndpoints } from '@portcullis/health/fastify';
 import { router } from '@portcullis/router/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { authenticate, type CustomerContext } from './auth.js';
 import { corsOptions, type CorsOptions } from './cors.js';
 import type { FallbackCacheOptions } from './fallback-cache.js';
 import { resilientForwarder, type UpstreamAnswer } from './forward.js';
+import { gatewayHealth, healthDetails } from './health.js';
 import { hasBody } from './http-headers.js';
 import type { DemoIssuer } from './issuer.js';
 import type { Customer } from './plans.js';
@@ -34,6 +37,8 @@ export interface GatewayParts {
   routes?: GatewayRoutes | undefined;
   /** The demo instances, for the chaos switches of `/demo/upstream` and `/demo/canary`. Default: none. */
   fleet?: DemoFleet | undefined;
+  /** The health the `/health` endpoints answer. Default: `gatewayHealth({ pools, canary })`. */
+  health?: Health | undefined;
   /** Time for retry, the fallback cache and the canary (tests steer it). Default: the system clock. */
   clock?: Clock | undefined;
   /** Which browser origins may call `/api`; see {@link CorsOptions}. Default: any origin. */
@@ -71,16 +76,20 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
   const app = Fastify({ logger: false });
   const forwarder = resilientForwarder({ clock: parts.clock, fallbackCache: parts.fallbackCache });
   const routes = parts.routes ?? gatewayRoutes({ clock: parts.clock });
+  const health = parts.health ?? gatewayHealth({ pools, canary: routes.canary });
+  const ownHealth = parts.health === undefined;
   app.addHook('onClose', async () => {
+    if (ownHealth) health.dispose();
     routes.canary.close();
     await forwarder.close();
   });
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(problemNotFound);
+  // First: /health, /health/live, /health/ready (and per check) answer before any other guard;
+  // the public sees the status, a caller with the demo's health token the checks.
+  await app.register(healthEndpoints(health, { details: healthDetails }));
   // First, so that preflights are answered before any guard and every answer carries the headers.
   await app.register(cors, corsOptions(parts.cors ?? { origins: '*' }));
-
-  app.get('/health', () => ({ status: 'pass' }));
 
   // Demo only: an identity provider that signs whatever it is asked to.
   app.post('/demo/token', async (request) => {
