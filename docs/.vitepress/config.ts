@@ -18,9 +18,10 @@ type Package = (typeof packages)[number];
 /** A package in the guides' sidebar: its guide and the start of its API reference. */
 function packageGroup(pkg: Package): DefaultTheme.SidebarItem {
   const items: DefaultTheme.SidebarItem[] = [];
-  if (pkg.guide !== undefined) items.push({ text: 'Guide', link: pkg.guide.link });
+  if (pkg.guide !== undefined) items.push({ text: 'Guide', link: pkg.guide.link, docFooterText: `${pkg.name}: guide` });
   const reference = apiOf(pkg.name, api)?.link;
-  if (reference !== undefined) items.push({ text: 'API reference', link: reference });
+  if (reference !== undefined)
+    items.push({ text: 'API reference', link: reference, docFooterText: `${pkg.name}: API` });
   return { text: pkg.name, collapsed: false, items };
 }
 

@@ -29,7 +29,10 @@ export function isAsset(path: string): boolean {
   return /\.(?!html$)[a-z\d]+$/i.test(path);
 }
 
-async function visit(page: Page, origin: string, path: string): Promise<PageVisit> {
+/** Called with each page once it is hydrated, before the crawl moves on (screenshots, extra checks). */
+export type OnPage = (page: Page, path: string) => Promise<void>;
+
+async function visit(page: Page, origin: string, path: string, onPage: OnPage): Promise<PageVisit> {
   const url = new URL(path, origin).href;
   const errors: string[] = [];
   const onConsole = (message: ConsoleMessage): void => {
@@ -52,6 +55,7 @@ async function visit(page: Page, origin: string, path: string): Promise<PageVisi
     if (status !== 200) return { path, status, ids: new Set(), links: [], errors: [] };
     await page.waitForFunction(hydratedScript, undefined, { timeout: 10_000 });
     const snapshot = await page.evaluate<{ ids: string[]; links: string[] }>(snapshotScript);
+    await onPage(page, path);
     return { path, status, ids: new Set(snapshot.ids), links: snapshot.links, errors };
   } finally {
     page.off('console', onConsole);
@@ -69,6 +73,7 @@ export async function crawl(
   origin: string,
   starts: readonly string[],
   tabs: number,
+  onPage: OnPage = async () => {},
 ): Promise<Map<string, PageVisit>> {
   const visits = new Map<string, PageVisit>();
   const queue = [...new Set(starts)];
@@ -85,7 +90,7 @@ export async function crawl(
       }
       inFlight++;
       try {
-        const result = await visit(page, origin, path);
+        const result = await visit(page, origin, path, onPage);
         visits.set(path, result);
         for (const link of result.links) {
           const target = new URL(link);
