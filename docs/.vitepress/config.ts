@@ -15,14 +15,19 @@ const rootManifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'ut
 
 type Package = (typeof packages)[number];
 
-/** A package in the guides' sidebar: its guide and the start of its API reference. */
+/**
+ * A package in the guides' sidebar: its name links its guide, and opens (by itself on the package's
+ * own pages) on its API reference, so the list of packages stays short.
+ */
 function packageGroup(pkg: Package): DefaultTheme.SidebarItem {
-  const items: DefaultTheme.SidebarItem[] = [];
-  if (pkg.guide !== undefined) items.push({ text: 'Guide', link: pkg.guide.link, docFooterText: `${pkg.name}: guide` });
   const reference = apiOf(pkg.name, api)?.link;
-  if (reference !== undefined)
-    items.push({ text: 'API reference', link: reference, docFooterText: `${pkg.name}: API` });
-  return { text: pkg.name, collapsed: false, items };
+  return {
+    text: pkg.name,
+    ...(pkg.guide === undefined ? {} : { link: pkg.guide.link, docFooterText: `${pkg.name}: guide` }),
+    collapsed: true,
+    items:
+      reference === undefined ? [] : [{ text: 'API reference', link: reference, docFooterText: `${pkg.name}: API` }],
+  };
 }
 
 const guidesSidebar: DefaultTheme.SidebarItem[] = [
