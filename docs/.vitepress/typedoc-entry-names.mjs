@@ -26,6 +26,10 @@ export function load(app) {
       for (const entry of pkg.children ?? []) {
         if (entry.kind === ReflectionKind.Module) entry.name = importPath(pkg.name, entry.name);
       }
+      // The package's main entry point first, then its subpaths (in its page's list of modules).
+      for (const group of pkg.groups ?? []) {
+        group.children.sort((a, b) => Number(b.name === pkg.name) - Number(a.name === pkg.name));
+      }
     }
     for (const pkg of output.navigation ?? []) {
       if (pkg.kind !== ReflectionKind.Module || pkg.children === undefined) continue;
