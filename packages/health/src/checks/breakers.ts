@@ -31,6 +31,7 @@ export interface BreakerView {
  * ```
  */
 export interface BreakerRegistryView {
+  /** Every breaker's state now (the registry's `snapshot()`). */
   snapshot(): readonly BreakerView[];
 }
 

@@ -16,7 +16,13 @@ import { builtIn, elapsedMs, type BuiltInCheckOptions } from './options.js';
 export type HealthFetch = (
   url: string,
   init: { method: string; headers: Record<string, string>; signal: AbortSignal; redirect: 'manual' },
-) => Promise<{ readonly status: number; readonly body?: { cancel(): Promise<void> } | null }>;
+) => Promise<{
+  readonly status: number;
+  readonly body?: {
+    /** Discards the body unread (a fetch `ReadableStream`'s `cancel()`). */
+    cancel(): Promise<void>;
+  } | null;
+}>;
 
 /**
  * Options of {@link httpCheck}.

@@ -17,6 +17,7 @@ import { builtIn, type BuiltInCheckOptions } from './options.js';
  * ```
  */
 export interface JwksStateView {
+  /** The cached key set's state now (the source's `state()`). */
   state(): {
     /** Last successful fetch (epoch ms), `undefined` before the first. */
     readonly fetchedAt: number | undefined;

@@ -16,6 +16,7 @@ import { builtIn, elapsedMs, type BuiltInCheckOptions } from './options.js';
  * ```
  */
 export interface RedisPingable {
+  /** Sends `PING` (ioredis' `ping()`). */
   ping(): Promise<unknown>;
   /**
    * ioredis' connection state: `reconnecting`, `close` and `end` fail the check at once, without a
