@@ -32,7 +32,10 @@ function observedCounter(
   return { kind: 'observed-counter', name, otel, help, labels, unit };
 }
 
-export const LIMITER = {
+export const LIMITER: {
+  readonly decisions: CounterSpec;
+  readonly storeErrors: CounterSpec;
+} = {
   decisions: counter(
     'ratelimit_decisions_total',
     'portcullis.ratelimit.decisions',
@@ -47,9 +50,14 @@ export const LIMITER = {
     ['limiter', 'source'],
     '{error}',
   ),
-} as const;
+};
 
-export const BREAKER = {
+export const BREAKER: {
+  readonly state: ScrapeSpec;
+  readonly calls: ScrapeSpec;
+  readonly unhealthySince: ScrapeSpec;
+  readonly transitions: CounterSpec;
+} = {
   state: gauge(
     'breaker_state',
     'portcullis.breaker.state',
@@ -78,9 +86,24 @@ export const BREAKER = {
     ['breaker', 'from', 'to'],
     '{transition}',
   ),
-} as const;
+};
 
-export const POOL = {
+export const POOL: {
+  readonly endpoints: ScrapeSpec;
+  readonly available: ScrapeSpec;
+  readonly panic: ScrapeSpec;
+  readonly inFlight: ScrapeSpec;
+  readonly endpointUp: ScrapeSpec;
+  readonly endpointHealthy: ScrapeSpec;
+  readonly endpointEjected: ScrapeSpec;
+  readonly endpointBreaker: ScrapeSpec;
+  readonly endpointInFlight: ScrapeSpec;
+  readonly ejections: CounterSpec;
+  readonly healthChanges: CounterSpec;
+  readonly panics: CounterSpec;
+  readonly discoveryErrors: CounterSpec;
+  readonly breakerChanges: CounterSpec;
+} = {
   endpoints: gauge(
     'pool_endpoints',
     'portcullis.pool.endpoints',
@@ -173,9 +196,14 @@ export const POOL = {
     ['pool', 'to'],
     '{transition}',
   ),
-} as const;
+};
 
-export const CANARY = {
+export const CANARY: {
+  readonly weight: ScrapeSpec;
+  readonly phase: ScrapeSpec;
+  readonly failedChecks: ScrapeSpec;
+  readonly decisions: CounterSpec;
+} = {
   weight: gauge(
     'canary_weight_ratio',
     'portcullis.canary.weight',
@@ -204,9 +232,18 @@ export const CANARY = {
     ['canary', 'action', 'trigger'],
     '{decision}',
   ),
-} as const;
+};
 
-export const LOADER = {
+export const LOADER: {
+  readonly batches: CounterSpec;
+  readonly batchSize: HistogramSpec;
+  readonly batchDuration: HistogramSpec;
+  readonly batchWait: HistogramSpec;
+  readonly cacheHits: CounterSpec;
+  readonly failedKeys: CounterSpec;
+  readonly budgetExceeded: CounterSpec;
+  readonly abortedKeys: CounterSpec;
+} = {
   batches: counter(
     'loader_batches_total',
     'portcullis.loader.batches',
@@ -257,9 +294,12 @@ export const LOADER = {
     ['loader'],
     '{key}',
   ),
-} as const;
+};
 
-export const FORWARD = {
+export const FORWARD: {
+  readonly attempts: CounterSpec;
+  readonly duration: HistogramSpec;
+} = {
   attempts: counter(
     'forward_attempts_total',
     'portcullis.forward.attempts',
@@ -274,9 +314,17 @@ export const FORWARD = {
     ['endpoint'],
     'seconds',
   ),
-} as const;
+};
 
-export const JWT = {
+export const JWT: {
+  readonly fetches: CounterSpec;
+  readonly fetchDuration: HistogramSpec;
+  readonly stale: CounterSpec;
+  readonly kidMisses: CounterSpec;
+  readonly rotations: CounterSpec;
+  readonly revocations: CounterSpec;
+  readonly failures: CounterSpec;
+} = {
   fetches: counter(
     'jwks_fetches_total',
     'portcullis.jwks.fetches',
@@ -314,7 +362,7 @@ export const JWT = {
     ['reason'],
     '{token}',
   ),
-} as const;
+};
 
 /** The HTTP request histogram of the Prometheus backend (OpenTelemetry uses `http.server.request.duration`). */
 export const HTTP_REQUESTS: HistogramSpec = histogram(
@@ -326,7 +374,7 @@ export const HTTP_REQUESTS: HistogramSpec = histogram(
 );
 
 /** Default histogram boundaries: gateway latencies in seconds (1 ms to 10 s), and batch sizes. */
-export const DEFAULT_BUCKETS = {
+export const DEFAULT_BUCKETS: { readonly seconds: readonly number[]; readonly sizes: readonly number[] } = {
   seconds: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   sizes: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
-} as const;
+};

@@ -197,6 +197,36 @@ describe('observeBreaker', () => {
   });
 });
 
+describe('scrape-time readings', () => {
+  test('one snapshot per scrape, whatever the number of metrics read from it', async () => {
+    const metrics = prometheusMetrics({ registry: new Registry() });
+    let reads = 0;
+    const events = { on: () => () => undefined };
+    metrics.observePool({
+      name: 'p',
+      events,
+      snapshot: () => {
+        reads++;
+        return {
+          name: 'p',
+          panic: false,
+          available: 1,
+          total: 1,
+          inFlight: 0,
+          endpoints: [{ endpoint: { id: 'a:1' }, healthy: true, ejected: false, breaker: 'closed', inFlight: 0 }],
+        };
+      },
+    });
+    await scrape(metrics.registry);
+    expect(reads).toBe(1);
+    const samples = await scrape(metrics.registry);
+    expect(reads).toBe(2);
+    expect(
+      valueOf(samples, 'portcullis_pool_endpoint_breaker_state', { pool: 'p', endpoint: 'a:1', state: 'closed' }),
+    ).toBe(1);
+  });
+});
+
 describe('observeCanary', () => {
   test('reads the weight and phase at scrape time and counts decisions', async () => {
     const clock = new ManualClock();
@@ -371,7 +401,9 @@ describe('instrumentGuard', () => {
 
   test('recordRequest checks the duration', async () => {
     const metrics = prometheusMetrics({ registry: new Registry() });
-    expect(() => metrics.recordRequest({ method: 'GET', status: 200, durationMs: Number.NaN })).toThrow(/durationMs/);
+    expect(() => {
+      metrics.recordRequest({ method: 'GET', status: 200, durationMs: Number.NaN });
+    }).toThrow(/durationMs/);
     metrics.recordRequest({ method: 'GET', route: 'health', status: 204, durationMs: 2 });
     const samples = await scrape(metrics.registry);
     expect(
