@@ -13,6 +13,7 @@ import type { FallbackCacheOptions } from './fallback-cache.js';
 import { resilientForwarder, type UpstreamAnswer } from './forward.js';
 import { hasBody } from './http-headers.js';
 import type { DemoIssuer } from './issuer.js';
+import { mountMetrics } from './metrics.js';
 import type { Customer } from './plans.js';
 import type { ServicePools } from './pools.js';
 import { problemErrorHandler, problemNotFound, sendProblem } from './problems.js';
@@ -71,6 +72,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
   const app = Fastify({ logger: false });
   const forwarder = resilientForwarder({ clock: parts.clock, fallbackCache: parts.fallbackCache });
   const routes = parts.routes ?? gatewayRoutes({ clock: parts.clock });
+  mountMetrics(app, { limiter, verifier, pools, canary: routes.canary, forwarder }); // GET /metrics
   app.addHook('onClose', async () => {
     routes.canary.close();
     await forwarder.close();

@@ -4,12 +4,19 @@ import { createRateLimiter, MemoryStore, rateLimitGuard, tokenBucket } from '@po
 import { portcullis } from '@portcullis/core/fastify';
 import { createJwtVerifier } from '@portcullis/jwt-cache';
 import { createForwarder, createRouteTable, createUpstreamPool, fixedEndpoints, routerGuard } from '@portcullis/router';
-import { generateKeyPair, ManualClock, startHttpServer, startJwksServer } from '@portcullis/testkit';
+import {
+  generateKeyPair,
+  ManualClock,
+  samplesOf,
+  scrape,
+  startHttpServer,
+  startJwksServer,
+  valueOf,
+} from '@portcullis/testkit';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
 import { prometheusMetrics } from '../src/prometheus.js';
-import { samplesOf, scrape, valueOf } from './prom-text.js';
 
 function unsignedToken(header: object, payload: object): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');

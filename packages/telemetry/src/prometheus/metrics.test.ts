@@ -4,10 +4,9 @@ import { createGatewayRequest, isInvalidOptionError, type Guard, type Verdict } 
 import { createLoader } from '@portcullis/dataloader-guard';
 import { createRateLimiter, MemoryStore, rateLimitGuard, tokenBucket } from '@portcullis/ratelimit';
 import { createCanary, createRouteTable, createSplit, routerGuard } from '@portcullis/router';
-import { ManualClock } from '@portcullis/testkit';
+import { ManualClock, samplesOf, scrape, valueOf } from '@portcullis/testkit';
 import { Registry } from 'prom-client';
 import { describe, expect } from 'vitest';
-import { samplesOf, scrape, valueOf } from '../../test/prom-text.js';
 import { prometheusMetrics } from './metrics.js';
 
 function request(method: string, url: string) {

@@ -2,7 +2,14 @@
 // assert values rather than snapshots of text. Hand-written (30 lines) because the one parser on
 // the registry, parse-prometheus-text-format, is untyped and unmaintained since 2019.
 
-/** One sample line: `name{label="value",…} value`. */
+/**
+ * One sample line of a scrape: `name{label="value",…} value`.
+ *
+ * @example
+ * ```ts
+ * const sample: Sample = { name: 'http_requests_total', labels: { route: 'users' }, value: 3 };
+ * ```
+ */
 export interface Sample {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -22,7 +29,14 @@ function number(text: string): number {
   return Number(text);
 }
 
-/** Every sample of a scrape; throws on a line that is neither a sample, a comment nor blank. */
+/**
+ * Every sample of a scrape; throws on a line that is neither a sample, a comment nor blank.
+ *
+ * @example
+ * ```ts
+ * parsePrometheusText('# TYPE up gauge\nup{job="api"} 1\n'); // [{ name: 'up', labels: { job: 'api' }, value: 1 }]
+ * ```
+ */
 export function parsePrometheusText(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const line of text.split('\n')) {
@@ -45,6 +59,11 @@ export function parsePrometheusText(text: string): Sample[] {
 
 /**
  * The samples of `name` whose labels include `labels` (every one given, equal).
+ *
+ * @example
+ * ```ts
+ * const perRoute = samplesOf(samples, 'http_requests_total', { status: '200' });
+ * ```
  */
 export function samplesOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): Sample[] {
   return samples.filter(
@@ -53,7 +72,13 @@ export function samplesOf(samples: readonly Sample[], name: string, labels: Reco
 }
 
 /**
- * The value of the one sample of `name` with exactly `labels`; `undefined` when there is none.
+ * The value of the one sample of `name` with exactly `labels`; `undefined` when there is none
+ * (throws when several match).
+ *
+ * @example
+ * ```ts
+ * valueOf(samples, 'up', { job: 'api' }); // 1
+ * ```
  */
 export function valueOf(
   samples: readonly Sample[],
@@ -71,7 +96,15 @@ export function valueOf(
   return found[0]?.value;
 }
 
-/** Scrapes a registry and parses it. */
+/**
+ * Scrapes a registry (prom-client's, or anything whose `metrics()` answers the text format) and
+ * parses it.
+ *
+ * @example
+ * ```ts
+ * const samples = await scrape({ metrics: async () => (await fetch(`${base}/metrics`)).text() });
+ * ```
+ */
 export async function scrape(registry: { metrics(): Promise<string> }): Promise<Sample[]> {
   return parsePrometheusText(await registry.metrics());
 }
