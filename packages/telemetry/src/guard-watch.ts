@@ -34,6 +34,17 @@ export interface RouteInfo {
 /**
  * Finds the route of a request: from the context the guard added, else from the context earlier
  * guards added (`req.context`). The default reads what `@portcullis/router`'s guard adds.
+ *
+ * @example
+ * ```ts
+ * import type { RouteOf } from '@portcullis/telemetry';
+ *
+ * // Routes named by a guard of your own that puts `api` in the context.
+ * const byApi: RouteOf = (req, context) => {
+ *   const api = context?.['api'] ?? req.context['api'];
+ *   return typeof api === 'string' ? { name: api } : undefined;
+ * };
+ * ```
  */
 export type RouteOf = (req: GatewayRequest, context: GuardContext | undefined) => RouteInfo | undefined;
 

@@ -16,6 +16,7 @@ export type { Observers } from './observe/observers.js';
 export type { InstrumentGuardOptions, RequestRecord } from './request-record.js';
 export type {
   AttemptView,
+  BreakerEventsView,
   BreakerSnapshotView,
   CanaryStateView,
   Disposer,

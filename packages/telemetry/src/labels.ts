@@ -1,4 +1,13 @@
-/** A response status as a bounded label: its class, `'1xx'` to `'5xx'`, or `'other'` outside 100–599. */
+/**
+ * A response status as a bounded label: its class, `'1xx'` to `'5xx'`, or `'other'` outside 100–599.
+ *
+ * @example
+ * ```ts
+ * import type { StatusClass } from '@portcullis/telemetry';
+ *
+ * const serverError: StatusClass = '5xx';
+ * ```
+ */
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'other';
 
 /**

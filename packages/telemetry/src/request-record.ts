@@ -26,7 +26,16 @@ export interface RequestRecord {
   readonly durationMs: number;
 }
 
-/** Options of `instrumentGuard`. */
+/**
+ * Options of `instrumentGuard`.
+ *
+ * @example
+ * ```ts
+ * import type { InstrumentGuardOptions } from '@portcullis/telemetry';
+ *
+ * const options: InstrumentGuardOptions = { clock: { now: () => performance.now() } };
+ * ```
+ */
 export interface InstrumentGuardOptions {
   /**
    * Finds the route of a request, for the route label. Default: the route `@portcullis/router`'s

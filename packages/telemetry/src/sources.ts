@@ -17,7 +17,16 @@ export interface EventSource<Events> {
   on<K extends keyof Events>(type: K, listener: (event: Events[K]) => void): () => void;
 }
 
-/** Removes what an `observe…` call attached; idempotent. */
+/**
+ * Removes what an `observe…` call attached; idempotent.
+ *
+ * @example
+ * ```ts
+ * import type { Disposer } from '@portcullis/telemetry';
+ *
+ * const detachAll = (disposers: readonly Disposer[]): void => disposers.forEach((detach) => detach());
+ * ```
+ */
 export type Disposer = () => void;
 
 /**
@@ -41,7 +50,16 @@ export interface ObservableLimiter {
   }>;
 }
 
-/** A breaker's state as its metrics read it (`BreakerSnapshot` of `@portcullis/circuit-breaker`). */
+/**
+ * A breaker's state as its metrics read it (`BreakerSnapshot` of `@portcullis/circuit-breaker`).
+ *
+ * @example
+ * ```ts
+ * import type { BreakerSnapshotView } from '@portcullis/telemetry';
+ *
+ * const open = (s: BreakerSnapshotView): boolean => s.state === 'open';
+ * ```
+ */
 export interface BreakerSnapshotView {
   readonly name: string;
   readonly state: string;
@@ -54,8 +72,17 @@ export interface BreakerSnapshotView {
   };
 }
 
-/** The `stateChange` event of a breaker or a registry. */
-interface BreakerEventsView {
+/**
+ * The events of a breaker or a registry, as far as telemetry listens: `stateChange`.
+ *
+ * @example
+ * ```ts
+ * import type { BreakerEventsView } from '@portcullis/telemetry';
+ *
+ * type Change = BreakerEventsView['stateChange']; // { breaker, from, to }
+ * ```
+ */
+export interface BreakerEventsView {
   stateChange: { readonly breaker: string; readonly from: string; readonly to: string };
 }
 
@@ -92,7 +119,16 @@ export interface ObservableBreakerRegistry {
   snapshot(): readonly BreakerSnapshotView[];
 }
 
-/** One endpoint of a pool snapshot, as its metrics read it. */
+/**
+ * One endpoint of a pool snapshot, as its metrics read it (`UpstreamEndpointState` of `@portcullis/router`).
+ *
+ * @example
+ * ```ts
+ * import type { PoolEndpointView } from '@portcullis/telemetry';
+ *
+ * const out = (e: PoolEndpointView): boolean => !e.healthy || e.ejected;
+ * ```
+ */
 export interface PoolEndpointView {
   readonly endpoint: { readonly id: string };
   readonly healthy: boolean;
@@ -132,7 +168,16 @@ export interface ObservablePool {
   };
 }
 
-/** A canary's state as its metrics read it (`CanaryState` of `@portcullis/router`). */
+/**
+ * A canary's state as its metrics read it (`CanaryState` of `@portcullis/router`).
+ *
+ * @example
+ * ```ts
+ * import type { CanaryStateView } from '@portcullis/telemetry';
+ *
+ * const share = (s: CanaryStateView): number => s.percent / 100;
+ * ```
+ */
 export interface CanaryStateView {
   readonly phase: string;
   readonly percent: number;
@@ -186,7 +231,16 @@ export interface ObservableLoader {
   }>;
 }
 
-/** One forwarding attempt, as its metrics and spans read it (`AttemptEvent` of `@portcullis/router`). */
+/**
+ * One forwarding attempt, as its metrics and spans read it (`AttemptEvent` of `@portcullis/router`).
+ *
+ * @example
+ * ```ts
+ * import type { AttemptView } from '@portcullis/telemetry';
+ *
+ * const retried = (a: AttemptView): boolean => a.attempt > 1;
+ * ```
+ */
 export interface AttemptView {
   readonly endpoint: string;
   readonly attempt: number;

@@ -5,7 +5,16 @@ import { disposer } from './disposer.js';
 import { labelName } from './names.js';
 import { weakReading } from './weak-reading.js';
 
-/** Options of `observeCanary`. */
+/**
+ * Options of `observeCanary`.
+ *
+ * @example
+ * ```ts
+ * import type { CanaryObserveOptions } from '@portcullis/telemetry';
+ *
+ * const options: CanaryObserveOptions = { name: 'orders-v2' };
+ * ```
+ */
 export interface CanaryObserveOptions {
   /** The `canary` label: the `name` the release was created with. Default `'canary'` (its default too). */
   name?: string | undefined;

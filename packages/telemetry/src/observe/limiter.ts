@@ -4,7 +4,16 @@ import type { Disposer, ObservableLimiter } from '../sources.js';
 import { disposer } from './disposer.js';
 import { labelName } from './names.js';
 
-/** Options of `observeLimiter`. */
+/**
+ * Options of `observeLimiter`.
+ *
+ * @example
+ * ```ts
+ * import type { LimiterObserveOptions } from '@portcullis/telemetry';
+ *
+ * const options: LimiterObserveOptions = { name: 'billing-quotas' };
+ * ```
+ */
 export interface LimiterObserveOptions {
   /** The `limiter` label: which limiter this is, when you observe several. Default `'default'`. */
   name?: string | undefined;

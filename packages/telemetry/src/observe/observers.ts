@@ -23,6 +23,16 @@ import { observeVerifier } from './verifier.js';
  * Nothing is attached to an object until it is observed, so an object you do not observe pays
  * nothing (its emitter has no listener; its snapshot is never read). Collection-time readings hold
  * the object weakly: one that is closed and dropped is collected even if never detached.
+ *
+ * @example
+ * ```ts
+ * import type { Observers } from '@portcullis/telemetry';
+ *
+ * // Works with either backend: prometheusMetrics() or openTelemetry().
+ * function observeGateway(telemetry: Observers, parts: { limiter: ObservableLimiter; pools: ObservablePool[] }) {
+ *   return [telemetry.observeLimiter(parts.limiter), ...parts.pools.map((p) => telemetry.observePool(p))];
+ * }
+ * ```
  */
 export interface Observers {
   /**

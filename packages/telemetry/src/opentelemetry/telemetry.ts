@@ -54,6 +54,13 @@ export interface OpenTelemetryOptions {
 
 /**
  * OpenTelemetry spans and metrics of Portcullis objects; see {@link openTelemetry}.
+ *
+ * @example
+ * ```ts
+ * import { openTelemetry, type OpenTelemetry } from '@portcullis/telemetry/opentelemetry';
+ *
+ * const otel: OpenTelemetry = openTelemetry({ propagate: false });
+ * ```
  */
 export interface OpenTelemetry extends Observers {
   /**

@@ -34,6 +34,14 @@ export interface PrometheusMetricsOptions {
 
 /**
  * Prometheus metrics of Portcullis objects on a prom-client registry; see {@link prometheusMetrics}.
+ *
+ * @example
+ * ```ts
+ * import { prometheusMetrics, type PrometheusMetrics } from '@portcullis/telemetry/prometheus';
+ *
+ * const metrics: PrometheusMetrics = prometheusMetrics();
+ * const text = await metrics.registry.metrics();
+ * ```
  */
 export interface PrometheusMetrics extends Observers {
   /** The registry the metrics are on: serve `await registry.metrics()` as `/metrics`. */
