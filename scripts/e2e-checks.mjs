@@ -51,6 +51,29 @@ async function identityProvider() {
   };
 }
 
+/** The samples of a Prometheus text scrape, each `{ name, labels, value }`. */
+function prometheusSamples(text) {
+  const samples = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match === null) continue;
+    const labels = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    samples.push({ name: match[1], labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+function sampleValue(samples, name, labels) {
+  const keys = Object.keys(labels);
+  const found = samples.find(
+    (s) =>
+      s.name === name && Object.keys(s.labels).length === keys.length && keys.every((k) => s.labels[k] === labels[k]),
+  );
+  return found?.value;
+}
+
 export const checks = {
   'jwt-cache': {
     setup: identityProvider,
@@ -95,6 +118,34 @@ export const checks = {
       expectEqual(upstream.calls, reached, 'calls that reached the upstream while open');
       if (reached > 4) throw new Error(`${String(reached)} calls reached the upstream`);
     },
+  },
+
+  async telemetry(base) {
+    const statuses = [];
+    for (const name of ['ada', 'grace', 'ada', 'linus']) statuses.push((await fetch(`${base}/hello/${name}`)).status);
+    expectEqual(statuses.join(','), '200,200,200,429', 'four calls with room for three');
+    const scrape = await fetch(`${base}/metrics`);
+    expectEqual(scrape.status, 200, 'GET /metrics');
+    const text = await scrape.text();
+    const samples = prometheusSamples(text);
+    const requests = (status_class) =>
+      sampleValue(samples, 'portcullis_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: 'hello',
+        status_class,
+      });
+    expectEqual(requests('2xx'), 3, 'requests to the hello route answered 2xx');
+    expectEqual(requests('4xx'), 1, 'requests to the hello route answered 4xx (the 429 keeps its route)');
+    const decisions = (result, limited_by) =>
+      sampleValue(samples, 'portcullis_ratelimit_decisions_total', {
+        limiter: 'api',
+        result,
+        source: 'store',
+        limited_by,
+      });
+    expectEqual(decisions('allowed', ''), 3, 'allowed decisions');
+    expectEqual(decisions('denied', 'perMinute'), 1, 'denied decisions');
+    if (/ada|grace|linus/.test(text)) throw new Error('a path segment a client sent became a label');
   },
 
   async ratelimit(base) {

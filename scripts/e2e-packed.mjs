@@ -102,6 +102,9 @@ async function main() {
           fastify: '^5.12.8',
           hono: '^4.13.19',
           ioredis: '^5.11.1',
+          // The optional peers of @portcullis/telemetry's subpaths.
+          'prom-client': '^15.1.3',
+          '@opentelemetry/api': '^1.9.0',
         },
         devDependencies: { '@types/express': '^5.0.6', '@types/node': '^20.19.43', typescript: '~5.9.3' },
         // The packages depend on each other by version; here every one comes from its tarball.

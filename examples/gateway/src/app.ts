@@ -16,6 +16,7 @@ import { resilientForwarder, type UpstreamAnswer } from './forward.js';
 import { gatewayHealth, healthDetails } from './health.js';
 import { hasBody } from './http-headers.js';
 import type { DemoIssuer } from './issuer.js';
+import { mountMetrics } from './metrics.js';
 import type { Customer } from './plans.js';
 import type { ServicePools } from './pools.js';
 import { problemErrorHandler, problemNotFound, sendProblem } from './problems.js';
@@ -78,6 +79,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
   const routes = parts.routes ?? gatewayRoutes({ clock: parts.clock });
   const health = parts.health ?? gatewayHealth({ pools, canary: routes.canary });
   const ownHealth = parts.health === undefined;
+  mountMetrics(app, { limiter, verifier, pools, canary: routes.canary, forwarder }); // GET /metrics
   app.addHook('onClose', async () => {
     if (ownHealth) health.dispose();
     routes.canary.close();

@@ -26,6 +26,8 @@ export type { JwksDocument, JwksServer, StartJwksServerOptions } from './jwks-se
 export { generateKeyPair } from './keys.js';
 export type { PublicJwk, TestKeyAlgorithm, TestKeyPair } from './keys.js';
 export { ManualClock } from './manual-clock.js';
+export { parsePrometheusText, samplesOf, scrape, valueOf } from './prometheus-text.js';
+export type { Sample } from './prometheus-text.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisCluster, RedisClusterNode, StartRedisClusterOptions } from './redis-cluster.js';
 export { startRedis } from './redis-server.js';
