@@ -90,6 +90,7 @@ export async function cpuPerDecision(
   cases: readonly CpuCase[],
   n: number,
   keys: readonly string[],
+  warm = 0,
 ): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   const available = await hasValgrind();
@@ -102,7 +103,7 @@ export async function cpuPerDecision(
       await client.ping(); // ready: the store refuses to send on a client that is not
       await drive(keys, count, CONCURRENCY, c.decide(client));
     };
-    const perDecision = await instructionsPerOperation(workload, n);
+    const perDecision = await instructionsPerOperation(workload, n, warm);
     log(`callgrind: ${c.id} ${int(perDecision)} instructions per decision`);
     found.set(c.id, perDecision);
   }
@@ -112,10 +113,12 @@ export async function cpuPerDecision(
 if (isMain(import.meta.url)) {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const n = Number(args[0] ?? 2_000);
+  // --warm=W: W decisions first, so the counted ones meet a server that holds W decisions' keys.
+  const warm = Number(/^--warm=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--warm=')) ?? '')?.[1] ?? 0);
   const only = new Set(args.slice(1));
   const cases = CPU_CASES.filter((c) => only.size === 0 || only.has(c.id));
-  const keys = zipfKeys({ distinctKeys: 100_000, draws: 2 * n, exponent: 1, seed: 7, prefix: 'user:' });
-  const found = await cpuPerDecision(cases, n, keys);
+  const keys = zipfKeys({ distinctKeys: 100_000, draws: warm + 2 * n, exponent: 1, seed: 7, prefix: 'user:' });
+  const found = await cpuPerDecision(cases, n, keys, warm);
   process.stdout.write(
     `${table(
       ['case', 'instructions / decision'],

@@ -112,12 +112,13 @@ async function startCallgrindRedis(): Promise<CallgrindRedis> {
 export type Workload = (client: Redis) => (count: number) => Promise<void>;
 
 /**
- * Instructions redis-server runs per operation of `workload`: (count with `2n`) − (count with `n`),
- * divided by `n`, each count from a fresh server.
+ * Instructions redis-server runs per operation of `workload`: (count with `warm + 2n` operations) −
+ * (count with `warm + n`), divided by `n`, each count from a fresh server: the cost of operations
+ * `warm + n` to `warm + 2n`.
  */
-export async function instructionsPerOperation(workload: Workload, n: number): Promise<number> {
+export async function instructionsPerOperation(workload: Workload, n: number, warm = 0): Promise<number> {
   const counts: number[] = [];
-  for (const count of [n, 2 * n]) {
+  for (const count of [warm + n, warm + 2 * n]) {
     const redis = await startCallgrindRedis();
     try {
       await workload(redis.createClient())(count);

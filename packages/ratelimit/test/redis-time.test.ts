@@ -151,6 +151,41 @@ describe('calendar windows where the offset changes, on Redis', () => {
   });
 });
 
+describe('fixed windows named from a guess of the server’s time', () => {
+  test.each([
+    ['ahead', 2],
+    ['behind', -2],
+  ] as const)(
+    'a gateway clock two windows %s: the wrong window is left untouched, the decision counts in the server’s',
+    async (_, windows) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + windows * 3_600_000);
+      const prefix = freshPrefix();
+      const limiter = createRateLimiter({
+        store: new RedisStore({ client }),
+        limits: { hourly: fixedWindow({ limit: 3, windowMs: 3_600_000 }) },
+        prefix,
+        denyCache: false,
+        timeoutMs: 10_000,
+      });
+      await client.config('RESETSTAT');
+      const first = await limiter.limit('k');
+      const second = await limiter.limit('k');
+      expect([first, second].map((d) => [d.source, d.allowed, d.remaining])).toEqual([
+        ['store', true, 2],
+        ['store', true, 1],
+      ]);
+      // One counter, the server's window's; the guessed window's key was charged and taken back.
+      const start = Math.floor(second.decidedAt / 3_600_000) * 3_600_000;
+      const keys = await client.keys(`${prefix}*`);
+      expect(keys).toEqual([`${prefix}:{k}:hourly:fw@${String(start)}:k:k`]);
+      expect(await client.get(keys[0] as string)).toBe('2');
+      // The first decision was sent twice (the reply showed the server's time), the second once.
+      expect(await client.info('commandstats')).toMatch(/cmdstat_evalsha:calls=3,/);
+    },
+  );
+});
+
 describe('sliding-log refunds on memory and Redis', () => {
   test('a refund gives back its own decision’s units when a pool’s charges share a millisecond', async () => {
     const clock = new ManualClock(1_800_000_000_000);
