@@ -1,3 +1,4 @@
+import { fc, test as propertyTest } from '@fast-check/vitest';
 import { startRedisCluster, type RedisCluster } from '@portcullis/testkit';
 import { Redis, type Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -10,6 +11,8 @@ import {
   type Decision,
   type Policy,
 } from '../src/index.js';
+import { redisKeyPart } from '../src/key.js';
+import { tagSlot } from '../src/stores/redis/slot.js';
 
 let cluster: RedisCluster;
 let client: Cluster;
@@ -110,19 +113,6 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
   });
 });
 
-/**
- * The Cluster slot of a key without braces (ours have none: `{` and `}` are escaped), as the
- * cluster specification computes it: CRC16 (XMODEM) of its UTF-8 bytes, mod 16384.
- */
-function slotOf(text: string): number {
-  let crc = 0;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16_384;
-}
-
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     setTimeout(resolve, ms);
@@ -169,13 +159,32 @@ async function migrateSlot(slot: number, pauseMs: number, onMigrating: () => voi
   }
 }
 
+describe('slots', () => {
+  propertyTest.prop(
+    [
+      fc.string({
+        unit: fc.oneof(
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+          fc.constantFrom('\uD800', '}', '{', '%'),
+        ),
+        minLength: 1,
+        maxLength: 24,
+      }),
+    ],
+    { numRuns: 200 },
+  )('the slot the store groups a call by is the one Redis computes for its keys', async (id) => {
+    const tag = redisKeyPart(id);
+    expect(tagSlot(tag)).toBe(await client.cluster('KEYSLOT', `rl:{${tag}}:daily:fw@0:k:${tag}`));
+  });
+});
+
 describe('a slot migration under load (Redis Cluster resharding)', () => {
   test('every decision stays exact while the keys of a slot move to another master (ASK, TRYAGAIN, MOVED)', async () => {
     // Eight identities in one slot, each limited to 40 per hour by a fixed window, and a bucket
     // that does not refill in the test's time: every operation touches two keys of the slot.
-    const slot = slotOf('hot');
+    const slot = tagSlot('hot');
     const hot: string[] = [];
-    for (let i = 0; hot.length < 8; i++) if (slotOf(`m${String(i)}`) === slot) hot.push(`m${String(i)}`);
+    for (let i = 0; hot.length < 8; i++) if (tagSlot(`m${String(i)}`) === slot) hot.push(`m${String(i)}`);
     expect(await Promise.all(hot.map((k) => client.cluster('KEYSLOT', k)))).toEqual(hot.map(() => slot));
     const limit = 40;
     const limiter = createRateLimiter({

@@ -13,6 +13,7 @@ import {
 } from '../store.js';
 import { CONSUME, DENIED, DONE, limitScript, REFUND, RESET, RETRY, STATE_DOUBLES } from './script.js';
 import { scriptSetting, type ScriptSetting } from './settings.js';
+import { tagSlot } from './slot.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -282,11 +283,17 @@ export class RedisStore implements RateLimitStore {
   readonly #flush = (): void => {
     const all = this.#batch;
     this.#batch = [];
-    const size = this.#batchSize;
-    if (all.length === 1) {
-      this.#send(all);
+    if (this.#client.status !== 'ready') {
+      const error = new StoreUnavailableError(this.#client.status);
+      this.#inFlight -= all.length;
+      for (const operation of all) operation.reject(error);
       return;
     }
+    if (all.length === 1) {
+      this.#send([this.#prepare(all)]);
+      return;
+    }
+    const size = this.#batchSize;
     const cluster = this.#client.isCluster;
     const groups = new Map<string, Operation[]>();
     for (const operation of all) {
@@ -295,19 +302,115 @@ export class RedisStore implements RateLimitStore {
       if (group === undefined) groups.set(id, [operation]);
       else group.push(operation);
     }
+    const calls: Call[] = [];
     for (const group of groups.values()) {
-      if (group.length <= size) this.#send(group);
-      else for (let from = 0; from < group.length; from += size) this.#send(group.slice(from, from + size));
+      if (group.length <= size) calls.push(this.#prepare(group));
+      else
+        for (let from = 0; from < group.length; from += size) calls.push(this.#prepare(group.slice(from, from + size)));
     }
+    this.#send(calls);
   };
 
-  #send(batch: readonly Operation[]): void {
-    if (this.#client.status !== 'ready') {
-      const error = new StoreUnavailableError(this.#client.status);
-      this.#inFlight -= batch.length;
-      for (const operation of batch) operation.reject(error);
+  /**
+   * Sends the calls of a flush. On one node: one call on its own, several in one write (a
+   * pipeline: the socket write and Redis's read are paid once; each call is still one EVALSHA,
+   * atomic, answered on its own). On a Cluster: each call straight to the master serving its slot as
+   * ioredis last saw the slots, on that node's own connection, those of one node in one pipeline.
+   * Routing through the Cluster client costs more than the command itself (key extraction, slot
+   * and node lookups per command), and a call that meets a redirection (MOVED, ASK, TRYAGAIN) was
+   * not run: it is sent again through the Cluster client, which follows it and refreshes its slots.
+   */
+  #send(calls: readonly Call[]): void {
+    const client = this.#client;
+    if (!client.isCluster) {
+      if (calls.length === 1) this.#dispatch(calls[0] as Call);
+      else this.#pipeline(client as Redis, calls);
       return;
     }
+    const cluster = client as Cluster;
+    const byNode = new Map<string, Call[]>();
+    for (const call of calls) {
+      const node = cluster.slots[call.slot]?.[0];
+      if (node === undefined) {
+        this.#dispatch(call);
+        continue;
+      }
+      const group = byNode.get(node);
+      if (group === undefined) byNode.set(node, [call]);
+      else group.push(call);
+    }
+    if (byNode.size === 0) return;
+    const masters = new Map<string, Redis>();
+    for (const node of cluster.nodes('master'))
+      masters.set(`${String(node.options.host)}:${String(node.options.port)}`, node);
+    for (const [key, group] of byNode) {
+      const node = masters.get(key);
+      if (node?.status !== 'ready') for (const call of group) this.#dispatch(call);
+      else if (group.length === 1) this.#direct(node, group[0] as Call);
+      else this.#pipeline(node, group);
+    }
+  }
+
+  /** One call on a Cluster node's own connection. */
+  #direct(node: Redis, call: Call): void {
+    node.callBuffer('evalsha', call.script.sha, call.keys.length, ...call.keys, call.args).then(
+      (value) => {
+        this.#answered(call, value);
+      },
+      (error: unknown) => {
+        if (notRun(error)) this.#dispatch(call);
+        else this.#failed(call, error);
+      },
+    );
+  }
+
+  /** Several calls in one write, on a single node's connection. */
+  #pipeline(target: Redis, calls: readonly Call[]): void {
+    const pipeline = target.pipeline();
+    for (const call of calls) {
+      pipeline.callBuffer('evalsha', call.script.sha, call.keys.length, ...call.keys, call.args);
+    }
+    pipeline.exec().then(
+      (results) => {
+        for (let i = 0; i < calls.length; i++) {
+          const call = calls[i] as Call;
+          const [error, value] = results?.[i] ?? [new Error('The pipeline answered no result'), undefined];
+          if (error === null) this.#answered(call, value);
+          // Not run (a script this node has not loaded, a slot on the move): sent on its own
+          // through the client, where EVAL loads the script and ioredis follows redirections.
+          else if (notRun(error)) this.#dispatch(call);
+          else this.#failed(call, error);
+        }
+      },
+      (error: unknown) => {
+        for (const call of calls) this.#failed(call, error);
+      },
+    );
+  }
+
+  #dispatch(call: Call): void {
+    this.#call(call.script, call.keys, call.args).then(
+      (value) => {
+        this.#answered(call, value);
+      },
+      (error: unknown) => {
+        this.#failed(call, error);
+      },
+    );
+  }
+
+  #answered(call: Call, value: unknown): void {
+    if (Buffer.isBuffer(value)) this.#settle(call.batch, value, call.sentAt);
+    else this.#failed(call, new TypeError('The rate-limit script answered something other than a string'));
+  }
+
+  #failed(call: Call, error: unknown): void {
+    this.#inFlight -= call.batch.length;
+    for (const operation of call.batch) operation.reject(error);
+  }
+
+  /** One call's keys and arguments: the operations of `batch`, in order. */
+  #prepare(batch: readonly Operation[]): Call {
     const keys: string[] = [];
     const numbers: number[] = [batch.length];
     // The server's clock when this call runs, as this process last saw it.
@@ -342,16 +445,15 @@ export class RedisStore implements RateLimitStore {
     }
     const args = Buffer.allocUnsafe(numbers.length * 8);
     for (let i = 0; i < numbers.length; i++) args.writeDoubleLE(numbers[i] as number, i * 8);
-    const sentAt = Date.now();
-    this.#call(this.#scriptFor((batch[0] as Operation).shape), keys, args).then(
-      (reply) => {
-        this.#settle(batch, reply, sentAt);
-      },
-      (error: unknown) => {
-        this.#inFlight -= batch.length;
-        for (const operation of batch) operation.reject(error);
-      },
-    );
+    const first = batch[0] as Operation;
+    return {
+      batch,
+      script: this.#scriptFor(first.shape),
+      keys,
+      args,
+      slot: this.#client.isCluster ? tagSlot(first.tag) : 0,
+      sentAt: Date.now(),
+    };
   }
 
   /** Hands each operation its part of the reply; sends again those answered "retry" and after. */
@@ -484,6 +586,25 @@ function windowedSuffix(d: StoreDimension, startText: string): string {
 
 /** Each fixed-window dimension's key suffix, split where the window's start goes. */
 const SUFFIXES = new WeakMap<StoreDimension, readonly [string, string]>();
+
+/** One EVALSHA: its operations, script, keys and arguments, and when it was sent. */
+interface Call {
+  readonly batch: readonly Operation[];
+  readonly script: Script;
+  readonly keys: readonly string[];
+  readonly args: Buffer;
+  /** The Cluster slot of its keys (0 on a single node). */
+  readonly slot: number;
+  readonly sentAt: number;
+}
+
+/**
+ * Errors with which Redis answers a command it did not run: the script is not loaded (NOSCRIPT),
+ * or the slot is elsewhere or moving (MOVED, ASK, TRYAGAIN, CLUSTERDOWN).
+ */
+function notRun(error: unknown): boolean {
+  return error instanceof Error && /^(NOSCRIPT|MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(error.message);
+}
 
 /** What the script answered for one operation. */
 interface Answer {
