@@ -63,6 +63,34 @@ const anyAlgorithm: fc.Arbitrary<Algorithm> = fc.oneof(
 /** What must agree between stores (the source differs by design). */
 const comparable = (d: Decision) => ({ ...d, source: undefined });
 
+/** Limits whose windows, refills and logs play out within milliseconds of real time. */
+const quickAlgorithm: fc.Arbitrary<Algorithm> = fc.oneof(
+  fc
+    .record({ c: fc.integer({ min: 1, max: 5 }), r: fc.integer({ min: 20, max: 300 }), o: fc.nat({ max: 1 }) })
+    .map(({ c, r, o }) => tokenBucket({ capacity: c, refillPerSecond: r, overage: o })),
+  fc
+    .record({
+      l: fc.integer({ min: 1, max: 5 }),
+      p: fc.integer({ min: 10, max: 200 }),
+      b: fc.integer({ min: 1, max: 5 }),
+    })
+    .map(({ l, p, b }) => gcra({ limit: l, periodMs: p, burst: b })),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 5 }), w: fc.integer({ min: 5, max: 60 }), o: fc.nat({ max: 1 }) })
+    .map(({ l, w, o }) => fixedWindow({ limit: l, windowMs: w, overage: o })),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 5 }), w: fc.integer({ min: 5, max: 60 }) })
+    .map(({ l, w }) => slidingWindow({ limit: l, windowMs: w })),
+  fc
+    .record({ l: fc.integer({ min: 1, max: 5 }), w: fc.integer({ min: 5, max: 60 }) })
+    .map(({ l, w }) => slidingLog({ limit: l, windowMs: w })),
+);
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
 describe('RedisStore', () => {
   let run = 0;
 
@@ -113,6 +141,57 @@ describe('RedisStore', () => {
     }
     expect(await keysWithoutTtl(client, prefix)).toEqual([]);
   });
+
+  test.prop(
+    [
+      fc.array(quickAlgorithm, { minLength: 1, maxLength: 3 }),
+      fc.array(
+        fc.record({
+          sleep: fc.constantFrom(0, 0, 1, 3, 8, 15),
+          burst: fc.integer({ min: 1, max: 4 }),
+          cost: fc.integer({ min: 0, max: 3 }),
+          key: fc.constantFrom('a', 'b'),
+        }),
+        { minLength: 1, maxLength: 25 },
+      ),
+    ],
+    { numRuns: 30 },
+  )(
+    "on the server's clock, every decision is the memory store's at the instant Redis decided it (replayed)",
+    async (algorithms, steps) => {
+      run++;
+      const policy: Policy = Object.fromEntries(algorithms.map((a, i) => [`d${String(i)}`, a]));
+      const prefix = `${redis.prefix}server${String(run)}`;
+      const shared = createRateLimiter({
+        store: new RedisStore({ client }),
+        limits: policy,
+        prefix,
+        denyCache: false,
+        timeoutMs: 10_000,
+      });
+      const issued: { key: string; cost: number; decision: Decision }[] = [];
+      for (const step of steps) {
+        if (step.sleep > 0) await sleep(step.sleep);
+        // Issued in one tick: one script call, decided at one instant.
+        const burst = await Promise.all(
+          Array.from({ length: step.burst }, () => Promise.resolve(shared.limit(step.key, { cost: step.cost }))),
+        );
+        for (const decision of burst) issued.push({ key: step.key, cost: step.cost, decision });
+      }
+      // Replayed in issue order on memory, each at the instant Redis reported.
+      const clock = new ManualClock(0);
+      const memory = createRateLimiter({ store: new MemoryStore({ clock }), clock, limits: policy, prefix });
+      let last = -Infinity;
+      for (const { key, cost, decision } of issued) {
+        expect(decision.source).toBe('store');
+        expect(decision.decidedAt).toBeGreaterThanOrEqual(last);
+        last = decision.decidedAt;
+        clock.set(decision.decidedAt);
+        expect(comparable(decision)).toEqual(comparable(memory.limit(key, { cost }) as Decision));
+      }
+      expect(await keysWithoutTtl(client, prefix)).toEqual([]);
+    },
+  );
 
   test('N clients racing on one key with limit L admit exactly L', async () => {
     const clients = Array.from({ length: 16 }, () => redis.createClient());

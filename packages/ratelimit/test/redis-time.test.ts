@@ -34,12 +34,12 @@ function freshPrefix(): string {
   return `${redis.prefix}time${String(run)}`;
 }
 
-/** The expiry (PTTL, ms) of every key under `prefix`. */
-async function expiries(prefix: string): Promise<number[]> {
+/** The expiry (PTTL, ms) of every key matching `prefix` + `pattern`. */
+async function expiries(prefix: string, pattern = '*'): Promise<number[]> {
   const found: number[] = [];
   let cursor = '0';
   do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}${pattern}`, 'COUNT', 1000);
     cursor = next;
     for (const key of keys) found.push(await client.pttl(key));
   } while (cursor !== '0');
@@ -83,10 +83,11 @@ describe('calendar windows where the offset changes, on Redis', () => {
     // Beirut: 00:00 EEST becomes 23:00 EET on Saturday 24 October 2026 (local): a 25-hour Saturday.
     ['Asia/Beirut', 'day', Date.UTC(2026, 9, 24, 20, 30)],
   ] as const)(
-    '%s %s windows from %i: memory and Redis decide alike, every key expires after now',
+    '%s %s windows from %i: memory and Redis decide alike, the window’s counter expires when it ends',
     async (zone, unit, from) => {
       const clock = new ManualClock(from);
       const { memory, shared, prefix } = pair({ q: fixedWindow({ limit: 2, calendar: unit, timeZone: zone }) }, clock);
+      const windows = calendarWindow(unit, zone);
       for (let step = 0; step < 12; step++) {
         const m = await memory.limit('k');
         const r = await shared.limit('k');
@@ -94,9 +95,13 @@ describe('calendar windows where the offset changes, on Redis', () => {
         expect(comparable(r)).toEqual(comparable(m));
         expect(m.resetAt).toBeGreaterThan(clock.now());
         if (m.allowed) {
-          // Just written: Redis holds the window's usage until the window ends (not for 1 ms).
+          // Just written: Redis holds the window's usage (its own key, named after the window's
+          // start) until the window ends (not for 1 ms, not past it).
           const left = m.resetAt - clock.now();
-          for (const ttl of await expiries(prefix)) {
+          const [start] = windows.bounds(clock.now());
+          const ttls = await expiries(prefix, `*:fw@${String(start)}:*`);
+          expect(ttls).toHaveLength(1);
+          for (const ttl of ttls) {
             expect(ttl).toBeLessThanOrEqual(left);
             expect(ttl).toBeGreaterThan(left - 5_000);
           }
@@ -144,6 +149,41 @@ describe('calendar windows where the offset changes, on Redis', () => {
     for (const d of decisions.slice(1)) expect(d.dimensions[1]?.resetAt).toBe(month.bounds(d.decidedAt)[1]);
     for (const ttl of await expiries(prefix)) expect(ttl).toBeGreaterThan(0);
   });
+});
+
+describe('fixed windows named from a guess of the server’s time', () => {
+  test.each([
+    ['ahead', 2],
+    ['behind', -2],
+  ] as const)(
+    'a gateway clock two windows %s: the wrong window is left untouched, the decision counts in the server’s',
+    async (_, windows) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + windows * 3_600_000);
+      const prefix = freshPrefix();
+      const limiter = createRateLimiter({
+        store: new RedisStore({ client }),
+        limits: { hourly: fixedWindow({ limit: 3, windowMs: 3_600_000 }) },
+        prefix,
+        denyCache: false,
+        timeoutMs: 10_000,
+      });
+      await client.config('RESETSTAT');
+      const first = await limiter.limit('k');
+      const second = await limiter.limit('k');
+      expect([first, second].map((d) => [d.source, d.allowed, d.remaining])).toEqual([
+        ['store', true, 2],
+        ['store', true, 1],
+      ]);
+      // One counter, the server's window's; the guessed window's key was charged and taken back.
+      const start = Math.floor(second.decidedAt / 3_600_000) * 3_600_000;
+      const keys = await client.keys(`${prefix}*`);
+      expect(keys).toEqual([`${prefix}:{k}:hourly:fw@${String(start)}:k:k`]);
+      expect(await client.get(keys[0] as string)).toBe('2');
+      // The first decision was sent twice (the reply showed the server's time), the second once.
+      expect(await client.info('commandstats')).toMatch(/cmdstat_evalsha:calls=3,/);
+    },
+  );
 });
 
 describe('sliding-log refunds on memory and Redis', () => {

@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import { finiteNumber, hasBrand, InvalidOptionError, PortcullisError, type Clock } from '@portcullis/core';
 import type { Cluster, Redis } from 'ioredis';
+import type { Evaluation, LimitState } from '../../algorithms/types.js';
 import { KIND_CODES } from '../../algorithms/types.js';
+import { redisKeyPart } from '../../key.js';
 import {
   storageKey,
-  type DimensionOutcome,
   type RateLimitStore,
   type StoreDimension,
   type StoreOutcome,
   type StoreSubject,
 } from '../store.js';
-import { KIND_NUMBERS, limitScript } from './script.js';
+import { CONSUME, DENIED, DONE, limitScript, REFUND, RESET, RETRY, STATE_DOUBLES } from './script.js';
+import { scriptSetting, type ScriptSetting } from './settings.js';
+import { tagSlot } from './slot.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -31,8 +34,9 @@ export interface RedisStoreOptions {
    * still atomic, each one round trip); with many concurrent callers this saves most of the
    * per-command cost on both sides. Redis answers a call only once it has run all of it, so
    * batches are bounded: that keeps this process and Redis working at the same time, and bounds how
-   * long one call holds Redis. 1 sends every operation on its own; at most 1,024. Default 32. A
-   * `Cluster` client always sends operations on their own (their keys are in different slots).
+   * long one call holds Redis. 1 sends every operation on its own; at most 1,024. Default 32. On a
+   * `Cluster`, a call holds operations of one identity (one hash tag, so one slot): the tick's
+   * operations are grouped by identity, one call per group.
    */
   batchSize?: number;
   /**
@@ -127,13 +131,20 @@ export function isStoreUnavailableError(value: unknown): value is StoreUnavailab
 }
 
 /**
+ * Sends of one operation whose fixed window did not hold the server's time (each answered "retry",
+ * nothing written) before it fails: the window is named from this process's estimate of the server's
+ * clock, corrected by every reply, so a second send normally lands.
+ */
+const MAX_SENDS = 5;
+
+/**
  * Limit state shared by every gateway instance, in Redis (single node or Cluster) through ioredis.
  * Each decision is **one round trip**: an EVALSHA of a script that reads, decides and writes
  * every dimension atomically (the script is loaded on first use and reloaded after a `NOSCRIPT`);
- * decisions issued in the same tick share one call (see `batchSize`), never more than one command
- * per decision. Time comes from the Redis server. Every key is written with its expiry in the same command
- * (`SET … PX`), so no key ever lives without a TTL. Keys of one call share a hash tag, so
- * multi-dimensional and pooled checks stay in one Cluster slot.
+ * decisions issued in the same tick share one call (see `batchSize`; on a Cluster, one call per
+ * identity), never more than one command per decision. Time comes from the Redis server. Every key
+ * is written with its expiry in the same script call, so no key outlives its use. Keys of one call
+ * share a hash tag, so multi-dimensional and pooled checks stay in one Cluster slot.
  *
  * @example
  * ```ts
@@ -149,18 +160,16 @@ export function isStoreUnavailableError(value: unknown): value is StoreUnavailab
 export class RedisStore implements RateLimitStore {
   readonly #client: Redis | Cluster;
   readonly #clock: Clock | undefined;
-  /** Script calls issued during the current tick, sent together when it ends. */
+  /** Operations issued during the current tick, sent together when it ends. */
   #batch: Operation[] = [];
   readonly #batchSize: number;
-  /** The Redis server's clock minus this process's, as last seen (server time only). */
+  /** The Redis server's clock at execution minus this process's at sending, as last seen. */
   #skew = 0;
   readonly #maxInFlight: number;
   /** Operations issued and not settled yet (queued for the tick, or sent and unanswered). */
   #inFlight = 0;
   /** By the algorithms they hold: at most 31. */
   readonly #scripts = new Map<string, Script>();
-  /** By parameter array, which lives as long as its algorithm (or its calendar window). */
-  readonly #args = new WeakMap<readonly number[], readonly number[]>();
 
   constructor(options: RedisStoreOptions) {
     const client = options.client as Partial<Redis> | undefined;
@@ -185,25 +194,27 @@ export class RedisStore implements RateLimitStore {
   }
 
   async consume(subject: StoreSubject, dimensions: readonly StoreDimension[], cost: number): Promise<StoreOutcome> {
-    const now = this.#clock?.now();
-    const { reply, offset } = await this.#run(CONSUME, subject, dimensions, cost, now, 0);
-    const outcomes: DimensionOutcome[] = [];
+    const { now, status, states } = await this.#run(CONSUME, subject, dimensions, cost, this.#clock?.now(), 0);
+    // The script answered with the state each dimension held: the algorithms report from it, as
+    // they do in memory (and the script's verdict must be theirs).
+    const evaluations: Evaluation[] = [];
     let allowed = true;
     for (let i = 0; i < dimensions.length; i++) {
-      const at = offset + 8 + i * 32;
-      const retryAfterMs = reply.readDoubleLE(at + 24);
-      if (retryAfterMs !== 0) allowed = false;
-      outcomes.push({
-        allowed: retryAfterMs === 0,
-        remaining: reply.readDoubleLE(at),
-        overage: reply.readDoubleLE(at + 8),
-        resetAt: reply.readDoubleLE(at + 16),
-        retryAfterMs,
-      });
+      const e = (dimensions[i] as StoreDimension).algorithm.evaluate(states[i], now, cost);
+      if (!e.allowed) allowed = false;
+      evaluations.push(e);
     }
-    const decidedAt = reply.readDoubleLE(offset);
-    if (now === undefined) this.#skew = decidedAt - Date.now();
-    return { allowed, now: decidedAt, dimensions: outcomes };
+    if (allowed !== (status === DONE)) {
+      throw new Error('The rate-limit script and the algorithm disagree on a decision (a script of another version?)');
+    }
+    if (!allowed) {
+      // Nothing was charged: dimensions that would have admitted report their usage as it is.
+      for (let i = 0; i < dimensions.length; i++) {
+        if ((evaluations[i] as Evaluation).allowed)
+          evaluations[i] = (dimensions[i] as StoreDimension).algorithm.evaluate(states[i], now, 0);
+      }
+    }
+    return { allowed, now, dimensions: evaluations };
   }
 
   async refund(
@@ -216,16 +227,11 @@ export class RedisStore implements RateLimitStore {
   }
 
   async reset(subject: StoreSubject, dimensions: readonly StoreDimension[]): Promise<void> {
-    this.#ready();
-    if (dimensions.length === 0) return;
-    // Operations issued before this reset are sent before it, so Redis applies them in issue order.
-    if (this.#batch.length > 0) this.#flush();
-    this.#inFlight++;
-    try {
-      await this.#client.del(...dimensions.map((d) => storageKey(subject, d)));
-    } finally {
-      this.#inFlight--;
+    if (dimensions.length === 0) {
+      this.#ready();
+      return;
     }
+    await this.#run(RESET, subject, dimensions, 0, this.#clock?.now(), 0);
   }
 
   #ready(): void {
@@ -235,118 +241,274 @@ export class RedisStore implements RateLimitStore {
     if (this.#inFlight >= this.#maxInFlight) throw new StoreSaturatedError(this.#maxInFlight);
   }
 
-  /** Queues one operation for the end of the tick; resolves with the reply and where its part starts. */
+  /** Queues one operation for the end of the tick. */
   #run(
-    op: typeof CONSUME | typeof REFUND,
+    op: number,
     subject: StoreSubject,
     dimensions: readonly StoreDimension[],
     amount: number,
     now: number | undefined,
     chargedAt: number,
-  ): Promise<ReplyPart> {
+  ): Promise<Answer> {
     this.#ready();
-    const keys: string[] = [];
-    for (const d of dimensions) keys.push(storageKey(subject, d));
-    // NaN: "the server's TIME".
-    const head = [op, amount, now ?? Number.NaN, chargedAt, dimensions.length];
-    const at = now ?? Date.now() + this.#skew;
-    // Calendar windows pass boundaries around the server's time as last seen (so they hold it even
-    // when this process's clock is off); the script picks by the server's clock.
-    const settings = dimensions.map((d) => this.#argsOf(d.algorithm.kind, d.algorithm.scriptParams(at)));
     this.#inFlight++;
-    return new Promise<ReplyPart>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       const operation: Operation = {
-        keys,
-        head,
-        settings,
+        op,
+        subject,
+        // The hash tag: what a Cluster routes by (the pool's id when pooled, the key's otherwise).
+        tag: redisKeyPart(subject.pool ?? subject.key),
+        shape: shapeOf(dimensions),
         dimensions,
-        replyBytes: 8 * (1 + (op === CONSUME ? 4 * dimensions.length : 0)),
+        amount,
+        now,
+        chargedAt,
+        sends: 0,
+        settings: [],
         resolve,
         reject,
       };
-      // A Cluster routes by key: its operations go one by one (their keys are in different slots).
-      if (this.#client.isCluster) this.#send([operation]);
-      else if (this.#batch.push(operation) === 1) process.nextTick(this.#flush);
+      if (this.#batch.push(operation) === 1) process.nextTick(this.#flush);
     });
   }
 
-  /** A dimension's script arguments: kind, count, parameters (cached per parameter array). */
-  #argsOf(kind: StoreDimension['algorithm']['kind'], params: readonly number[]): readonly number[] {
-    let args = this.#args.get(params);
-    if (args === undefined) {
-      args = [KIND_NUMBERS[KIND_CODES[kind]] ?? 0, params.length, ...params];
-      this.#args.set(params, args);
-    }
-    return args;
-  }
-
   /**
-   * Sends the operations of the tick together, in one EVALSHA per `batchSize` operations: each still
-   * costs one round trip and is atomic, but the per-command costs (ioredis's encoding and parsing,
-   * a socket write, Redis's dispatch and the script's set-up) are paid once per batch rather than
-   * once per decision. Scheduled with `nextTick`, which runs once the microtasks are drained, so
-   * callers resumed by the same replies travel together.
+   * Sends the operations of the tick together, in one EVALSHA per `batchSize` operations of one
+   * policy shape: each still costs one round trip and is atomic, but the per-command costs
+   * (ioredis's encoding and parsing, a socket write, Redis's dispatch and the script's set-up) are
+   * paid once per call rather than once per decision. Scheduled with `nextTick`, which runs once the
+   * microtasks are drained, so callers resumed by the same replies travel together. On a Cluster a
+   * call's keys must share a slot: operations are grouped by hash tag (one identity, one slot).
    */
   readonly #flush = (): void => {
     const all = this.#batch;
     this.#batch = [];
-    const size = this.#batchSize;
-    for (let from = 0; from < all.length; from += size) this.#send(all.slice(from, from + size));
-  };
-
-  #send(batch: readonly Operation[]): void {
     if (this.#client.status !== 'ready') {
       const error = new StoreUnavailableError(this.#client.status);
-      this.#inFlight -= batch.length;
-      for (const operation of batch) operation.reject(error);
+      this.#inFlight -= all.length;
+      for (const operation of all) operation.reject(error);
       return;
     }
-    const keys: string[] = [];
-    const codes = new Set<string>();
-    // Each distinct dimension setting once per call, referred to by index (the script reads it once).
-    const index = new Map<readonly number[], number>();
-    const numbers: number[] = [0];
-    for (const operation of batch) {
-      for (const setting of operation.settings) {
-        if (!index.has(setting)) {
-          index.set(setting, index.size + 1);
-          for (const n of setting) numbers.push(n);
-        }
+    if (all.length === 1) {
+      this.#send([this.#prepare(all)]);
+      return;
+    }
+    const size = this.#batchSize;
+    const cluster = this.#client.isCluster;
+    const groups = new Map<string, Operation[]>();
+    for (const operation of all) {
+      const id = cluster ? `${operation.shape}{${operation.tag}` : operation.shape;
+      const group = groups.get(id);
+      if (group === undefined) groups.set(id, [operation]);
+      else group.push(operation);
+    }
+    const calls: Call[] = [];
+    for (const group of groups.values()) {
+      if (group.length <= size) calls.push(this.#prepare(group));
+      else
+        for (let from = 0; from < group.length; from += size) calls.push(this.#prepare(group.slice(from, from + size)));
+    }
+    this.#send(calls);
+  };
+
+  /**
+   * Sends the calls of a flush. On one node: one call on its own, several in one write (a
+   * pipeline: the socket write and Redis's read are paid once; each call is still one EVALSHA,
+   * atomic, answered on its own). On a Cluster: each call straight to the master serving its slot as
+   * ioredis last saw the slots, on that node's own connection, those of one node in one pipeline.
+   * Routing through the Cluster client costs more than the command itself (key extraction, slot
+   * and node lookups per command), and a call that meets a redirection (MOVED, ASK, TRYAGAIN) was
+   * not run: it is sent again through the Cluster client, which follows it and refreshes its slots.
+   */
+  #send(calls: readonly Call[]): void {
+    const client = this.#client;
+    if (!client.isCluster) {
+      if (calls.length === 1) this.#dispatch(calls[0] as Call);
+      else this.#pipeline(client as Redis, calls);
+      return;
+    }
+    const cluster = client as Cluster;
+    const byNode = new Map<string, Call[]>();
+    for (const call of calls) {
+      const node = cluster.slots[call.slot]?.[0];
+      if (node === undefined) {
+        this.#dispatch(call);
+        continue;
       }
+      const group = byNode.get(node);
+      if (group === undefined) byNode.set(node, [call]);
+      else group.push(call);
     }
-    numbers[0] = index.size;
-    numbers.push(batch.length);
-    for (const operation of batch) {
-      for (const key of operation.keys) keys.push(key);
-      for (const n of operation.head) numbers.push(n);
-      for (const setting of operation.settings) numbers.push(index.get(setting) ?? 0);
-      for (const d of operation.dimensions) codes.add(KIND_CODES[d.algorithm.kind]);
+    if (byNode.size === 0) return;
+    const masters = new Map<string, Redis>();
+    for (const node of cluster.nodes('master'))
+      masters.set(`${String(node.options.host)}:${String(node.options.port)}`, node);
+    for (const [key, group] of byNode) {
+      const node = masters.get(key);
+      if (node?.status !== 'ready') for (const call of group) this.#dispatch(call);
+      else if (group.length === 1) this.#direct(node, group[0] as Call);
+      else this.#pipeline(node, group);
     }
-    const args = Buffer.allocUnsafe(numbers.length * 8);
-    for (let i = 0; i < numbers.length; i++) args.writeDoubleLE(numbers[i] as number, i * 8);
-    this.#call(this.#scriptFor([...codes].sort().join(',')), keys, args).then(
-      (reply) => {
-        this.#inFlight -= batch.length;
-        let offset = 0;
-        for (const operation of batch) {
-          operation.resolve({ reply, offset });
-          offset += operation.replyBytes;
-        }
+  }
+
+  /** One call on a Cluster node's own connection. */
+  #direct(node: Redis, call: Call): void {
+    node.callBuffer('evalsha', call.script.sha, call.keys.length, ...call.keys, call.args).then(
+      (value) => {
+        this.#answered(call, value);
       },
       (error: unknown) => {
-        this.#inFlight -= batch.length;
-        for (const operation of batch) operation.reject(error);
+        if (notRun(error)) this.#dispatch(call);
+        else this.#failed(call, error);
       },
     );
   }
 
-  /** The script holding just these algorithms (at most one per combination of the five). */
-  #scriptFor(codes: string): Script {
-    let script = this.#scripts.get(codes);
+  /** Several calls in one write, on a single node's connection. */
+  #pipeline(target: Redis, calls: readonly Call[]): void {
+    const pipeline = target.pipeline();
+    for (const call of calls) {
+      pipeline.callBuffer('evalsha', call.script.sha, call.keys.length, ...call.keys, call.args);
+    }
+    pipeline.exec().then(
+      (results) => {
+        for (let i = 0; i < calls.length; i++) {
+          const call = calls[i] as Call;
+          const [error, value] = results?.[i] ?? [new Error('The pipeline answered no result'), undefined];
+          if (error === null) this.#answered(call, value);
+          // Not run (a script this node has not loaded, a slot on the move): sent on its own
+          // through the client, where EVAL loads the script and ioredis follows redirections.
+          else if (notRun(error)) this.#dispatch(call);
+          else this.#failed(call, error);
+        }
+      },
+      (error: unknown) => {
+        for (const call of calls) this.#failed(call, error);
+      },
+    );
+  }
+
+  #dispatch(call: Call): void {
+    this.#call(call.script, call.keys, call.args).then(
+      (value) => {
+        this.#answered(call, value);
+      },
+      (error: unknown) => {
+        this.#failed(call, error);
+      },
+    );
+  }
+
+  #answered(call: Call, value: unknown): void {
+    if (Buffer.isBuffer(value)) this.#settle(call.batch, value, call.sentAt);
+    else this.#failed(call, new TypeError('The rate-limit script answered something other than a string'));
+  }
+
+  #failed(call: Call, error: unknown): void {
+    this.#inFlight -= call.batch.length;
+    for (const operation of call.batch) operation.reject(error);
+  }
+
+  /** One call's keys and arguments: the operations of `batch`, in order. */
+  #prepare(batch: readonly Operation[]): Call {
+    const keys: string[] = [];
+    const numbers: number[] = [batch.length];
+    // The server's clock when this call runs, as this process last saw it.
+    const estimate = Date.now() + this.#skew;
+    for (const operation of batch) {
+      const { dimensions, now, subject } = operation;
+      const at = now ?? estimate;
+      const own = redisKeyPart(subject.key);
+      const head = numbers.length;
+      // NaN: "the server's time".
+      numbers.push(operation.op + 4 * dimensions.length, operation.amount, now ?? Number.NaN);
+      for (let i = 0; i < dimensions.length; i++) {
+        const d = dimensions[i] as StoreDimension;
+        const setting = scriptSetting(d.algorithm, at);
+        operation.settings[i] = setting;
+        numbers.push(setting.params[0], setting.params[1], setting.params[2]);
+        const base = d.keyPrefix + operation.tag;
+        const tail = d.scope === 'key' ? own : '';
+        keys.push(base + (setting.startText === '' ? d.keySuffix : windowedSuffix(d, setting.startText)) + tail);
+      }
+      if (operation.op === REFUND) numbers.push(operation.chargedAt);
+      if (operation.op === RESET) {
+        // Fixed windows: also the counter a version before window-numbered keys kept.
+        let more = 0;
+        for (const d of dimensions) {
+          if (d.algorithm.kind !== 'fixed-window') continue;
+          keys.push(storageKey(subject, d));
+          more++;
+        }
+        numbers[head] = RESET + 4 * (dimensions.length + more);
+      }
+    }
+    const args = Buffer.allocUnsafe(numbers.length * 8);
+    for (let i = 0; i < numbers.length; i++) args.writeDoubleLE(numbers[i] as number, i * 8);
+    const first = batch[0] as Operation;
+    return {
+      batch,
+      script: this.#scriptFor(first.shape),
+      keys,
+      args,
+      slot: this.#client.isCluster ? tagSlot(first.tag) : 0,
+      sentAt: Date.now(),
+    };
+  }
+
+  /** Hands each operation its part of the reply; sends again those answered "retry" and after. */
+  #settle(batch: readonly Operation[], reply: Buffer, sentAt: number): void {
+    let offset = 0;
+    for (let b = 0; b < batch.length; b++) {
+      const operation = batch[b] as Operation;
+      if (offset + 16 > reply.length) {
+        this.#inFlight -= batch.length - b;
+        const error = new TypeError('The rate-limit script answered too little (a script of another version?)');
+        for (const rest of batch.slice(b)) rest.reject(error);
+        return;
+      }
+      const now = reply.readDoubleLE(offset);
+      const status = reply.readDoubleLE(offset + 8);
+      offset += 16;
+      if (operation.now === undefined && operation.op !== RESET) this.#skew = now - sentAt;
+      if (status === RETRY) {
+        this.#again(batch.slice(b));
+        return;
+      }
+      const states: (LimitState | undefined)[] = [];
+      if (operation.op === CONSUME) offset = readStates(reply, offset, operation.settings, states);
+      this.#inFlight--;
+      operation.resolve({ now, status: status === DENIED ? DENIED : DONE, states });
+    }
+  }
+
+  /**
+   * Operations not run because a fixed window did not hold the server's time: sent again, ahead of
+   * any issued since, with windows named from the server's time as the reply showed it.
+   */
+  #again(operations: readonly Operation[]): void {
+    const again: Operation[] = [];
+    for (const operation of operations) {
+      operation.sends++;
+      if (operation.sends < MAX_SENDS) again.push(operation);
+      else {
+        this.#inFlight--;
+        operation.reject(new Error(`No fixed window held the Redis server's time in ${String(MAX_SENDS)} sends`));
+      }
+    }
+    if (again.length === 0) return;
+    const waiting = this.#batch;
+    this.#batch = again.concat(waiting);
+    if (waiting.length === 0) process.nextTick(this.#flush);
+  }
+
+  /** The script of a policy shape (bounded by the limiters' policies). */
+  #scriptFor(shape: string): Script {
+    let script = this.#scripts.get(shape);
     if (script === undefined) {
-      const source = limitScript(codes.split(','));
+      const source = limitScript(shape.split(','));
       script = { source, sha: createHash('sha1').update(source).digest('hex') };
-      this.#scripts.set(codes, script);
+      this.#scripts.set(shape, script);
     }
     return script;
   }
@@ -362,27 +524,114 @@ export class RedisStore implements RateLimitStore {
   }
 }
 
-/** Operation codes of the script. */
-const CONSUME = 0;
-const REFUND = 1;
-
-/** The script's whole reply (doubles) and the byte offset where one operation's part starts. */
-interface ReplyPart {
-  readonly reply: Buffer;
-  readonly offset: number;
+/** The codes of a policy's algorithms, in order: `tb,fw,fw` (cached per dimension list). */
+function shapeOf(dimensions: readonly StoreDimension[]): string {
+  let shape = SHAPES.get(dimensions);
+  if (shape === undefined) {
+    shape = dimensions.map((d) => KIND_CODES[d.algorithm.kind]).join(',');
+    SHAPES.set(dimensions, shape);
+  }
+  return shape;
 }
 
-/** An operation waiting for the end of the tick. */
-interface Operation {
+const SHAPES = new WeakMap<readonly StoreDimension[], string>();
+
+/**
+ * A consume's states from the reply at `offset` (see `STATE_DOUBLES`), in the algorithms' own
+ * terms; returns the offset after them.
+ */
+function readStates(
+  reply: Buffer,
+  offset: number,
+  settings: readonly ScriptSetting[],
+  states: (LimitState | undefined)[],
+): number {
+  let at = offset;
+  for (const setting of settings) at += 8 * (STATE_DOUBLES[setting.code] ?? 0);
+  // Sliding logs' entries follow every dimension's fixed part.
+  let logs = at;
+  for (const setting of settings) {
+    const code = setting.code;
+    const a = reply.readDoubleLE(offset);
+    if (code === 'fw') {
+      // The window's usage; the algorithm's state is [start, used] (none when nothing is used).
+      states.push(a > 0 ? [setting.start, a] : undefined);
+    } else if (code === 'sl') {
+      const entries: number[] = [];
+      for (let j = 0; j < a; j++) entries.push(reply.readDoubleLE(logs + j * 8));
+      logs += a * 8;
+      states.push(a > 0 ? entries : undefined);
+    } else if (Number.isNaN(a)) {
+      states.push(undefined);
+    } else {
+      const state: number[] = [];
+      for (let j = 0; j < (STATE_DOUBLES[code] ?? 1); j++) state.push(reply.readDoubleLE(offset + j * 8));
+      states.push(state);
+    }
+    offset += 8 * (STATE_DOUBLES[code] ?? 0);
+  }
+  return logs;
+}
+
+/** `}:name:fw:k:` → `}:name:fw@<start>:k:`: a fixed window's counter, one key per window. */
+function windowedSuffix(d: StoreDimension, startText: string): string {
+  let parts = SUFFIXES.get(d);
+  if (parts === undefined) {
+    const at = d.keySuffix.indexOf(':fw:') + 3;
+    parts = [d.keySuffix.slice(0, at), d.keySuffix.slice(at)];
+    SUFFIXES.set(d, parts);
+  }
+  return `${parts[0]}@${startText}${parts[1]}`;
+}
+
+/** Each fixed-window dimension's key suffix, split where the window's start goes. */
+const SUFFIXES = new WeakMap<StoreDimension, readonly [string, string]>();
+
+/** One EVALSHA: its operations, script, keys and arguments, and when it was sent. */
+interface Call {
+  readonly batch: readonly Operation[];
+  readonly script: Script;
   readonly keys: readonly string[];
-  /** op, amount, now (NaN: the server's), chargedAt, number of dimensions. */
-  readonly head: readonly number[];
-  /** Per dimension: kind, parameter count, parameters (shared arrays: see `#argsOf`). */
-  readonly settings: readonly (readonly number[])[];
+  readonly args: Buffer;
+  /** The Cluster slot of its keys (0 on a single node). */
+  readonly slot: number;
+  readonly sentAt: number;
+}
+
+/**
+ * Errors with which Redis answers a command it did not run: the script is not loaded (NOSCRIPT),
+ * or the slot is elsewhere or moving (MOVED, ASK, TRYAGAIN, CLUSTERDOWN).
+ */
+function notRun(error: unknown): boolean {
+  return error instanceof Error && /^(NOSCRIPT|MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(error.message);
+}
+
+/** What the script answered for one operation. */
+interface Answer {
+  /** The instant it was decided at (the server's, or the caller's). */
+  readonly now: number;
+  readonly status: typeof DONE | typeof DENIED;
+  /** A consume's: each dimension's state before it. */
+  readonly states: readonly (LimitState | undefined)[];
+}
+
+/** An operation waiting for the end of the tick (or to be sent again). */
+interface Operation {
+  readonly op: number;
+  readonly subject: StoreSubject;
+  readonly tag: string;
+  /** The algorithms' codes, in order: which script runs it. */
+  readonly shape: string;
   readonly dimensions: readonly StoreDimension[];
-  /** How many bytes of the script's reply are this operation's. */
-  readonly replyBytes: number;
-  readonly resolve: (part: ReplyPart) => void;
+  readonly amount: number;
+  /** The caller's clock; undefined: the server's. */
+  readonly now: number | undefined;
+  readonly chargedAt: number;
+  /** Sends answered "retry" so far. */
+  sends: number;
+  /** Per dimension, the settings of its last send (a fixed window: the window). */
+  readonly settings: ScriptSetting[];
+  readonly resolve: (answer: Answer) => void;
   readonly reject: (error: unknown) => void;
 }
 

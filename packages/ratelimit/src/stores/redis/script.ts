@@ -1,27 +1,45 @@
 /**
  * The Redis side of every rate-limit operation: a Lua script, run atomically by EVALSHA. One call
- * carries one or more operations (the store sends the operations of one tick together), each
- * decided against the state the previous one left, so every operation is atomic over all its
- * dimensions and costs one round trip. A script holds only the code of the algorithms it uses:
- * Redis runs a script's top level on every call, so every function it defines is a closure built
- * per call. It mirrors the algorithms in `../../algorithms/` operation for operation (same IEEE
- * double arithmetic, state stored as packed doubles, which round-trip exactly), so the memory and
- * Redis stores decide alike; a differential property test holds them to it.
+ * carries one or more operations of one policy shape (the store sends the operations of one tick
+ * together), each decided against the state the previous one left, so every operation is atomic
+ * over all its dimensions and costs one round trip.
  *
- * Numbers travel as little-endian IEEE doubles, both ways: exact, and cheap. Counted with
- * callgrind on redis-server, Lua's `tonumber` of an argument string (strtod) cost ~1,700
- * instructions and every extra argument ~900 more, where `struct.unpack` reads several numbers
- * in one call.
+ * What a script costs Redis was counted with callgrind on redis-server (instructions per EVALSHA,
+ * Redis 7.0): the call itself ~13,500; each further argument ~1,700; each `redis.call` 3,000–
+ * 5,000 (TIME 9,000 with its reply turned into a number, `SET … PX` 11,500, `SET` 6,000, `GET`,
+ * `INCRBY`, `PTTL` ~4,000–4,500); a Lua table ~700; a function defined in the script ~400 (a
+ * closure built on every call); a number Lua turns into text ~1,700 (`snprintf`); rate-limiter-
+ * flexible's whole script 36,000. So this script is generated per policy shape (the algorithms of
+ * its dimensions, in order) as straight-line code over locals: no functions, no tables but the
+ * reply's, one argument string of doubles, and texts only where Redis needs one.
  *
- * KEYS: every operation's keys, in order (one per dimension; one operation's keys share a hash tag).
- * ARGV[1]: doubles — number of distinct dimension settings, then each: kind (see `KIND_NUMBERS`),
- *       number of params, params…; then the number of operations, then per operation: op (0 consume,
- *       1 refund), cost-or-amount, now (NaN = the server's TIME, read once per call), chargedAt,
- *       number of dimensions, then per dimension the index (from 1) of its settings.
- * Returns one string of doubles: per operation, now, then for a consume per dimension: remaining,
- * overage, resetAt, retryAfter (`Infinity` for a cost that never fits).
+ * The script decides and writes; it does not report. It answers with the instant it decided at and
+ * the state each dimension held before the operation, and the store runs the algorithm's own
+ * `evaluate` on them — the arithmetic the memory store runs — for the numbers the caller sees.
+ *
+ * State and time:
+ * - A fixed window's usage is an integer counter (`INCRBY`) in a key of its own per window (the
+ *   store names it after the window's start) that expires when the window ends (`PEXPIREAT`). The
+ *   key is named before the script knows the server's time: an operation whose window does not
+ *   hold the server's `now` is answered "retry" with that `now` (nothing written), and the store
+ *   sends it again. A counter holding a fraction (fractional costs) is read and written as text.
+ * - A token bucket keeps `[tokens, updatedAt, expiresAt]` as doubles, `expiresAt` being the key's
+ *   own expiry (set with `PEXPIREAT`, renewed only once it is less than a full refill away, so most
+ *   writes are a `SETRANGE` that keeps it). Other algorithms keep their state as doubles, as the
+ *   memory store holds it, written with `SET … PX`.
+ * - "now" is the server's, read once per call: from a key whose absolute expiry the script knows
+ *   (`expiresAt − PTTL`: a token bucket's state, or a fixed window's counter, which expires at the
+ *   window's end), else `TIME`.
+ *
+ * KEYS: every operation's keys, in order (one per dimension; a reset may add keys to delete).
+ * ARGV[1]: doubles — the number of operations, then per operation: op (0 consume, 1 refund, 2
+ * reset) + 4 × its number of keys, amount, now (NaN: the server's time), three parameters per
+ * dimension (see `PARAMS`), and for a refund the instant it was charged at.
+ * Returns one string of doubles, per operation: now, status (1 admitted or done, 0 denied, 2 retry:
+ * this operation and every later one were not run), then for a consume the state each dimension
+ * held before it (see `STATE_DOUBLES`), sliding logs' entries last.
  */
-/** How the script's arguments name each algorithm (by its code): numbers, like every other argument. */
+/** How the store and the script name each algorithm. */
 export const KIND_NUMBERS: Readonly<Record<string, number>> = { tb: 1, gc: 2, fw: 3, sw: 4, sl: 5 };
 
 /**
@@ -31,429 +49,466 @@ export const KIND_NUMBERS: Readonly<Record<string, number>> = { tb: 1, gc: 2, fw
  */
 export const MAX_STATE_TTL_MS = 3_155_760_000_000;
 
-const COMMON = `
-local TOL = 1e-3
-local MAX_TTL = ${String(MAX_STATE_TTL_MS)}
-local INF = math.huge
-local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
+/** Operation codes. */
+export const CONSUME = 0;
+export const REFUND = 1;
+export const RESET = 2;
 
--- State is stored as little-endian IEEE doubles (struct): exact, and far cheaper than text. The
--- common lengths get fixed formats and table constructors: a table grown key by key is resized at
--- every power of two, and building a format string per save costs more than the packing.
-local spack, sunpack = struct.pack, struct.unpack
-local function load(key)
-  local raw = redis.call('GET', key)
-  if not raw then return nil end
-  local len = #raw
-  if len == 16 then
-    local a, b = sunpack('<dd', raw)
-    return { a, b }
-  elseif len == 8 then
-    local a = sunpack('<d', raw)
-    return { a }
-  elseif len == 24 then
-    local a, b, c = sunpack('<ddd', raw)
-    return { a, b, c }
-  end
-  local n = len / 8
-  if n ~= floor(n) then return nil end
-  local s = {}
-  for i = 1, n do s[i] = sunpack('<d', raw, i * 8 - 7) end
-  return s
-end
+/** Statuses of an operation in the reply. */
+export const DENIED = 0;
+export const DONE = 1;
+export const RETRY = 2;
 
-local function save(key, nxt, ttl)
-  if nxt == nil then
-    redis.call('DEL', key)
-    return
-  end
-  local n, packed = #nxt, nil
-  if n == 2 then
-    packed = spack('<dd', nxt[1], nxt[2])
-  elseif n == 1 then
-    packed = spack('<d', nxt[1])
-  elseif n == 3 then
-    packed = spack('<ddd', nxt[1], nxt[2], nxt[3])
-  else
-    local parts = {}
-    for i = 1, n do parts[i] = spack('<d', nxt[i]) end
-    packed = table.concat(parts)
-  end
-  -- Whole ms in [1, MAX_TTL] (comparisons, not min/max: C calls cost more; NaN gives 1), as
-  -- digits: Redis turns a number argument into text in exponent form when large (1e+17), which
-  -- PX refuses.
-  local px = ceil(ttl)
-  if px > MAX_TTL then
-    px = MAX_TTL
-  elseif not (px >= 1) then
-    px = 1
-  end
-  redis.call('SET', key, packed, 'PX', string.format('%d', px))
-end
+/**
+ * Per algorithm, its three parameters (sent per operation, after the header):
+ * - tb: hard limit, refill per ms, span (ms: a full refill, +2; the key's expiry is renewed to
+ *   now + 2 × span once less than a span away);
+ * - gc: interval, hard limit, TTL (ms) after an admitted charge;
+ * - fw: hard limit, window start, window end;
+ * - sw: hard limit, window length, TTL (ms);
+ * - sl: hard limit, window (ms), unused.
+ */
+export const PARAMS = 3;
 
-local function split(available, overage)
-  local clamped = max(0, available)
-  return max(0, floor(clamped - overage)), max(0, overage - clamped)
-end
+/**
+ * Doubles of the reply per dimension of a consume, the first NaN when there is no state: tb {
+ * tokens, updatedAt }; gc { arrival time }; fw { usage }; sw { start, current, previous }; sl { n }
+ * (its n entries' doubles follow every dimension's).
+ */
+export const STATE_DOUBLES: Readonly<Record<string, number>> = { tb: 2, gc: 1, fw: 1, sw: 3, sl: 1 };
 
--- An algorithm's verdict on one dimension goes to R, 7 slots per dimension from RB (allowed,
--- remaining, overage in use, resetAt, retry, next state, ttl): one flat table for the whole call
--- rather than a table per verdict (creating and filling tables is most of a script's time).
-local R, RB = { false, 0, 0, 0, 0, false, 0 }, 0
-local function result(allowed, available, overage, resetAt, retry, nxt, ttl)
-  local remaining, inUse = split(available, overage)
-  R[RB + 1], R[RB + 2], R[RB + 3], R[RB + 4], R[RB + 5], R[RB + 6], R[RB + 7] =
-    allowed, remaining, inUse, resetAt, retry, nxt, ttl
-end
+/** Counters below this stay exact as doubles whatever whole amount below it is added. */
+const EXACT = '4503599627370496'; // 2^52
 
-`;
+/** Above this many dimensions, per-dimension values live in a table (Lua allows 200 locals). */
+const MAX_LOCAL_DIMENSIONS = 8;
 
-/** Each algorithm's functions: `<code>_eval(p, s, now, cost)` and `<code>_refund(p, s, now, amount, chargedAt)`. */
-const ALGORITHMS: Readonly<Record<string, string>> = {
-  tb: `-- token bucket: p = { capacity, ratePerMs, overage }
-local function tb_tokens(p, hard, s, now)
-  if s == nil then return hard end
-  return min(hard, s[1] + max(0, now - s[2]) * p[2])
-end
--- Whole ms until the bucket stored as s holds amount <= hard (the estimate, pushed on past
--- rounding). tb_tokens(...) < amount, inlined: below hard, its min() changes nothing.
-local function tb_wait(p, s, now, amount, estimate)
-  if s == nil then return estimate end
-  local ms, step, rate, tokens, at = estimate, 1, p[2], s[1], s[2]
-  local elapsed = now + ms - at
-  while tokens + (elapsed > 0 and elapsed or 0) * rate < amount do
-    ms = ms + step
-    step = step * 2
-    elapsed = now + ms - at
-  end
-  return ms
-end
--- s: the stored state; commits: whether this decision's state replaces it.
-local function tb_settle(p, hard, tokens, s, commits, now, allowed, retry)
-  local missing = hard - tokens
-  local ttl = 0
-  local nxt = nil
-  if missing > 0 then
-    nxt = { tokens, now }
-    if commits then s = nxt end
-    ttl = tb_wait(p, s, now, hard, ceil(missing / p[2]))
-  end
-  return result(allowed, tokens, p[3], now + ttl, retry, nxt, ttl)
-end
-local function tb_eval(p, s, now, cost)
-  local hard = p[1] + p[3]
-  local tokens = tb_tokens(p, hard, s, now)
-  if cost <= tokens then return tb_settle(p, hard, tokens - cost, s, cost > 0, now, true, 0) end
-  local retry = INF
-  if cost <= hard then retry = tb_wait(p, s, now, cost, ceil((cost - tokens) / p[2])) end
-  return tb_settle(p, hard, tokens, s, false, now, false, retry)
-end
-local function tb_refund(p, s, now, amount)
-  local hard = p[1] + p[3]
-  return tb_settle(p, hard, min(hard, tb_tokens(p, hard, s, now) + amount), s, true, now, true, 0)
-end
+/**
+ * Lua for one dimension: `@x` is a per-dimension variable, `#n` its n-th parameter (1–3), `$k` its
+ * key. In scope: op, amount, now, charged, server (now came from the server), whole (amount can be
+ * counted with INCRBY, as text `atext`), ok.
+ */
+interface Kind {
+  /** Reads before the clock (consume and refund). */
+  readonly read: string;
+  /** Decides, once `now` is known (consume). */
+  readonly decide: string;
+  /** Writes, when every dimension fitted and the amount is > 0 (consume). */
+  readonly commit: string;
+  /** The reply's doubles (expressions). */
+  readonly reply: readonly string[];
+  /** Refund, once `now` is known. */
+  readonly refund: string;
+}
 
-`,
-  gc: `-- gcra: p = { interval, hard, overage }
-local function gc_settle(p, tat, now, allowed, retry)
-  local ahead = max(0, tat - now)
-  local ttl = ceil(ahead)
-  local nxt = nil
-  if ahead > 0 then nxt = { tat } end
-  return result(allowed, p[2] - ahead / p[1], p[3], now + ttl, retry, nxt, ttl)
-end
-local function gc_eval(p, s, now, cost)
-  local horizon = p[2] * p[1]
-  local stored = now
-  if s ~= nil then stored = s[1] end
-  local ahead = max(0, stored - now)
-  local newAhead = ahead + cost * p[1]
-  if newAhead <= horizon + TOL then return gc_settle(p, now + newAhead, now, true, 0) end
-  local retry = INF
-  if cost <= p[2] then retry = max(1, ceil(newAhead - horizon - TOL)) end
-  return gc_settle(p, now + ahead, now, false, retry)
-end
-local function gc_refund(p, s, now, amount)
-  local stored = now
-  if s ~= nil then stored = s[1] end
-  local tat = max(stored, now)
-  return gc_settle(p, max(now, tat - amount * p[1]), now, true, 0)
-end
+/** Whole ms in [1, MAX] as digits, from the expression `ms` (which must be > 0). */
+const ttlText = (ms: string): string => `string.format('%d', min(${String(MAX_STATE_TTL_MS)}, ceil(${ms})))`;
 
-`,
-  fw: `-- window bounds: q = { 0, length } (epoch-aligned) or { 1, b0, b1, b2, b3 } (calendar)
-local function bounds(p, at, now)
-  if p[at] == 0 then
-    local len = p[at + 1]
-    local start = floor(now / len) * len
-    return start, start + len
-  end
-  -- The caller sent boundaries around the server's time as it last saw it: now is normally within.
-  for i = at + 2, at + 4 do
-    if now < p[i] then
-      if now >= p[i - 1] then return p[i - 1], p[i] end
-      -- Before them (a caller's clock far ahead): the first window's length, repeated backwards.
-      local len = p[at + 2] - p[at + 1]
-      local start = p[at + 1] - ceil((p[at + 1] - now) / len) * len
-      return start, start + len
-    end
-  end
-  -- After them (a caller's clock far behind): the last window's length, repeated.
-  local len = p[at + 4] - p[at + 3]
-  local start = p[at + 4] + floor((now - p[at + 4]) / len) * len
-  return start, start + len
-end
+/** A token bucket's write of `left` tokens at `now`. */
+const tbWrite = (left: string): string => `
+      if server then
+        if @x and @x - now >= #3 then
+          call('SETRANGE', $k, '0', spack('<dd', ${left}, now))
+        else
+          local ex = now + 2 * #3
+          call('SET', $k, spack('<ddd', ${left}, now, ex))
+          call('PEXPIREAT', $k, string.format('%d', ex))
+        end
+      else
+        call('SET', $k, spack('<dd', ${left}, now), 'PX', string.format('%d', 2 * #3))
+      end`;
 
--- fixed window: p = { hard, overage, window... }
-local function fw_settle(p, start, finish, used, now, allowed, retry)
-  local resetAt = now
-  local nxt = nil
-  if used > 0 then
-    resetAt = finish
-    nxt = { start, used }
-  end
-  return result(allowed, p[1] - used, p[2], resetAt, retry, nxt, finish - now)
-end
-local function fw_used(s, start)
-  if s ~= nil and s[1] == start then return s[2] or 0 end
-  return 0
-end
-local function fw_eval(p, s, now, cost)
-  local start, finish = bounds(p, 3, now)
-  local used = fw_used(s, start)
-  if used + cost <= p[1] then return fw_settle(p, start, finish, used + cost, now, true, 0) end
-  local retry = INF
-  if cost <= p[1] then retry = finish - now end
-  return fw_settle(p, start, finish, used, now, false, retry)
-end
-local function fw_refund(p, s, now, amount, chargedAt)
-  local start, finish = bounds(p, 3, now)
-  local used = fw_used(s, start)
-  local back = 0
-  if chargedAt >= start then back = min(used, amount) end
-  return fw_settle(p, start, finish, used - back, now, true, 0)
-end
-
-`,
-  sw: `-- sliding window: p = { hard, overage, length }
-local function sw_counts(p, s, start)
-  if s == nil then return 0, 0 end
-  local at, cur, prev = s[1] or 0, s[2] or 0, s[3] or 0
-  if at == start then return cur, prev end
-  if at == start - p[3] then return 0, cur end
-  return 0, 0
-end
-local function sw_settle(p, start, cur, prev, now, allowed, retry)
-  local len = p[3]
-  local weight = (len - (now - start)) / len
-  local resetAt = now
-  if cur > 0 then resetAt = start + 2 * len elseif prev > 0 then resetAt = start + len end
-  local nxt = nil
-  if cur > 0 or prev > 0 then nxt = { start, cur, prev } end
-  return result(allowed, p[1] - (prev * weight + cur), p[2], resetAt, retry, nxt, resetAt - now)
-end
-local function sw_fits_at(p, start, cur, prev, cost)
-  local len, hard = p[3], p[1]
-  local room = hard - cost - cur
-  if room >= 0 and prev > 0 then return start + len - (room * len) / prev end
-  if cur <= 0 then return start + len end
-  return max(start + len, start + 2 * len - ((hard - cost) * len) / cur)
-end
-local function sw_eval(p, s, now, cost)
-  local len = p[3]
-  local start = floor(now / len) * len
-  local cur, prev = sw_counts(p, s, start)
-  local weight = (len - (now - start)) / len
-  if prev * weight + cur + cost <= p[1] then return sw_settle(p, start, cur + cost, prev, now, true, 0) end
-  local retry = INF
-  if cost <= p[1] then retry = max(1, ceil(sw_fits_at(p, start, cur, prev, cost) - now)) end
-  return sw_settle(p, start, cur, prev, now, false, retry)
-end
-local function sw_refund(p, s, now, amount, chargedAt)
-  local len = p[3]
-  local start = floor(now / len) * len
-  local cur, prev = sw_counts(p, s, start)
-  if chargedAt >= start then return sw_settle(p, start, cur - min(cur, amount), prev, now, true, 0) end
-  if chargedAt >= start - len then return sw_settle(p, start, cur, prev - min(prev, amount), now, true, 0) end
-  return sw_settle(p, start, cur, prev, now, true, 0)
-end
-
-`,
-  sl: `-- sliding log: p = { hard, overage, windowMs }; state = t1 c1 t2 c2 ...
-local function sl_live(p, s, now)
-  local entries, used = {}, 0
-  if s ~= nil then
-    for i = 1, #s - 1, 2 do
-      if s[i] > now - p[3] then
-        entries[#entries + 1] = s[i]
-        entries[#entries + 1] = s[i + 1]
-        used = used + s[i + 1]
+const KINDS: Readonly<Record<string, Kind>> = {
+  tb: {
+    read: `
+    @raw = call('GET', $k)
+    if @raw then
+      local len = #@raw
+      if len == 24 then @t, @at, @x = sunpack('<ddd', @raw)
+      elseif len == 16 then @t, @at = sunpack('<dd', @raw)
+      else @raw = false end
+    end`,
+    decide: `
+    @tok = #1
+    if @raw then @tok = min(#1, @t + max(0, now - @at) * #2) end
+    if amount > @tok then ok = false end`,
+    commit: `
+    do
+      local left = @tok - amount
+      if #1 - left > 0 then${tbWrite('left')}
+      elseif @raw then
+        call('DEL', $k)
       end
-    end
-  end
-  return entries, used
-end
-local function sl_settle(p, entries, used, now, allowed, retry)
-  local resetAt = now
-  local nxt = nil
-  if #entries > 0 then
-    resetAt = entries[#entries - 1] + p[3]
-    nxt = entries
-  end
-  return result(allowed, p[1] - used, p[2], resetAt, retry, nxt, resetAt - now)
-end
-local function sl_eval(p, s, now, cost)
-  local entries, used = sl_live(p, s, now)
-  if used + cost <= p[1] then
-    local n = #entries
-    -- Charges of one millisecond share an entry: their units leave the window together.
-    if cost > 0 and n > 0 and entries[n - 1] == now then
-      entries[n] = entries[n] + cost
-    elseif cost > 0 then
-      entries[n + 1] = now
-      entries[n + 2] = cost
-    end
-    return sl_settle(p, entries, used + cost, now, true, 0)
-  end
-  if cost > p[1] then return sl_settle(p, entries, used, now, false, INF) end
-  local freed, retryAt = 0, now
-  local i = 1
-  while i <= #entries and used - freed + cost > p[1] do
-    freed = freed + entries[i + 1]
-    retryAt = entries[i] + p[3]
-    i = i + 2
-  end
-  return sl_settle(p, entries, used, now, false, max(1, ceil(retryAt - now)))
-end
-local function sl_refund(p, s, now, amount, chargedAt)
-  local entries, used = sl_live(p, s, now)
-  -- The units charged at the decision's instant, from every entry of that millisecond.
-  local back = 0
-  local i = #entries - 1
-  while i >= 1 and back < amount do
-    if entries[i] == chargedAt then
-      local take = min(amount - back, entries[i + 1])
-      back = back + take
-      entries[i + 1] = entries[i + 1] - take
-      if entries[i + 1] == 0 then
-        table.remove(entries, i)
-        table.remove(entries, i)
+    end`,
+    reply: ['@t or NAN', '@at or 0'],
+    refund: `
+    do
+      local tok = #1
+      if @raw then tok = min(#1, @t + max(0, now - @at) * #2) end
+      tok = min(#1, tok + amount)
+      if #1 - tok > 0 then${tbWrite('tok')}
+      elseif @raw then
+        call('DEL', $k)
       end
+    end`,
+  },
+  gc: {
+    read: `
+    @raw = call('GET', $k)
+    if @raw and #@raw == 8 then @tat = sunpack('<d', @raw) else @raw = false end`,
+    decide: `
+    @ah = max(0, (@tat or now) - now) + amount * #1
+    if @ah > #2 * #1 + 1e-3 then ok = false end`,
+    commit: `
+    do
+      local tat = now + @ah
+      if tat - now > 0 then
+        call('SET', $k, spack('<d', tat), 'PX', string.format('%d', #3))
+      elseif @raw then
+        call('DEL', $k)
+      end
+    end`,
+    reply: ['@tat or NAN'],
+    refund: `
+    do
+      local tat = max(now, max(@tat or now, now) - amount * #1)
+      if tat - now > 0 then
+        call('SET', $k, spack('<d', tat), 'PX', ${ttlText('tat - now')})
+      elseif @raw then
+        call('DEL', $k)
+      end
+    end`,
+  },
+  fw: {
+    // u: usage before; n: INCRBY's answer; g: read as text, written at the commit; c: charged;
+    // e: expiry set by the clock's INCRBY.
+    read: '',
+    decide: '',
+    commit: `
+    if @g then
+      call('SET', $k, string.format('%.17g', @u + amount))
+      if server then call('PEXPIREAT', $k, string.format('%d', #3))
+      else call('PEXPIRE', $k, ${ttlText('#3 - now')}) end
+    end`,
+    reply: ['@u'],
+    refund: `
+    if charged >= #2 then
+      local n = whole and #1 < ${EXACT} and redis.pcall('DECRBY', $k, atext)
+      if type(n) == 'number' then
+        if n <= 0 then call('DEL', $k) end
+      else
+        local used = tonumber(call('GET', $k)) or 0
+        local left = used - min(used, amount)
+        if left > 0 then
+          call('SET', $k, string.format('%.17g', left))
+          if server then call('PEXPIREAT', $k, string.format('%d', #3))
+          else call('PEXPIRE', $k, ${ttlText('#3 - now')}) end
+        elseif used ~= 0 then
+          call('DEL', $k)
+        end
+      end
+    end`,
+  },
+  sw: {
+    read: `
+    @raw = call('GET', $k)
+    if @raw and #@raw == 24 then @sa, @sc, @sp = sunpack('<ddd', @raw) else @raw = false end`,
+    decide: `
+    @st = floor(now / #2) * #2
+    @cur, @prev = 0, 0
+    if @raw then
+      if @sa == @st then @cur, @prev = @sc, @sp elseif @sa == @st - #2 then @prev = @sc end
     end
-    i = i - 2
-  end
-  return sl_settle(p, entries, used - back, now, true, 0)
-end
-
-`,
-};
-
-const MAIN = `
-local A = ARGV[1]
--- Formats reading 1 to 8 doubles at once.
-local F = { '<d', '<dd', '<ddd', '<dddd', '<ddddd', '<dddddd', '<ddddddd', '<dddddddd' }
-
-local server_now = nil
-local function server_time()
-  if server_now == nil then
-    local t = redis.call('TIME')
-    server_now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
-  end
-  return server_now
-end
-
--- Reads 'count' doubles from 'pos' into a new table; returns it and the next position.
-local function read_list(count, pos)
-  if count == 0 then return {}, pos end
-  if count <= 8 then
-    local list = { sunpack(F[count], A, pos) }
-    local nextpos = list[count + 1]
-    list[count + 1] = nil
-    return list, nextpos
-  end
-  local list = {}
-  for j = 1, count do list[j], pos = sunpack('<d', A, pos) end
-  return list, pos
-end
-
--- The call's distinct dimension settings, read once: kind and parameters, by index.
-local kinds, params = {}, {}
-local settings, pos = sunpack('<d', A, 1)
-for i = 1, settings do
-  local kind, count
-  kind, count, pos = sunpack('<dd', A, pos)
-  kinds[i], params[i], pos = kind, read_list(count, pos)
-end
-
-local reply, nr = {}, 0
-local first = 1
--- The operation's dimensions, 4 slots each (kind, params, key, state), reused by every operation.
-local D = { false, false, false, false }
-local operations
-operations, pos = sunpack('<d', A, pos)
-for _ = 1, operations do
-  local op, amount, now, chargedAt, n
-  op, amount, now, chargedAt, n, pos = sunpack('<ddddd', A, pos)
-  if now ~= now then now = server_time() end
-  for i = 1, n do
-    local setting, key, b = nil, KEYS[first + i - 1], (i - 1) * 4
-    setting, pos = sunpack('<d', A, pos)
-    D[b + 1], D[b + 2], D[b + 3], D[b + 4] = kinds[setting], params[setting], key, load(key)
-  end
-  first = first + n
-  nr = nr + 1
-  reply[nr] = spack('<d', now)
-
-  if op == 1 then
-    RB = 0
-    for i = 1, n do
-      local b = (i - 1) * 4
-      REFUND[D[b + 1]](D[b + 2], D[b + 4], now, amount, chargedAt)
-      save(D[b + 3], R[6], R[7])
-    end
-  else
-    local allowed = true
-    for i = 1, n do
-      local b = (i - 1) * 4
-      RB = (i - 1) * 7
-      EVAL[D[b + 1]](D[b + 2], D[b + 4], now, amount)
-      if not R[RB + 1] then allowed = false end
-    end
-    if allowed and amount > 0 then
-      for i = 1, n do save(D[(i - 1) * 4 + 3], R[(i - 1) * 7 + 6], R[(i - 1) * 7 + 7]) end
-    elseif not allowed then
-      -- Nothing is charged: dimensions that would have admitted report their usage as it is.
-      for i = 1, n do
-        RB = (i - 1) * 7
-        if R[RB + 1] then
-          local b = (i - 1) * 4
-          EVAL[D[b + 1]](D[b + 2], D[b + 4], now, 0)
+    if @prev * ((#2 - (now - @st)) / #2) + @cur + amount > #1 then ok = false end`,
+    commit: `
+    call('SET', $k, spack('<ddd', @st, @cur + amount, @prev), 'PX', string.format('%d', #3))`,
+    reply: ['@sa or NAN', '@sc or 0', '@sp or 0'],
+    refund: `
+    do
+      local st = floor(now / #2) * #2
+      local cur, prev = 0, 0
+      if @raw then
+        if @sa == st then cur, prev = @sc, @sp elseif @sa == st - #2 then prev = @sc end
+      end
+      if charged >= st then
+        cur = cur - min(cur, amount)
+      elseif charged >= st - #2 then
+        prev = prev - min(prev, amount)
+      end
+      if cur > 0 or prev > 0 then
+        call('SET', $k, spack('<ddd', st, cur, prev), 'PX', string.format('%d', #3))
+      elseif @raw then
+        call('DEL', $k)
+      end
+    end`,
+  },
+  sl: {
+    read: `
+    @raw = call('GET', $k)
+    if @raw and (#@raw == 0 or #@raw % 16 ~= 0) then @raw = false end`,
+    decide: `
+    @e, @used = {}, 0
+    if @raw then
+      for j = 1, #@raw - 15, 16 do
+        local at, c = sunpack('<dd', @raw, j)
+        if at > now - #2 then
+          @e[#@e + 1] = at
+          @e[#@e + 1] = c
+          @used = @used + c
         end
       end
     end
-    -- Per dimension; a dimension admits exactly when its wait is 0 (a denial always waits >= 1 ms).
-    for i = 1, n do
-      local rb = (i - 1) * 7
-      nr = nr + 1
-      reply[nr] = spack('<dddd', R[rb + 2], R[rb + 3], R[rb + 4], R[rb + 5])
-    end
-  end
-end
-return table.concat(reply)
-`;
+    if @used + amount > #1 then ok = false end`,
+    commit: `
+    do
+      local e = @e
+      local n = #e
+      -- Charges of one millisecond share an entry: their units leave the window together.
+      if n > 0 and e[n - 1] == now then
+        e[n] = e[n] + amount
+      else
+        e[n + 1] = now
+        e[n + 2] = amount
+        n = n + 2
+      end
+      local parts = {}
+      for j = 1, n do parts[j] = spack('<d', e[j]) end
+      call('SET', $k, table.concat(parts), 'PX', ${ttlText('e[n - 1] + #2 - now')})
+    end`,
+    reply: ['@raw and #@raw / 8 or 0'],
+    refund: `
+    do
+      local e = {}
+      if @raw then
+        for j = 1, #@raw - 15, 16 do
+          local at, c = sunpack('<dd', @raw, j)
+          if at > now - #2 then
+            e[#e + 1] = at
+            e[#e + 1] = c
+          end
+        end
+      end
+      -- The units charged at the decision's instant, from every entry of that millisecond.
+      local back = 0
+      local j = #e - 1
+      while j >= 1 and back < amount do
+        if e[j] == charged then
+          local take = min(amount - back, e[j + 1])
+          back = back + take
+          e[j + 1] = e[j + 1] - take
+          if e[j + 1] == 0 then
+            table.remove(e, j)
+            table.remove(e, j)
+          end
+        end
+        j = j - 2
+      end
+      local n = #e
+      if n > 0 then
+        local parts = {}
+        for k = 1, n do parts[k] = spack('<d', e[k]) end
+        call('SET', $k, table.concat(parts), 'PX', ${ttlText('e[n - 1] + #2 - now')})
+      elseif @raw then
+        call('DEL', $k)
+      end
+    end`,
+  },
+};
+
+/** The fixed-window charge of dimension `j` (INCRBY, or read as text), and how to take it back. */
+const FW_CHARGE = `
+    if @n == nil then @n = ok and whole and #1 < ${EXACT} and redis.pcall('INCRBY', $k, atext) end
+    if type(@n) == 'number' then
+      @u = @n - amount
+      if @n > #1 then
+        ok = false
+        if @u == 0 then call('DEL', $k) else call('DECRBY', $k, atext) end
+      else
+        -- The server's time: the counter expires when the window ends. The caller's: what is left
+        -- of the window as the caller sees it, renewed on every charge (its clock need not run
+        -- at Redis's pace).
+        if not server then call('PEXPIRE', $k, ${ttlText('#3 - now')})
+        elseif @u == 0 and not @e then call('PEXPIREAT', $k, string.format('%d', #3)) end
+        @c = true
+      end
+    else
+      @u = tonumber(call('GET', $k)) or 0
+      if ok and amount > 0 then
+        @g = true
+        if @u + amount > #1 then ok = false end
+      end
+    end`;
+
+const FW_UNDO = `
+    if @c then
+      if @u == 0 then call('DEL', $k) else call('DECRBY', $k, atext) end
+    end`;
 
 /**
- * The script for a policy whose dimensions use the algorithms with the given codes (`tb`, `fw`, …):
- * the shared helpers, those algorithms, and the main body.
+ * The script for one policy shape: the codes (`tb`, `fw`, …) of its dimensions, in order.
  */
-export function limitScript(codes: readonly string[]): string {
-  const used = [...new Set(codes)].sort();
-  const table = (suffix: string): string =>
-    `{ ${used.map((c) => `[${String(KIND_NUMBERS[c] ?? 0)}] = ${c}_${suffix}`).join(', ')} }`;
-  return [
-    COMMON,
-    ...used.map((c) => ALGORITHMS[c] ?? ''),
-    `local EVAL = ${table('eval')}\nlocal REFUND = ${table('refund')}\n`,
-    MAIN,
-  ].join('');
+export function limitScript(shape: readonly string[]): string {
+  const dims = shape.length;
+  const inTable = dims > MAX_LOCAL_DIMENSIONS;
+  const kinds = shape.map((code) => {
+    const kind = KINDS[code];
+    if (kind === undefined) throw new TypeError(`Unknown algorithm code ${code}`);
+    return kind;
+  });
+  // Per-dimension variables: locals `name_j`, or slots of the table V for large shapes.
+  const slots = new Map<string, string>();
+  const declared: string[] = [];
+  const varOf = (name: string, j: number): string => {
+    const id = `${name}_${String(j)}`;
+    let ref = slots.get(id);
+    if (ref === undefined) {
+      ref = inTable ? `V[${String(slots.size + 1)}]` : id;
+      slots.set(id, ref);
+      if (!inTable) declared.push(id);
+    }
+    return ref;
+  };
+  const param = (n: number, j: number): string =>
+    inTable ? `P[${String(3 + (j - 1) * PARAMS + n)}]` : `p${String(n)}_${String(j)}`;
+  const fill = (code: string, j: number): string =>
+    code
+      .replace(/@([a-z]+)/g, (_, name: string) => varOf(name, j))
+      .replace(/#([1-3])/g, (_, n: string) => param(Number(n), j))
+      .replace(/\$k/g, `k_${String(j)}`);
+  const each = (part: (kind: Kind, code: string, j: number) => string): string =>
+    kinds.map((kind, i) => part(kind, shape[i] as string, i + 1)).join('');
+  const fixed = shape.includes('fw');
+  const allFixed = shape.every((code) => code === 'fw');
+  const firstBucket = shape.indexOf('tb') + 1;
+
+  // Bodies first (they declare the variables they use).
+  const reads = each((kind, _code, j) => fill(kind.read, j));
+  const decide = each((kind, _code, j) => fill(kind.decide, j));
+  const charge = each((_kind, code, j) => (code === 'fw' ? fill(FW_CHARGE, j) : ''));
+  const undo = each((_kind, code, j) => (code === 'fw' ? fill(FW_UNDO, j) : ''));
+  const commit = each((kind, _code, j) => fill(kind.commit, j));
+  const refund = each((kind, _code, j) => fill(kind.refund, j));
+  const window = fixed
+    ? `
+    if ${shape
+      .map((code, i) => (code === 'fw' ? `now < ${param(2, i + 1)} or now >= ${param(3, i + 1)}` : ''))
+      .filter((c) => c !== '')
+      .join(' or ')} then mismatch = true end`
+    : '';
+  // The clock of a consume: the first bucket's expiry, or (fixed windows only) the first counter's.
+  let clockConsume = '';
+  if (firstBucket > 0) {
+    clockConsume = fill(
+      `
+    if now == nil and @x then
+      local ttl = call('PTTL', $k)
+      if ttl >= 0 then now = @x - ttl end
+    end`,
+      firstBucket,
+    );
+  } else if (allFixed) {
+    clockConsume = fill(
+      `
+    if now == nil then
+      @n = ok and whole and #1 < ${EXACT} and redis.pcall('INCRBY', $k, atext)
+      if type(@n) == 'number' and @n - amount == 0 then
+        call('PEXPIREAT', $k, string.format('%d', #3))
+        @e = true
+      end
+      if type(@n) == 'number' then
+        local ttl = call('PTTL', $k)
+        if ttl >= 0 then now = #3 - ttl end
+      end
+    end`,
+      1,
+    );
+  }
+  const earlyUndo = allFixed
+    ? fill(
+        `
+      if type(@n) == 'number' then
+        if @n - amount == 0 then call('DEL', $k) else call('DECRBY', $k, atext) end
+      end`,
+        1,
+      )
+    : '';
+  const replyDoubles = kinds.flatMap((kind, i) => kind.reply.map((expr) => fill(expr, i + 1)));
+  const logs = shape.flatMap((code, i) => (code === 'sl' ? [fill("(@raw or '')", i + 1)] : []));
+  const replyFormat = `<dd${'d'.repeat(replyDoubles.length)}`;
+  const record = `<ddd${'ddd'.repeat(dims)}`;
+  const paramList = Array.from({ length: dims }, (_, i) => [1, 2, 3].map((n) => param(n, i + 1)).join(', ')).join(', ');
+  // code = op + 4 × number of keys; a refund's chargedAt follows its record.
+  const header = inTable
+    ? `  local P = { sunpack('${record}', A, pos) }
+  pos = P[${String(3 + dims * PARAMS + 1)}]
+  local code, amount, now = P[1], P[2], P[3]
+  local V = {}`
+    : `  local code, amount, now, ${paramList}
+  code, amount, now, ${paramList}, pos = sunpack('${record}', A, pos)`;
+  const keys = Array.from({ length: dims }, (_, i) => `k_${String(i + 1)}`);
+  const locals = declared.length > 0 ? `  local ${declared.join(', ')}\n` : '';
+
+  return `local A = ARGV[1]
+local call, sunpack, spack = redis.call, struct.unpack, struct.pack
+local floor, ceil, min, max = math.floor, math.ceil, math.min, math.max
+local NAN = 0 / 0
+local nops, pos = sunpack('<d', A)
+local clock, out, kb = nil, nil, 0
+for _ = 1, nops do
+${header}
+  local ${keys.join(', ')} = ${keys.map((_, i) => `KEYS[kb + ${String(i + 1)}]`).join(', ')}
+${locals}  local op = code % 4
+  local nk = (code - op) / 4
+  local charged = 0
+  if op == 1 then charged, pos = sunpack('<d', A, pos) end
+  local server = now ~= now
+  if server then now = clock end
+${
+  fixed
+    ? `  local whole = amount > 0 and amount % 1 == 0 and amount < ${EXACT}
+  local atext = whole and (amount == 1 and '1' or string.format('%d', amount))
+`
+    : ''
+}  local ok, mismatch, r = true, false, nil
+  if op == 0 then
+${reads}${clockConsume}
+    if now == nil then
+      local t = call('TIME')
+      now = t[1] * 1000 + floor(t[2] / 1000)
+    end
+    if server then clock = now end${window}
+    if mismatch then${earlyUndo}
+      r = spack('<dd', now, 2)
+    else${decide}${charge}
+      if not ok then${undo}
+      end
+      if ok and amount > 0 then${commit}
+      end
+      r = spack('${replyFormat}', now, ok and 1 or 0, ${replyDoubles.join(', ')})${logs.map((l) => ` .. ${l}`).join('')}
+    end
+  else
+    if op == 1 then${reads}
+    end
+    if now == nil${fixed ? '' : ' and op == 1'} then
+      local t = call('TIME')
+      now = t[1] * 1000 + floor(t[2] / 1000)
+      clock = now
+    end${window}
+    if mismatch then
+      r = spack('<dd', now, 2)
+    elseif op == 1 then${refund}
+      r = spack('<dd', now, 1)
+    else
+      for i = 1, nk do call('DEL', KEYS[kb + i]) end
+      r = spack('<dd', now or 0, 1)
+    end
+  end
+  if nops == 1 then return r end
+  out = out or {}
+  out[#out + 1] = r
+  if mismatch then break end
+  kb = kb + nk
+end
+return table.concat(out)
+`;
 }
