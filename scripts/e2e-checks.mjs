@@ -220,6 +220,26 @@ export const checks = {
     expectEqual(after.backendCalls, 2, 'backend calls after the refused request (it sent none)');
   },
 
+  async health(base) {
+    const token = { authorization: 'Bearer quickstart-health-token' };
+    const overall = await fetch(`${base}/health`);
+    expectEqual(overall.status, 200, 'GET /health (a non-critical check failing: warn)');
+    expectEqual(overall.headers.get('content-type'), 'application/health+json', 'its content type');
+    expectEqual(overall.headers.get('cache-control'), 'no-store', 'its cache-control');
+    expectEqual(JSON.stringify(await overall.json()), '{"status":"warn"}', 'the public body');
+    const one = await fetch(`${base}/health/ready/recommendations`);
+    expectEqual(one.status, 503, 'GET /health/ready/recommendations (its own status)');
+    const detailed = await (await fetch(`${base}/health`, { headers: token })).json();
+    expectEqual(detailed.checks.db[0].status, 'pass', 'the db check, for an admitted caller');
+    expectEqual(detailed.checks.recommendations[0].status, 'fail', 'the recommendations check');
+    expectEqual(detailed.checks.recommendations[0].output, undefined, 'no output without ?verbose');
+    const verbose = await (await fetch(`${base}/health?verbose`, { headers: token })).json();
+    expectEqual(verbose.checks.recommendations[0].output, 'connect ECONNREFUSED 10.0.3.7:8080', 'the output');
+    expectEqual((await fetch(`${base}/health/live`)).status, 200, 'GET /health/live');
+    expectEqual((await fetch(`${base}/health`, { method: 'POST' })).status, 405, 'POST /health');
+    expectEqual((await fetch(`${base}/orders`)).status, 200, 'GET /orders (the app, past the endpoints)');
+  },
+
   async core(base) {
     const anonymous = await fetch(`${base}/hello`);
     expectEqual(anonymous.status, 401, 'GET /hello without x-api-key');

@@ -2,13 +2,13 @@
  * Runs every benchmark report in order, prints each as markdown on stdout and writes it to
  * bench/results/: the rate-limit report (memory, Redis, memory bound → ratelimit.md), the JWT
  * report (jwt.ts → jwt-cache.md), the breaker report (circuit-breaker.ts → circuit-breaker.md), the
- * DataLoader report (dataloader.ts → dataloader-guard.md), the routing report (router.ts → router.md)
- * the balancers report (balancers.ts → balancers.md) and the forwarding report (forwarding.ts →
- * forwarding.md).
+ * DataLoader report (dataloader.ts → dataloader-guard.md), the routing report (router.ts → router.md),
+ * the balancers report (balancers.ts → balancers.md), the forwarding report (forwarding.ts →
+ * forwarding.md) and the health report (health.ts → health.md).
  * Progress goes to stderr.
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
- *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers | forwarding)
+ *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers | forwarding | health)
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -109,11 +109,21 @@ const reports: readonly Report[] = [
     file: 'forwarding.md',
     title: '# @portcullis/router forwarding benchmarks',
     versions:
-      '- Versions: @portcullis/router from source (`@portcullis/source` condition, compiled by tsx) on undici 7, ' +
+      '- Versions: @portcullis/router from its build (`dist/`, built by the part when missing or stale) on undici 7, ' +
       'Fastify 5, @fastify/http-proxy 11 (@fastify/reply-from 12, undici 7), nginx from Debian, autocannon 8',
     ratios: '- Ratios are ours ÷ theirs, paired by round: requests/s above 1 means ours serves more.',
     // The proxies and the upstream run in their own processes, started by the part itself.
     parts: [{ name: 'forwarding', run: () => runSectionChild('forwarding.ts') }],
+  },
+  {
+    name: 'health',
+    file: 'health.md',
+    title: '# @portcullis/health benchmarks',
+    versions:
+      '- Versions: @portcullis/health from source (`@portcullis/source` condition, compiled by tsx), ' +
+      '@godaddy/terminus 4',
+    ratios: '- Ratios are paired by round; each table says which way: above 1 means ours is faster.',
+    parts: [{ name: 'health', run: () => runSectionChild('health.ts') }],
   },
 ];
 

@@ -5,12 +5,15 @@ import { portcullis } from '@portcullis/core/fastify';
 import type { JwtVerifier } from '@portcullis/jwt-cache';
 import type { RateLimiter } from '@portcullis/ratelimit';
 import { rateLimit } from '@portcullis/ratelimit/fastify';
+import type { Health } from '@portcullis/health';
+import { healthEndpoints } from '@portcullis/health/fastify';
 import { router } from '@portcullis/router/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { authenticate, type CustomerContext } from './auth.js';
 import { corsOptions, type CorsOptions } from './cors.js';
 import type { FallbackCacheOptions } from './fallback-cache.js';
 import { resilientForwarder, type UpstreamAnswer } from './forward.js';
+import { gatewayHealth, healthDetails } from './health.js';
 import { hasBody } from './http-headers.js';
 import type { DemoIssuer } from './issuer.js';
 import { mountMetrics } from './metrics.js';
@@ -35,6 +38,8 @@ export interface GatewayParts {
   routes?: GatewayRoutes | undefined;
   /** The demo instances, for the chaos switches of `/demo/upstream` and `/demo/canary`. Default: none. */
   fleet?: DemoFleet | undefined;
+  /** The health the `/health` endpoints answer. Default: `gatewayHealth({ pools, canary })`. */
+  health?: Health | undefined;
   /** Time for retry, the fallback cache and the canary (tests steer it). Default: the system clock. */
   clock?: Clock | undefined;
   /** Which browser origins may call `/api`; see {@link CorsOptions}. Default: any origin. */
@@ -72,17 +77,21 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
   const app = Fastify({ logger: false });
   const forwarder = resilientForwarder({ clock: parts.clock, fallbackCache: parts.fallbackCache });
   const routes = parts.routes ?? gatewayRoutes({ clock: parts.clock });
+  const health = parts.health ?? gatewayHealth({ pools, canary: routes.canary });
+  const ownHealth = parts.health === undefined;
   mountMetrics(app, { limiter, verifier, pools, canary: routes.canary, forwarder }); // GET /metrics
   app.addHook('onClose', async () => {
+    if (ownHealth) health.dispose();
     routes.canary.close();
     await forwarder.close();
   });
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(problemNotFound);
+  // First: /health, /health/live, /health/ready (and per check) answer before any other guard;
+  // the public sees the status, a caller with the demo's health token the checks.
+  await app.register(healthEndpoints(health, { details: healthDetails }));
   // First, so that preflights are answered before any guard and every answer carries the headers.
   await app.register(cors, corsOptions(parts.cors ?? { origins: '*' }));
-
-  app.get('/health', () => ({ status: 'pass' }));
 
   // Demo only: an identity provider that signs whatever it is asked to.
   app.post('/demo/token', async (request) => {
@@ -108,7 +117,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
   app.get('/demo/forwarding', () => forwarder.stats());
   // Chaos: POST /demo/upstream?service=users&instance=2&failing=true makes that instance (or, without
   // `instance`, every instance of the service) answer 503 to everything, its health check included.
-  app.post('/demo/upstream', (request, reply) => {
+  app.post('/demo/upstream', async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const service = query['service'] ?? 'users';
     const instances = fleet?.services[service as ServiceName];
@@ -121,7 +130,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
     }
     const failing = query['failing'] === 'true';
     const chosen = index === undefined ? instances : instances.slice(index - 1, index);
-    for (const instance of chosen) instance.setFailing(failing);
+    await Promise.all(chosen.map((instance) => instance.setFailing(failing)));
     return { service, instances: chosen.map((i) => i.instance), failing };
   });
   // The orders canary (v2): its share, phase and last decision.
@@ -138,7 +147,9 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
     if (!(errorRate >= 0 && errorRate <= 1) || !(latencyMs >= 0 && latencyMs <= 10_000)) {
       return sendProblem(reply, 400, 'errorRate must be 0 to 1 and latencyMs 0 to 10000');
     }
-    for (const instance of fleet?.services['orders-v2'] ?? []) instance.setChaos({ errorRate, latencyMs });
+    await Promise.all(
+      (fleet?.services['orders-v2'] ?? []).map((instance) => instance.setChaos({ errorRate, latencyMs })),
+    );
     if (query['restart'] === 'true') await routes.canary.restart();
     return { errorRate, latencyMs, state: routes.canary.state() ?? null };
   });

@@ -122,7 +122,15 @@ export function demoSteps(address: string): DemoStep[] {
         `curl -i -X OPTIONS ${a}/api/users -H 'origin: https://app.example.com' -H 'access-control-request-method: POST'`,
       ],
     },
-    { label: 'health', run: [`curl ${a}/health`] },
+    {
+      label: 'health',
+      run: [`curl -s ${a}/health`, `curl -s '${a}/health?verbose' -H 'authorization: Bearer demo-health-token'`],
+      says: [
+        'the public sees the status alone (pass, or warn while a service has instances out); with the',
+        "health token, every check: each service's instances available, the canary, Redis, the event loop",
+        '(also /health/live, /health/ready, /health/ready/<check>)',
+      ],
+    },
   ];
 }
 

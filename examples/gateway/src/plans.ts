@@ -6,7 +6,7 @@ import {
   tokenBucket,
   type RateLimiter,
 } from '@portcullis/ratelimit';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** Who is calling, and which plan applies: from an API key or a verified token. */
 export interface Customer {
@@ -31,7 +31,7 @@ const zone = 'UTC';
  * in one atomic step (a request denied by any of them is charged to none). Free-tier numbers are
  * small so the demo shows a 429 after a few requests.
  */
-export function createPlanLimiter(redis?: Redis): RateLimiter {
+export function createPlanLimiter(redis?: Redis | Cluster): RateLimiter {
   return createRateLimiter({
     store: redis === undefined ? new MemoryStore({ maxKeys: 100_000 }) : new RedisStore({ client: redis }),
     tiers: {

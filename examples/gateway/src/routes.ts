@@ -99,11 +99,21 @@ export function gatewayRoutes(options: GatewayRoutesOptions = {}): GatewayRoutes
       close: () => undefined,
     };
   } else {
-    const shared = createRedisCanary({ ...canaryOptions, redis: options.redis, pollMs: 1_000 });
+    // Every instance syncs a few times per interval (at most each second), so the analysis waits for
+    // all of them (settleMs, 2 polls) well within the next interval.
+    const pollMs = Math.max(50, Math.min(1_000, Math.floor(canaryOptions.intervalMs / 4)));
+    const shared = createRedisCanary({ ...canaryOptions, redis: options.redis, pollMs });
     shared.events.on('decision', (decision) => {
       last = decision;
     });
-    shared.start();
+    // Its first sync waits for the connection (a sync that fails is reported as a process warning).
+    const redis = options.redis;
+    let closed = false;
+    if (redis.status === 'ready') shared.start();
+    else
+      redis.once('ready', () => {
+        if (!closed) shared.start();
+      });
     recorder = shared;
     canary = {
       state: () => shared.state(),
@@ -112,6 +122,7 @@ export function gatewayRoutes(options: GatewayRoutesOptions = {}): GatewayRoutes
         await shared.restart('restarted from /demo/canary');
       },
       close: () => {
+        closed = true;
         shared.stop();
       },
     };

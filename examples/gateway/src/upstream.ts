@@ -103,6 +103,21 @@ export async function startDemoUpstream(name = 'catalogue', options: DemoUpstrea
   let chaos: DemoChaos = { errorRate: 0, latencyMs: 0 };
   const server: Server = createServer((req, res) => {
     const [, collection = '', id] = (req.url ?? '/').split('?')[0]?.split('/') ?? [];
+    // The demo's remote control, for a gateway in another process (`startSeveral`): the gateway
+    // never forwards here (its routes are /users, /products, /orders only).
+    if (collection === '_demo' && id === 'chaos' && req.method === 'POST') {
+      req.resume();
+      const query = new URL(req.url ?? '/', 'http://demo').searchParams;
+      if (query.has('failing')) failing = query.get('failing') === 'true';
+      if (query.has('errorRate') || query.has('latencyMs')) {
+        setChaosValue({
+          errorRate: Number(query.get('errorRate') ?? 0),
+          latencyMs: Number(query.get('latencyMs') ?? 0),
+        });
+      }
+      answer(res, 200, { instance, failing, chaos });
+      return;
+    }
     if (collection === 'health' && id === undefined) {
       req.resume();
       answer(res, failing ? 503 : 200, { status: failing ? 'fail' : 'pass', instance, version });
@@ -127,6 +142,12 @@ export async function startDemoUpstream(name = 'catalogue', options: DemoUpstrea
     }
     serve(req, res, collection, id);
   });
+
+  function setChaosValue(value: DemoChaos): void {
+    const errorRate = Number.isFinite(value.errorRate) ? Math.min(1, Math.max(0, value.errorRate)) : 0;
+    const latencyMs = Number.isFinite(value.latencyMs) ? Math.min(10_000, Math.max(0, value.latencyMs)) : 0;
+    chaos = { errorRate, latencyMs };
+  }
 
   function serve(req: IncomingMessage, res: ServerResponse, collection: string, id: string | undefined): void {
     const identity = {
@@ -164,9 +185,7 @@ export async function startDemoUpstream(name = 'catalogue', options: DemoUpstrea
     setFailing: (value) => {
       failing = value;
     },
-    setChaos: (value) => {
-      chaos = { errorRate: Math.min(1, Math.max(0, value.errorRate)), latencyMs: Math.max(0, value.latencyMs) };
-    },
+    setChaos: setChaosValue,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -32,10 +32,19 @@ const get = (path: string, apiKey?: string, extra: Record<string, string> = {}):
   fetch(`${base}${path}`, { headers: { ...(apiKey === undefined ? {} : { 'x-api-key': apiKey }), ...extra } });
 
 describe('example gateway', () => {
-  test('health answers without a key', async () => {
+  test('health answers without a key: the status alone, in application/health+json; the checks for the health token', async () => {
     const res = await get('/health');
     expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/health+json');
+    expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({ status: 'pass' });
+    const details = await fetch(`${base}/health/ready`, { headers: { authorization: 'Bearer demo-health-token' } });
+    const body = (await details.json()) as { status: string; checks: Record<string, { observedValue?: unknown }[]> };
+    expect(body.status).toBe('pass');
+    expect(body.checks['upstream:users']?.[0]?.observedValue).toBe(3);
+    // Another token sees the status only.
+    const stranger = await fetch(`${base}/health/ready`, { headers: { authorization: 'Bearer guess' } });
+    expect(Object.keys((await stranger.json()) as object)).toEqual(['status']);
   });
 
   test('an unknown key is refused with problem+json', async () => {

@@ -47,6 +47,19 @@ describe('createGatewayRequest', () => {
     },
   );
 
+  test('withContext reads the signal through, on access: an adapter builds it only when asked', () => {
+    let built = 0;
+    const controller = new AbortController();
+    const base = createGatewayRequest({ method: 'GET', url: '/', header: noHeaders });
+    const lazy = Object.defineProperty(Object.create(base) as typeof base, 'signal', {
+      get: () => (built++, controller.signal),
+    });
+    const next = withContext(lazy, { user: 'ada' });
+    expect(built).toBe(0);
+    expect(next.signal).toBe(controller.signal);
+    expect(built).toBe(1);
+  });
+
   test('withContext changes only the context', () => {
     const req = createGatewayRequest({ method: 'GET', url: '/x?a=1', header: (n) => n, ip: '::1' });
     const next = withContext(req, { user: 'ada' });

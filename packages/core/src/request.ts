@@ -96,21 +96,17 @@ const EMPTY_CONTEXT: GuardContext = Object.freeze({});
 export function createGatewayRequest(init: GatewayRequestInit): GatewayRequest {
   const { path, search } = splitUrl(init.url);
   const lookup = init.header;
-  let query: URLSearchParams | undefined;
-  return {
-    method: init.method.toUpperCase(),
+  return new BuiltRequest(
+    init.method.toUpperCase(),
     path,
-    get query(): URLSearchParams {
-      query ??= new URLSearchParams(search);
-      return query;
-    },
-    header: function header(name: string): string | undefined {
+    search,
+    function header(name: string): string | undefined {
       return lookup(lowerCase(name));
     },
-    ip: init.ip,
-    context: init.context ?? EMPTY_CONTEXT,
-    signal: init.signal,
-  };
+    init.ip,
+    init.context ?? EMPTY_CONTEXT,
+    init.signal,
+  );
 }
 
 /**
@@ -126,17 +122,76 @@ export function createGatewayRequest(init: GatewayRequestInit): GatewayRequest {
  * ```
  */
 export function withContext(req: GatewayRequest, context: GuardContext): GatewayRequest {
-  return {
-    method: req.method,
-    path: req.path,
-    get query(): URLSearchParams {
-      return req.query;
-    },
-    header: (name: string): string | undefined => req.header(name),
-    ip: req.ip,
-    context,
-    signal: req.signal,
-  };
+  return new ContextRequest(req, context);
+}
+
+// Classes, not object literals: a literal with a getter (the lazy `query`) is a dictionary-mode
+// object in V8, so every read of `method`, `path` or `header` by every guard was a hash lookup
+// (measured under callgrind in the router's benchmark). Instances of one class share one shape.
+// `header` stays an own property holding a closure that does not use `this`, so
+// `const { header } = req` keeps working.
+
+/** What {@link createGatewayRequest} builds: the query string parsed on first access. */
+class BuiltRequest implements GatewayRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly header: (name: string) => string | undefined;
+  readonly ip: string | undefined;
+  readonly context: GuardContext;
+  readonly signal: AbortSignal | undefined;
+  readonly #search: string;
+  #query: URLSearchParams | undefined;
+
+  constructor(
+    method: string,
+    path: string,
+    search: string,
+    header: (name: string) => string | undefined,
+    ip: string | undefined,
+    context: GuardContext,
+    signal: AbortSignal | undefined,
+  ) {
+    this.method = method;
+    this.path = path;
+    this.header = header;
+    this.ip = ip;
+    this.context = context;
+    this.signal = signal;
+    this.#search = search;
+  }
+
+  get query(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.#search);
+    return this.#query;
+  }
+}
+
+/** What {@link withContext} builds: `base` with another context. */
+class ContextRequest implements GatewayRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly header: (name: string) => string | undefined;
+  readonly ip: string | undefined;
+  readonly context: GuardContext;
+  readonly #base: GatewayRequest;
+
+  constructor(base: GatewayRequest, context: GuardContext) {
+    this.method = base.method;
+    this.path = base.path;
+    this.header = (name: string): string | undefined => base.header(name);
+    this.ip = base.ip;
+    this.context = context;
+    this.#base = base;
+  }
+
+  get query(): URLSearchParams {
+    return this.#base.query;
+  }
+
+  // Read through, not copied: an adapter's request builds its signal on first access.
+  get signal(): AbortSignal | undefined {
+    return this.#base.signal;
+  }
 }
 
 /**

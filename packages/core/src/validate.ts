@@ -141,6 +141,8 @@ export function oneOf<const T extends string>(value: unknown, allowed: readonly 
 /**
  * A function.
  *
+ * @typeParam F - The function's own type, returned unchanged.
+ *
  * @example
  * ```ts
  * import { isFunctionOption } from '@portcullis/core';

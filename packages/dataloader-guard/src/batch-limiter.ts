@@ -22,6 +22,7 @@ export interface BatchLimiterOptions {
 
 /** A queued batch: a node of a doubly linked list, so an aborted batch leaves the queue in O(1). */
 export interface QueuedBatch {
+  /** Runs the batch, once it has a slot. */
   readonly start: () => void;
   prev: QueuedBatch | undefined;
   next: QueuedBatch | undefined;

@@ -12,9 +12,13 @@
  * ```
  */
 export interface CacheMap<C, P> {
+  /** The promise held for `key`, if any. */
   get(key: C): P | undefined;
+  /** Holds `value` for `key`. */
   set(key: C, value: P): unknown;
+  /** Forgets `key`. */
   delete(key: C): unknown;
+  /** Forgets every key. */
   clear(): unknown;
 }
 

@@ -49,9 +49,13 @@ export interface RedisCanary {
   stop(): void;
   /** Manual actions, applied atomically to the shared state; they win over a decision in flight. */
   promote(reason?: string): Promise<CanaryDecision | undefined>;
+  /** Stops the schedule; the share stays where it is. */
   pause(reason?: string): Promise<CanaryDecision | undefined>;
+  /** Starts the schedule again, from a fresh interval. */
   resume(reason?: string): Promise<CanaryDecision | undefined>;
+  /** Sends the canary to 0 %, where nothing scheduled moves it again. */
   rollback(reason?: string): Promise<CanaryDecision | undefined>;
+  /** Starts the release over from its first step. */
   restart(reason?: string): Promise<CanaryDecision | undefined>;
 }
 

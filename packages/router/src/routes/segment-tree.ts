@@ -5,8 +5,8 @@
  *
  * Written here rather than on find-my-way (which the table used first): a segment-level tree lets
  * the canonical path be matched as it is split, a whole static path be found with one hash lookup,
- * conditions be tested only at the leaves they guard, and a miss find every allowed method in the
- * same walk. Measured in the guide ("Benchmarks").
+ * conditions be tested only at the leaves they guard, and a miss know every allowed method from the
+ * leaves its walk reached (the chooser is told each leaf). Measured in the guide ("Benchmarks").
  *
  * Matching is a depth-first walk, static before param before wildcard at each segment (the
  * documented precedence). A node sits at one depth, so the walk enters it at most once: the work
@@ -17,10 +17,15 @@
 export interface TreeCandidate {
   /** The methods it answers; `undefined` for every method. */
   readonly methods: readonly string[] | undefined;
+  /** Whether it has conditions (host, headers...): whether it answers depends on more than the method. */
+  readonly conditional: boolean;
 }
 
-/** What a walk asks of a leaf: the first candidate for the method whose conditions hold. */
-export type Chooser<C> = (candidates: readonly C[]) => C | undefined;
+/**
+ * What a walk asks of each leaf it reaches: the first of `leaf.forMethod(method)` whose conditions
+ * hold, or `undefined`. A walk that ends without a candidate has asked every leaf the path reaches.
+ */
+export type Chooser<C extends TreeCandidate> = (leaf: Leaf<C>, method: number) => C | undefined;
 
 /** The candidates of one path shape, per method, in precedence order (the table sorts them). */
 export class Leaf<C extends TreeCandidate> {
@@ -28,6 +33,13 @@ export class Leaf<C extends TreeCandidate> {
   /** `byMethod[id]`: the candidates for the method with that id (see {@link SegmentTree.methodId}). */
   #byMethod: (readonly C[])[] = [];
   #anyMethod: readonly C[] = [];
+  /**
+   * Every method the leaf's candidates name, `HEAD` added with `GET`, sorted: the leaf's part of
+   * `Allow`. Shared between requests, so frozen.
+   */
+  allow: readonly string[] = [];
+  /** Whether some candidate has conditions: then `allow` holds only for requests that meet them all. */
+  conditional = false;
 
   /** Builds the per-method lists; `order` sorts a list best first, `methods[id]` names each id. */
   seal(order: (a: C, b: C) => number, methods: readonly string[]): void {
@@ -37,12 +49,21 @@ export class Leaf<C extends TreeCandidate> {
     this.#byMethod = methods.map((method) =>
       sorted.filter((c) => c.methods === undefined || c.methods.includes(method)),
     );
+    this.allow = Object.freeze(allowList(sorted.flatMap((c) => c.methods ?? [])));
+    this.conditional = sorted.some((c) => c.conditional);
   }
 
   /** The candidates for the method `id` (-1: a method no route names), best first. */
   forMethod(id: number): readonly C[] {
     return id < 0 ? this.#anyMethod : (this.#byMethod[id] as readonly C[]);
   }
+}
+
+/** `Allow` for these methods: each once, `HEAD` wherever `GET` is (GET routes answer HEAD), sorted. */
+export function allowList(methods: Iterable<string>): string[] {
+  const allow = new Set(methods);
+  if (allow.has('GET')) allow.add('HEAD');
+  return [...allow].sort();
 }
 
 /** Ids of the methods most requests carry, fixed so that most lookups are a few comparisons. */
@@ -227,7 +248,7 @@ export class SegmentTree<C extends TreeCandidate> {
    */
   findStatic(method: number, path: string, choose: Chooser<C>): C | undefined {
     const leaf = this.#statics.get(path);
-    return leaf === undefined ? undefined : choose(leaf.forMethod(method));
+    return leaf === undefined ? undefined : choose(leaf, method);
   }
 
   /**
@@ -238,16 +259,6 @@ export class SegmentTree<C extends TreeCandidate> {
    */
   find(method: number, path: string, starts: number[], choose: Chooser<C>): C | undefined {
     return walk(this.#root, path, 1, 1, starts, method, choose);
-  }
-
-  /**
-   * Every method some candidate on `path` answers with its conditions holding (`holds`), in one
-   * walk of every branch the path can take: what `Allow` lists when `method` matched nothing.
-   */
-  allowed(path: string, holds: (candidate: C) => boolean): Set<string> {
-    const methods = new Set<string>();
-    collect(this.#root, path, 1, holds, methods);
-    return methods;
   }
 
   #newLeaf(): Leaf<C> {
@@ -274,7 +285,7 @@ function walk<C extends TreeCandidate>(
 ): C | undefined {
   steps++;
   // Past the last segment: the path ends at this node.
-  if (start > path.length) return node.leaf === undefined ? undefined : choose(node.leaf.forMethod(method));
+  if (start > path.length) return node.leaf === undefined ? undefined : choose(node.leaf, method);
   starts[depth] = start;
   if (node.statics !== undefined) {
     const child = node.statics.find(path, start);
@@ -287,33 +298,5 @@ function walk<C extends TreeCandidate>(
     const found = walk(node.param, path, segmentEnd(path, start) + 1, depth + 1, starts, method, choose);
     if (found !== undefined) return found;
   }
-  return node.wildcard === undefined ? undefined : choose(node.wildcard.forMethod(method));
-}
-
-function collect<C extends TreeCandidate>(
-  node: TreeNode<C>,
-  path: string,
-  start: number,
-  holds: (candidate: C) => boolean,
-  methods: Set<string>,
-): void {
-  steps++;
-  if (start > path.length) {
-    addAllowed(node.leaf, holds, methods);
-    return;
-  }
-  const child = node.statics?.find(path, start);
-  if (child !== undefined) collect(child, path, start + child.segmentLength + 1, holds, methods);
-  if (node.param !== undefined) collect(node.param, path, segmentEnd(path, start) + 1, holds, methods);
-  addAllowed(node.wildcard, holds, methods);
-}
-
-function addAllowed<C extends TreeCandidate>(
-  leaf: Leaf<C> | undefined,
-  holds: (candidate: C) => boolean,
-  methods: Set<string>,
-): void {
-  if (leaf === undefined) return;
-  for (const candidate of leaf.candidates)
-    if (candidate.methods !== undefined && holds(candidate)) for (const m of candidate.methods) methods.add(m);
+  return node.wildcard === undefined ? undefined : choose(node.wildcard, method);
 }

@@ -326,6 +326,94 @@ describe('precedence', () => {
   });
 });
 
+/** What `Allow` lists when no route answers: every method of the routes whose path and conditions match. */
+function modelAllow(routes: ModelRoute[], parts: string[], header: string, host: string, q: boolean): string[] {
+  const methods = new Set<string>();
+  for (const route of routes) {
+    if (route.methods === undefined || !segsMatch(route.segs, parts)) continue;
+    if ((route.header !== undefined && route.header !== header) || (route.host !== undefined && route.host !== host))
+      continue;
+    if (route.query && !q) continue;
+    for (const method of route.methods) methods.add(method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
+describe('404 and 405', () => {
+  test.prop(
+    [
+      fc.array(modelRouteArb, { minLength: 1, maxLength: 10 }),
+      fc.array(
+        fc.tuple(
+          fc.constantFrom('GET', 'POST', 'PUT'),
+          fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 4 }),
+          fc.constantFrom('1', '2', '3'),
+          fc.constantFrom('x.io', 'y.io'),
+          fc.boolean(),
+          fc.constantFrom('', '/.', '//', '/b/..'),
+          fc.nat(4),
+        ),
+        { minLength: 1, maxLength: 20 },
+      ),
+    ],
+    { numRuns: 500 },
+  )(
+    'a request no route answers gets 405 listing exactly the methods of the routes its path and conditions match, or 404 when none',
+    (generated, requests) => {
+      const routes: ModelRoute[] = generated.map((route, i) => ({ ...route, name: `r${String(i)}` }));
+      let table;
+      try {
+        table = createRouteTable(routes.map(toDefinition));
+      } catch (error) {
+        if (isAmbiguousRoutesError(error)) return;
+        throw error;
+      }
+      for (const [method, parts, header, host, q, detour, at] of requests) {
+        if (modelPick(routes, method, parts, header, host, q) !== undefined) continue;
+        // The same path spelled with a detour (a dot segment, a doubled slash): the answer is the same.
+        const cut = Math.min(at, parts.length - 1);
+        const raw = `/${parts.slice(0, cut).join('/')}${detour}/${parts.slice(cut).join('/')}`;
+        const path = `/${parts.join('/')}`;
+        for (const spelled of [path, raw]) {
+          const result = table.match(
+            request({ method, path: spelled, headers: { 'x-h': header, host }, query: q ? 'q=' : '' }),
+          );
+          const allow = modelAllow(routes, parts, header, host, q);
+          expect(result).toEqual(
+            allow.length === 0 ? { kind: 'not-found', path } : { kind: 'method-not-allowed', allow, path },
+          );
+        }
+      }
+    },
+  );
+
+  test('Allow joins the methods of every leaf the path reaches: static, param and wildcard', () => {
+    const table = createRouteTable([
+      { name: 'me', path: '/users/me', methods: ['GET'] },
+      { name: 'user', path: '/users/:id', methods: ['DELETE', 'PATCH'] },
+      { name: 'any', path: '/users/*', methods: ['OPTIONS'] },
+      { name: 'beta', path: '/users/:id', methods: ['PUT'], headers: { 'x-beta': '1' } },
+      { name: 'post', path: '/users', methods: ['POST'] },
+    ]);
+    const allow = (method: string, path: string, headers: Record<string, string> = {}): unknown => {
+      const result = table.match(request({ method, path, headers }));
+      return result.kind === 'method-not-allowed' ? result.allow : result.kind;
+    };
+    expect(allow('POST', '/users/me')).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH']);
+    expect(allow('POST', '/users/me', { 'x-beta': '1' })).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'PUT']);
+    expect(allow('POST', '/users/7')).toEqual(['DELETE', 'OPTIONS', 'PATCH']);
+    expect(allow('GET', '/users/7/x')).toEqual(['OPTIONS']);
+    expect(allow('HEAD', '/users/7')).toEqual(['DELETE', 'OPTIONS', 'PATCH']);
+    expect(allow('GET', '/users')).toEqual(['POST']);
+    // The same answer twice (the list may be shared between requests, so it must not change).
+    expect(allow('POST', '/users/me')).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH']);
+    expect(allow('PUT', '/users/./me')).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH']);
+    expect(allow('GET', '/nothing')).toBe('not-found');
+    expect(allow('FOO', '/users')).toEqual(['POST']);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Work, not time: count the tree nodes the walks enter (including backtracking and the walk that
 // builds `Allow`) on long adversarial paths.

@@ -3,7 +3,7 @@ import { canonicalPath, plainSegmentEnd } from './canonical-path.js';
 import { AmbiguousRoutesError, isInvalidPathError } from './errors.js';
 import { compareRank, Predicates } from './predicates.js';
 import { RequestView, type MatchRequest } from './request-view.js';
-import { SegmentTree } from './segment-tree.js';
+import { allowList, SegmentTree, type Leaf } from './segment-tree.js';
 import type { PredicateValue, Route, RouteDefinition } from './route.js';
 
 /**
@@ -98,12 +98,18 @@ interface Candidate<Meta> {
   readonly methods: readonly string[] | undefined;
   /** Undefined when the route has no conditions. */
   readonly predicates: Predicates | undefined;
+  readonly conditional: boolean;
   readonly rank: readonly number[];
   /** The params' names and the indexes of their segments (1 for the first segment). */
   readonly paramNames: readonly string[];
   readonly paramSegments: readonly number[];
   /** The index of the segment where `*` starts, or -1. */
   readonly wildcardSegment: number;
+  /**
+   * For a pattern without params or wildcard: the answer to a request whose path is the pattern
+   * itself, built once (nothing in it depends on the request). Frozen: it is shared.
+   */
+  readonly exactMatch: RouteMatchResult<Meta> | undefined;
 }
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -208,16 +214,36 @@ export function createRouteTable<Meta = unknown>(
   tree.seal((a, b) => compareRank(a.rank, b.rank) || a.route.index - b.route.index);
   const routes: readonly Route<Meta>[] = Object.freeze(entries.map((entry) => entry.route));
 
-  // The request whose conditions are being tested, and its view (host and cookies parsed once,
-  // when a condition first needs them). Set around each synchronous walk.
+  // The request whose conditions are being tested, its view (host and cookies parsed once, when a
+  // condition first needs them), and the leaves the walks reached without an answer for the
+  // method: `Allow` is theirs, so a miss needs no second walk. Set around each synchronous match.
   let current: MatchRequest | undefined;
   let view: RequestView | undefined;
+  let missed: Leaf<Candidate<Meta>>[] = [];
+  let missedCount = 0;
   const holds = (candidate: Candidate<Meta>): boolean =>
     candidate.predicates === undefined ||
     candidate.predicates.test((view ??= new RequestView(current as MatchRequest)));
-  const choose = (candidates: readonly Candidate<Meta>[]): Candidate<Meta> | undefined => {
-    for (const candidate of candidates) if (holds(candidate)) return candidate;
+  const choose = (leaf: Leaf<Candidate<Meta>>, method: number): Candidate<Meta> | undefined => {
+    const candidates = leaf.forMethod(method);
+    for (let i = 0; i < candidates.length; i++) {
+      const candidate = candidates[i] as Candidate<Meta>;
+      if (holds(candidate)) return candidate;
+    }
+    missed[missedCount++] = leaf;
     return undefined;
+  };
+  /** `Allow` of the leaves the walks missed at: one leaf without conditions has it ready. */
+  const allowed = (): readonly string[] => {
+    const first = missed[0] as Leaf<Candidate<Meta>>;
+    let only = !first.conditional;
+    for (let i = 1; only && i < missedCount; i++) only = missed[i] === first;
+    if (only) return first.allow;
+    const methods: string[] = [];
+    for (const leaf of new Set(missed.slice(0, missedCount)))
+      for (const candidate of leaf.candidates)
+        if (candidate.methods !== undefined && holds(candidate)) methods.push(...candidate.methods);
+    return allowList(methods);
   };
 
   const GET = tree.methodId('GET');
@@ -230,16 +256,22 @@ export function createRouteTable<Meta = unknown>(
     return found;
   }
 
-  // The segment offsets of the path being matched, reused (a re-entrant match gets its own).
+  // The segment offsets of the path being matched and the missed leaves, reused (a re-entrant
+  // match, from a header function that matches another request, gets its own).
   const shared: number[] = [];
+  const sharedMissed: Leaf<Candidate<Meta>>[] = [];
 
   return {
     routes,
     match: function match(req: MatchRequest): RouteMatchResult<Meta> {
       const outer = current;
       const outerView = view;
+      const outerMissed = missed;
+      const outerMissedCount = missedCount;
       current = req;
       view = undefined;
+      missed = outer === undefined ? sharedMissed : [];
+      missedCount = 0;
       try {
         const method = tree.methodId(req.method);
         const raw = req.path;
@@ -248,7 +280,7 @@ export function createRouteTable<Meta = unknown>(
         // canonical, so a path equal to one is; a walk that matches compared every segment with a
         // pattern's but those it took as params or wildcard rest, which `paramsOf` checks.
         const rawExact = tree.findStatic(method, raw, choose);
-        if (rawExact !== undefined) return { kind: 'matched', route: rawExact.route, params: NO_PARAMS, path: raw };
+        if (rawExact !== undefined) return rawExact.exactMatch as RouteMatchResult<Meta>;
         // The walk starts after the first character: it must be the root's `/`.
         let found = raw.charCodeAt(0) === 47 ? find(method, raw, starts) : undefined;
         if (found !== undefined) {
@@ -264,8 +296,9 @@ export function createRouteTable<Meta = unknown>(
           throw error;
         }
         if (path !== raw) {
+          missedCount = 0;
           const exact = tree.findStatic(method, path, choose);
-          if (exact !== undefined) return { kind: 'matched', route: exact.route, params: NO_PARAMS, path };
+          if (exact !== undefined) return exact.exactMatch as RouteMatchResult<Meta>;
           found = find(method, path, starts);
         }
         if (found !== undefined) {
@@ -274,14 +307,16 @@ export function createRouteTable<Meta = unknown>(
             ? { kind: 'invalid-path', reason: 'a path parameter is not valid UTF-8 once decoded' }
             : { kind: 'matched', route: found.route, params, path };
         }
-        const allow = [...tree.allowed(path, holds)];
-        if (allow.length === 0) return { kind: 'not-found', path };
-        if (allow.includes('GET') && !allow.includes('HEAD')) allow.push('HEAD');
-        return { kind: 'method-not-allowed', allow: allow.sort(), path };
+        const allow = missedCount === 0 ? undefined : allowed();
+        return allow === undefined || allow.length === 0
+          ? { kind: 'not-found', path }
+          : { kind: 'method-not-allowed', allow, path };
       } finally {
         // Restored, not cleared: a header function that matched another request re-enters here.
         current = outer;
         view = outerView;
+        missed = outerMissed;
+        missedCount = outerMissedCount;
       }
     },
   };
@@ -297,14 +332,20 @@ function candidateOf<Meta>(entry: Entry<Meta>, pattern: string): Candidate<Meta>
       paramSegments.push(i);
     }
   });
+  const wildcardSegment = segments.at(-1) === '*' ? segments.length - 1 : -1;
   return {
     route: entry.route,
     methods: entry.methods.includes(ALL) ? undefined : entry.methods,
     predicates: entry.predicates.empty ? undefined : entry.predicates,
+    conditional: !entry.predicates.empty,
     rank: entry.predicates.rank,
     paramNames,
     paramSegments,
-    wildcardSegment: segments.at(-1) === '*' ? segments.length - 1 : -1,
+    wildcardSegment,
+    exactMatch:
+      paramNames.length === 0 && wildcardSegment === -1
+        ? Object.freeze({ kind: 'matched', route: entry.route, params: NO_PARAMS, path: pattern })
+        : undefined,
   };
 }
 

@@ -87,9 +87,13 @@ export interface OpenFeatureClientLike {
  * ```
  */
 export interface OpenFeatureLogger {
+  /** Logs at error level. */
   error(...args: unknown[]): void;
+  /** Logs at warning level. */
   warn(...args: unknown[]): void;
+  /** Logs at info level. */
   info(...args: unknown[]): void;
+  /** Logs at debug level. */
   debug(...args: unknown[]): void;
 }
 
