@@ -339,7 +339,9 @@ describe('the observers through the Meter API', () => {
     });
     expect(point?.value).toMatchObject({ count: 1, sum: 0.25 });
     expect(spans.getFinishedSpans()).toEqual([]);
-    expect(() => { otel.recordRequest({ method: 'GET', status: 200, durationMs: -1 }); }).toThrow(/durationMs/);
+    expect(() => {
+      otel.recordRequest({ method: 'GET', status: 200, durationMs: -1 });
+    }).toThrow(/durationMs/);
   });
 
   test('options are validated', () => {
