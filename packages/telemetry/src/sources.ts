@@ -98,7 +98,9 @@ export interface BreakerEventsView {
  * ```
  */
 export interface ObservableBreaker {
+  /** Its state changes, counted as they happen. */
   readonly events: EventSource<BreakerEventsView>;
+  /** Its state and counters now: read when metrics are collected. */
   snapshot(): BreakerSnapshotView;
 }
 
@@ -115,7 +117,9 @@ export interface ObservableBreaker {
  * ```
  */
 export interface ObservableBreakerRegistry {
+  /** The state changes of every breaker it holds. */
   readonly events: EventSource<BreakerEventsView>;
+  /** Every breaker it holds now: read when metrics are collected. */
   snapshot(): readonly BreakerSnapshotView[];
 }
 
@@ -158,6 +162,7 @@ export interface ObservablePool {
     discoveryError: { readonly pool: string };
     breakerStateChange: { readonly pool: string; readonly to: string };
   }>;
+  /** The pool's and its endpoints' state now: read when metrics are collected. */
   snapshot(): {
     readonly name: string;
     readonly panic: boolean;

@@ -328,6 +328,22 @@ describe('the observers through the Meter API', () => {
     }
   });
 
+  test('recordRequest: http.server.request.duration with the route given, no span', async () => {
+    const otel = openTelemetry({ tracerProvider, meterProvider });
+    otel.recordRequest({ method: 'DELETE', route: '/carts/:id', status: 502, durationMs: 250 });
+    const point = pointWith(await points('http.server.request.duration'), {
+      'http.request.method': 'DELETE',
+      'http.route': '/carts/:id',
+      'http.response.status_code': 502,
+      'error.type': '502',
+    });
+    expect(point?.value).toMatchObject({ count: 1, sum: 0.25 });
+    expect(spans.getFinishedSpans()).toEqual([]);
+    expect(() => {
+      otel.recordRequest({ method: 'GET', status: 200, durationMs: -1 });
+    }).toThrow(/durationMs/);
+  });
+
   test('options are validated', () => {
     expect(() => openTelemetry({ tracerProvider: {} as never })).toThrow(/tracerProvider/);
     expect(() => openTelemetry({ meterProvider: {} as never })).toThrow(/meterProvider/);
