@@ -27,6 +27,10 @@ const config: ViteUserConfig = defineConfig({
     projects: [...projectsIn('packages'), ...projectsIn('examples'), ...projectsIn('bench')],
     reporters: ['default', new URL('./scripts/summary-reporter.ts', import.meta.url).pathname],
     setupFiles: [new URL('./vitest.setup.ts', import.meta.url).pathname],
+    // Test files of a worker share its module cache: importing each file's dependencies anew
+    // (vitest's default) took 190 s of a 470 s run, 40 s without. No test relies on fresh module
+    // state; fake timers are put back after each test (and by vitest.setup.ts after each file).
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 60_000,
     // Unhandled rejections fail the run: "nothing becomes an unhandled rejection" is a contract.

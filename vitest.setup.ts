@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { afterAll, vi } from 'vitest';
 
 // Property runs are reproducible: a failure prints `{ seed, path }`; replay it with
 //   FC_SEED=<seed> FC_PATH=<path> pnpm test
@@ -11,4 +12,10 @@ fc.configureGlobal({
   ...(seed === undefined ? {} : { seed: Number(seed) }),
   ...(path === undefined ? {} : { path }),
   ...(numRuns === undefined ? {} : { numRuns: Number(numRuns) }),
+});
+
+// Files of a worker share one module cache and one set of globals (vitest.config.ts: isolate
+// false): a file that left fake timers on must not hand them to the next.
+afterAll(() => {
+  vi.useRealTimers();
 });

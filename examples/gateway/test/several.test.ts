@@ -112,7 +112,16 @@ describe.each(['Redis', 'Redis Cluster'] as const)('several gateways on one %s (
   });
 
   test('the canary moves as one: a bad v2 seen through all of them is rolled back on every gateway', async () => {
-    for (const gateway of gateways) expect((await canaryOf(gateway)).state).toMatchObject({ percent: 10 });
+    // Each gateway reads the shared state at its first sync, which waits for its Redis connection
+    // (slower on a Cluster of a busy machine): until then /demo/canary answers `state: null`.
+    const synced = Date.now() + 20_000;
+    let first: CanaryView[] = [];
+    do {
+      first = await Promise.all(gateways.map(canaryOf));
+      if (first.every((v) => v.state !== null)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } while (Date.now() < synced);
+    for (const view of first) expect(view.state).toMatchObject({ percent: 10 });
     // A chaos switch pulled on one gateway reaches the instances all of them share.
     expect((await fetch(`${gateways[0] ?? ''}/demo/canary?errorRate=1`, { method: 'POST' })).status).toBe(200);
     const enterprise = { 'x-api-key': 'demo-enterprise' };
