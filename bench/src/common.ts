@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { argv } from 'node:process';
@@ -213,6 +213,63 @@ export function runNodeChild(options: ChildOptions): Promise<string> {
         reject(new Error(`${options.script} ${(options.args ?? []).join(' ')} exited with ${String(code ?? signal)}`));
     });
   });
+}
+
+/** A measured side kept in a process of its own: ask it to run, get what it measured. */
+export interface SideProcess {
+  /** Sends `request` to the side and resolves with its answer (one at a time). */
+  run(request: unknown): Promise<unknown>;
+  /** Stops the side's process. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a bench script as a side process (same conditions and tsx loader as {@link runNodeChild}),
+ * talking over IPC: it sends one message when ready (after its check and warm-up), then answers
+ * each request with one message. Two sides timed in turn this way each keep their own heap: the
+ * garbage one side leaves is collected in its own process, never in the other's slice.
+ */
+export async function startSideProcess(options: ChildOptions): Promise<SideProcess> {
+  const src = dirname(fileURLToPath(import.meta.url));
+  const child = fork(join(src, options.script), [...(options.args ?? []), ...(quick ? ['--quick'] : [])], {
+    cwd: join(src, '..'),
+    execArgv: [
+      ...(options.exposeGc === true ? ['--expose-gc'] : []),
+      ...(options.nodeFlags ?? []),
+      '--conditions=@portcullis/source',
+      '--import',
+      'tsx',
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const name = `${options.script} ${(options.args ?? []).join(' ')}`;
+  const next = (): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const onExit = (code: number | null): void => {
+        child.off('message', onMessage);
+        reject(new Error(`${name} exited with ${String(code)}`));
+      };
+      const onMessage = (message: unknown): void => {
+        child.off('exit', onExit);
+        resolve(message);
+      };
+      child.once('message', onMessage);
+      child.once('exit', onExit);
+    });
+  await next();
+  return {
+    run: (request) => {
+      const answer = next();
+      child.send(request as object);
+      return answer;
+    },
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill();
+      await exited;
+    },
+  };
 }
 
 /** Runs a section in its own process (`<script> --json`) and returns what it reported. */

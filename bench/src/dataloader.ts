@@ -12,10 +12,12 @@
  *
  * Three measures, side by side, for each pair (ours, theirs):
  *
- * - time: each pair in its own node process (so neither side runs code the other cases made
- *   polymorphic), short slices (one sample, ~10 ms) alternating ours and theirs, the order flipped
- *   every round, a GC before each slice; the ratio is the median of the rounds' ratios, with their
- *   interquartile range;
+ * - time: each side in a node process of its own (so neither runs code the other made polymorphic,
+ *   nor has its garbage collected in the other's slice), the two taking turns in slices of ten
+ *   samples back to back (~100 ms), the order flipped every round; the ratio is the median of the
+ *   rounds' ratios, with their interquartile range. (Slices of one sample after a forced full GC,
+ *   the earlier method, left most of each sample's garbage uncollected inside the timed window and
+ *   swung ±40 % with where the scavenges fell);
  * - instructions per load under callgrind: the loader's own work, with a young generation so large
  *   that no collection runs (what collections cost follows the bytes, the next measure), steady on
  *   a busy machine;
@@ -48,27 +50,38 @@ import {
   isMain,
   log,
   median,
+  mulberry32,
   paired,
   quartiles,
   quick,
   runNodeChild,
+  startSideProcess,
   sectionMain,
   settle,
   table,
   times,
   type Section,
+  type SideProcess,
 } from './common.js';
 
 const LOADS = 10_000;
 const BATCH = 100;
 /** Rounds of the timed pairs: each runs ours once and theirs once. */
-const ROUNDS = quick ? 10 : 301;
+const ROUNDS = quick ? 6 : 61;
+/**
+ * Samples per timed slice (~100 ms): long enough that each slice pays for the collections of its
+ * own garbage (a sample allocates ~6 MB; the young generation holds up to 16 MB).
+ */
+const SLICE_SAMPLES = quick ? 2 : 10;
 /**
  * Samples of each case before measuring: the per-batch functions reach optimised code only after
  * about 60 samples (6,000 batches).
  */
 const WARM_UP = quick ? 3 : 100;
-const KEYS: readonly number[] = Array.from({ length: LOADS }, (_, i) => i);
+/** Timed samples load between these many keys (10,000 on average); see {@link sliceSizes}. */
+const FEWEST_LOADS = 5_000;
+const MOST_LOADS = 15_000;
+const KEYS: readonly number[] = Array.from({ length: MOST_LOADS }, (_, i) => i);
 
 /** The backend: answers every key at once. */
 function answer(keys: readonly number[]): Promise<number[]> {
@@ -142,21 +155,41 @@ const PAIRS: readonly { ours: CaseName; theirs: CaseName; label: string; target:
 ];
 const TARGET = 1.2;
 
-/** One sample: a fresh loader, 10,000 loads in one tick, all awaited. */
-async function sample(name: CaseName): Promise<void> {
+/** One sample: a fresh loader, `loads` loads (10,000 by default) in one tick, all awaited. */
+async function sample(name: CaseName, loads = LOADS): Promise<void> {
   const loader = CASES[name].make();
-  const loads = new Array<Promise<number>>(LOADS);
-  for (let i = 0; i < LOADS; i++) loads[i] = loader.load(KEYS[i] as number);
-  const values = await Promise.all(loads);
-  sink += values[LOADS - 1] as number;
+  const pending = new Array<Promise<number>>(loads);
+  for (let i = 0; i < loads; i++) pending[i] = loader.load(KEYS[i] as number);
+  const values = await Promise.all(pending);
+  sink += values[loads - 1] as number;
 }
 
-/** One timed slice: a GC, then one sample; ns per load. */
-async function slice(name: CaseName): Promise<number> {
-  collectGarbage();
+/**
+ * The sizes of a timed slice's samples (requests), drawn from 5,000 to 15,000 keys with a PRNG
+ * seeded by the round, so both sides of a round load the same sizes. Not 10,000 every time: a
+ * workload that allocates exactly the same each sample falls into step with the young
+ * generation's collections, which then always find the heap at the same point of a sample. At
+ * exactly 10,000 loads, dataloader's collections fell where little was alive (3.6 % of the young
+ * generation survived, against 13 % of ours: 51 vs 150 ns of GC per load), at other sizes the
+ * other way round; varied sizes average over where collections fall, as a service's requests do.
+ */
+function sliceSizes(round: number): number[] {
+  const random = mulberry32(0x5eed + round);
+  return Array.from({ length: SLICE_SAMPLES }, () =>
+    Math.floor(FEWEST_LOADS + random() * (MOST_LOADS - FEWEST_LOADS + 1)),
+  );
+}
+
+/** One timed slice: the round's samples back to back, as consecutive requests run; ns per load. */
+async function slice(name: CaseName, round: number): Promise<number> {
+  const sizes = sliceSizes(round);
+  let loads = 0;
   const t0 = performance.now();
-  await sample(name);
-  return ((performance.now() - t0) * 1e6) / LOADS;
+  for (const size of sizes) {
+    await sample(name, size);
+    loads += size;
+  }
+  return ((performance.now() - t0) * 1e6) / loads;
 }
 
 /** Checks that every case answers every key with its value, in batches of 100, before measuring. */
@@ -178,7 +211,7 @@ async function checkAgreement(): Promise<void> {
           },
           { maxBatchSize: BATCH },
         );
-    const values = await Promise.all(KEYS.map((k) => loader.load(k)));
+    const values = await Promise.all(KEYS.slice(0, LOADS).map((k) => loader.load(k)));
     if (values.some((v, i) => v !== i + 1)) throw new Error(`${name}: wrong values`);
     if (calls.length !== LOADS / BATCH || calls.some((n) => n !== BATCH))
       throw new Error(`${name}: batches ${String(calls)}`);
@@ -188,7 +221,7 @@ async function checkAgreement(): Promise<void> {
   }
 }
 
-/** What a `--pair` child reports: ns per load of each slice, by round, and the load average around it. */
+/** A timed pair: ns per load of each slice, by round, and the load average around it. */
 interface PairResult {
   readonly ours: number[];
   readonly theirs: number[];
@@ -196,26 +229,45 @@ interface PairResult {
 }
 
 /**
- * `--pair <ours> <theirs>`: in this process only these two cases run. Rounds of two slices, ours
- * first in even rounds and theirs first in odd ones, so neither always runs on the heap the other
- * left behind.
+ * `--side <case>`: one side of a timed pair, in a process of its own (so neither side runs code
+ * the other made polymorphic, and neither's garbage is collected in the other's slice). Checks
+ * and warms up, says it is ready, then runs a slice for each message and answers its ns per load.
  */
-async function pairMode(ours: CaseName, theirs: CaseName): Promise<PairResult> {
+async function sideMode(name: CaseName): Promise<void> {
   await checkAgreement();
-  for (let i = 0; i < WARM_UP; i++) {
-    await sample(ours);
-    await sample(theirs);
-  }
+  for (let i = 0; i < WARM_UP; i++) await sample(name);
+  process.on('message', (round: number) => {
+    void slice(name, round).then((ns) => process.send?.(ns));
+  });
+  process.send?.('ready');
+}
+
+/**
+ * Times `ours` against `theirs`, each in its side process, in rounds of one slice each: ours first
+ * in even rounds and theirs first in odd ones; the other side idles meanwhile.
+ */
+async function timePair(ours: CaseName, theirs: CaseName): Promise<PairResult> {
+  const started = await Promise.allSettled(
+    [ours, theirs].map((name) => startSideProcess({ script: 'dataloader.ts', args: ['--side', name] })),
+  );
+  const sides = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const [a, b] = sides;
   const result: PairResult = { ours: [], theirs: [], load: [loadavg()[0] ?? 0, 0] };
-  for (let round = 0; round < ROUNDS; round++) {
-    if (round % 2 === 0) {
-      result.ours.push(await slice(ours));
-      result.theirs.push(await slice(theirs));
-    } else {
-      result.theirs.push(await slice(theirs));
-      result.ours.push(await slice(ours));
+  try {
+    if (a === undefined || b === undefined) throw new Error(`dataloader: a side of ${ours}/${theirs} did not start`);
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const run = async (side: SideProcess): Promise<number> => Number(await side.run(round));
+      if (round % 2 === 0) {
+        result.ours.push(await run(a));
+        result.theirs.push(await run(b));
+      } else {
+        result.theirs.push(await run(b));
+        result.ours.push(await run(a));
+      }
     }
-    if (round % 50 === 49) await settle(5);
+  } finally {
+    await Promise.all(sides.map((side) => side.close()));
   }
   result.load[1] = loadavg()[0] ?? 0;
   return result;
@@ -281,12 +333,7 @@ export async function runDataloaderBench(): Promise<Section> {
   const timed = new Map<(typeof PAIRS)[number], PairResult>();
   for (const pair of PAIRS) {
     log(`dataloader: timing ${pair.ours} against ${pair.theirs} (${String(ROUNDS)} rounds, own process)`);
-    const line = await runNodeChild({
-      script: 'dataloader.ts',
-      args: ['--pair', pair.ours, pair.theirs],
-      exposeGc: true,
-    });
-    timed.set(pair, JSON.parse(line) as PairResult);
+    timed.set(pair, await timePair(pair.ours, pair.theirs));
   }
   log('dataloader: bytes and promises per load (a process per case)');
   const allocation = {} as Record<CaseName, Allocation>;
@@ -364,9 +411,13 @@ export async function runDataloaderBench(): Promise<Section> {
         'Every guard on: `maxBatchSize` 100, `maxKeys` 20,000 and a shared budget of 20,000, `maxConcurrentBatches` 8 ' +
         '(queue 1,000), `timeoutMs` 5,000, a request `signal`, `isolateFailures`, a `batch` event listener; none trips.',
       '',
-      `Time: each pair runs in its own node process (only its two cases, so neither runs code that other cases made ` +
-        `polymorphic), ${String(ROUNDS)} rounds of two slices of one sample each (~10 ms), ours first in even rounds ` +
-        "and theirs first in odd ones, a full GC before each slice; the ratio is the median of the rounds' ratios. " +
+      'Time: each side of a pair runs in a node process of its own (only its case: neither runs code that other ' +
+        "cases made polymorphic, and neither's garbage is collected during the other's slice), the two taking turns: " +
+        `${String(ROUNDS)} rounds of one slice each, a slice being ${String(SLICE_SAMPLES)} samples back to back ` +
+        `(~100 ms, as consecutive requests run: each slice pays for collecting its own garbage) of ${String(FEWEST_LOADS)} ` +
+        `to ${String(MOST_LOADS)} loads each (seeded by the round: both sides load the same sizes; not ${String(LOADS)} ` +
+        "every time, which falls into step with the young generation's collections and makes the GC cost luck), ours first in even " +
+        "rounds and theirs first in odd ones; the ratio is the median of the rounds' ratios. " +
         `Load average (1 min) while timing: ${fixed(Math.min(...loads), 2)}–${fixed(Math.max(...loads), 2)}` +
         (Math.max(...loads) > 1.5
           ? ' — **above 1.5: the machine was busy, times are noisy; instructions and bytes are the steady measures**.'
@@ -525,13 +576,12 @@ async function callgrindMode(at: number): Promise<void> {
   process.stdout.write(`${name} ${String(samples)} ${String(sink % 7)}\n`);
 }
 
-/** The child modes (`--pair`, `--alloc`, `--callgrind`); false when run as the section. */
+/** The child modes (`--side`, `--alloc`, `--callgrind`); false when run as the section. */
 async function childMode(): Promise<boolean> {
   const argv = process.argv;
-  const pair = argv.indexOf('--pair');
-  if (pair !== -1) {
-    const result = await pairMode(argv[pair + 1] as CaseName, argv[pair + 2] as CaseName);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+  const side = argv.indexOf('--side');
+  if (side !== -1) {
+    await sideMode(argv[side + 1] as CaseName);
     return true;
   }
   const alloc = argv.indexOf('--alloc');

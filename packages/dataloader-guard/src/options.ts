@@ -123,7 +123,7 @@ export interface LoaderOptions<K, V, C = K, Ctx = unknown> {
   cacheKeyFn?: ((key: K) => C) | undefined;
   /** Where the memo lives (an `LRUCache`, a `Map`, …). Default: a `Map` of at most `maxCacheEntries`. */
   cacheMap?: CacheMap<C, Promise<V>> | undefined;
-  /** Bound of the default memo; the oldest entry leaves first. Whole number >= 1. Default is 10_000. */
+  /** Bound of the default memo; when full, its oldest sixteenth (at least one entry) leaves. Whole number >= 1. Default is 10_000. */
   maxCacheEntries?: number | undefined;
   /**
    * Values shared across loaders (across requests) for a time to live, with optional
