@@ -6,13 +6,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { log } from './common.js';
+import { log, quantile } from './common.js';
 
 /** What the upstream answers to every request: a small JSON body, as an API does. */
 export const UPSTREAM_BODY: string = JSON.stringify({
@@ -304,4 +304,62 @@ export async function runRounds<S extends string>(
     log(`${options.label}: round ${String(round + 1)}/${String(options.rounds)}`);
   }
   return { samples, loads };
+}
+
+/**
+ * One slice at a fixed rate, open loop (as wrk2 does): request `i` is due at `i / rate` s from the
+ * start and is sent then whether or not earlier ones have been answered, over a keep-alive agent of
+ * {@link CONNECTIONS} sockets (requests wait in the agent when every socket is busy); latency runs
+ * from when the request was due, so a stall counts against every request it delays. autocannon's
+ * `overallRate` is no substitute: each connection sends back to back until it has spent its share
+ * of the second, then waits for the next second (bursts at every second's start), and with a rate
+ * it adds coordinated-omission samples at a 1 ms expected interval.
+ */
+export async function pacedSlice(target: Target, seconds: number, rate: number): Promise<Slice> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const total = Math.max(1, Math.round(rate * seconds));
+  const latencies = new Float64Array(total);
+  let sent = 0;
+  let done = 0;
+  let bad = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const finish = (intended: number, ok: boolean): void => {
+      latencies[done] = performance.now() - intended;
+      if (!ok) bad++;
+      if (++done === total) resolve();
+    };
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
+      for (; sent < due; sent++) {
+        const intended = t0 + (sent * 1000) / rate;
+        let settled = false;
+        const settle = (ok: boolean): void => {
+          if (settled) return;
+          settled = true;
+          finish(intended, ok);
+        };
+        const req = request(
+          { host: '127.0.0.1', port: target.port, path: target.path, headers: { ...target.headers }, agent },
+          (res) => {
+            res.resume();
+            res.once('end', () => {
+              settle(res.statusCode === 200);
+            });
+          },
+        );
+        req.setTimeout(10_000, () => req.destroy());
+        req.once('error', () => {
+          settle(false);
+        });
+        req.end();
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort();
+  return { rps: total / elapsed, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), bad };
 }
