@@ -292,26 +292,50 @@ interface ProfileNode {
   readonly callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
-/** The top 25 functions by self time in a V8 `.cpuprofile`, as a markdown table. */
+/**
+ * A V8 `.cpuprofile` summarized as two markdown tables: self time by where the code lives (a
+ * package, a file of the repository, node's internals, or V8's own entries such as the garbage
+ * collector) and the top 20 functions by self time.
+ */
 export function summarizeProfile(json: string): string {
   const profile = JSON.parse(json) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  const byPlace = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string, us: number): void => {
+    map.set(key, (map.get(key) ?? 0) + us);
+  };
   let total = 0;
   profile.samples.forEach((id, i) => {
     const frame = byId.get(id)?.callFrame;
     const delta = profile.timeDeltas[i] ?? 0;
     total += delta;
     if (frame === undefined) return;
-    const where = frame.url === '' ? '' : ` ${shorten(frame.url)}:${String(frame.lineNumber + 1)}`;
-    const name = `${frame.functionName === '' ? '(anonymous)' : frame.functionName}${where}`;
-    self.set(name, (self.get(name) ?? 0) + delta);
+    const file = frame.url === '' ? '' : shorten(frame.url);
+    const name = frame.functionName === '' ? '(anonymous)' : frame.functionName;
+    add(byFunction, file === '' ? name : `${name} ${file}:${String(frame.lineNumber + 1)}`, delta);
+    add(byPlace, place(file, name), delta);
   });
-  const rows = [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 25)
-    .map(([name, us]) => [`\`${name}\``, fixed((100 * us) / total, 1)]);
-  return `${table(['function (self time)', '% of samples'], rows)}\n`;
+  const top = (map: Map<string, number>, n: number): string[][] =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, us]) => [`\`${key}\``, fixed((100 * us) / total, 1)]);
+  return [
+    table(['where (self time)', '% of samples'], top(byPlace, 20)),
+    '',
+    table(['function (self time)', '% of samples'], top(byFunction, 20)),
+    '',
+  ].join('\n');
+}
+
+/** Where a frame's code lives: its package, its repository file, node's internals, or V8's entry. */
+function place(file: string, name: string): string {
+  if (file === '') return name.startsWith('(') ? name : `native: ${name}`;
+  if (file.startsWith('node:')) return 'node: internals';
+  if (file.startsWith('packages/') || file.startsWith('examples/')) return file;
+  const parts = file.split('/');
+  return (file.startsWith('@') ? parts.slice(0, 2) : parts.slice(0, 1)).join('/');
 }
 
 function shorten(url: string): string {
