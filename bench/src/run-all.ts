@@ -4,11 +4,12 @@
  * report (jwt.ts → jwt-cache.md), the breaker report (circuit-breaker.ts → circuit-breaker.md), the
  * DataLoader report (dataloader.ts → dataloader-guard.md), the routing report (router.ts → router.md),
  * the balancers report (balancers.ts → balancers.md), the forwarding report (forwarding.ts →
- * forwarding.md) and the health report (health.ts → health.md).
+ * forwarding.md), the end-to-end gateway report (gateway-e2e.ts → gateway.md) and the health report
+ * (health.ts → health.md).
  * Progress goes to stderr.
  *
  *     cd bench && pnpm bench            # node --conditions=@portcullis/source --import tsx src/run-all.ts
- *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers | forwarding | health)
+ *     pnpm bench -- --only jwt-cache    # one report (ratelimit | jwt-cache | circuit-breaker | dataloader-guard | router | balancers | forwarding | gateway | health)
  *
  * Each part runs in its own node process (the memory part with --expose-gc).
  *     pnpm bench -- --quick             # a fast smoke run of the harness; numbers not meant to be quoted
@@ -114,6 +115,17 @@ const reports: readonly Report[] = [
     ratios: '- Ratios are ours ÷ theirs, paired by round: requests/s above 1 means ours serves more.',
     // The proxies and the upstream run in their own processes, started by the part itself.
     parts: [{ name: 'forwarding', run: () => runSectionChild('forwarding.ts') }],
+  },
+  {
+    name: 'gateway',
+    file: 'gateway.md',
+    title: '# The example gateway end to end: load benchmarks',
+    versions:
+      '- Versions: examples/gateway compiled by tsx on @portcullis/* from their build (`dist/`, built by the part ' +
+      'when missing or stale), Fastify 5, undici 7; @fastify/http-proxy 11 (@fastify/reply-from 12); nginx from Debian; autocannon 8',
+    ratios: '- Ratios are gateway ÷ theirs, paired by round: requests/s above 1 means the gateway serves more.',
+    // The gateway, its peers and the upstream run in their own processes, started by the part itself.
+    parts: [{ name: 'gateway', run: () => runSectionChild('gateway-e2e.ts') }],
   },
   {
     name: 'health',
