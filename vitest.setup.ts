@@ -9,6 +9,10 @@ const path = process.env['FC_PATH'];
 const numRuns = process.env['FC_NUM_RUNS'];
 
 fc.configureGlobal({
+  // An explicit `maxLength` (or `maxDepth`) is meant: fast-check 4 otherwise caps every array and
+  // string at its 'small' size (about 10) whatever the maximum, and a property written for 300
+  // operations never saw more than 10.
+  defaultSizeToMaxWhenMaxSpecified: true,
   ...(seed === undefined ? {} : { seed: Number(seed) }),
   ...(path === undefined ? {} : { path }),
   ...(numRuns === undefined ? {} : { numRuns: Number(numRuns) }),

@@ -7,7 +7,7 @@ describe('BoundedMemo (the default memo)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 80 }),
-        fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 600, size: 'max' }),
+        fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 300 }),
         (max, keys) => {
           const memo = new BoundedMemo<number, string>(max);
           // Room is made a sixteenth of the bound (at least one entry) at a time, never more.
@@ -27,7 +27,7 @@ describe('BoundedMemo (the default memo)', () => {
           for (const key of newest) expect(memo.get(key)).toBe(`v${String(key)}`);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });
