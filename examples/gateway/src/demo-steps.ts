@@ -131,6 +131,17 @@ export function demoSteps(address: string): DemoStep[] {
         '(also /health/live, /health/ready, /health/ready/<check>)',
       ],
     },
+    {
+      label: 'metrics',
+      run: [
+        `curl -s ${a}/metrics | grep -E '^portcullis_(ratelimit_decisions_total|canary_weight_ratio|pool_endpoint_breaker_state.*state="open")'`,
+      ],
+      says: [
+        `a few of the Prometheus metrics at /metrics: the limiter's decisions (the 429s of "burst it"`,
+        `are limited_by="perSecond"), the canary's share of customers, and 1 for each instance whose`,
+        `breaker is open; every metric: curl -s ${a}/metrics`,
+      ],
+    },
   ];
 }
 

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { UpstreamPoolSnapshot } from '@portcullis/router';
-import { freePort } from '@portcullis/testkit';
+import { freePort, parsePrometheusText, samplesOf, valueOf } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { demoSteps, formatDemoSteps, type DemoStep } from '../src/demo-steps.js';
 
@@ -118,6 +118,35 @@ const checks: Record<string, (out: string[]) => void> = {
     expect(Object.keys(checks)).toEqual(
       expect.arrayContaining(['upstream:users', 'upstream:orders-v2', 'canary:orders-v2']) as unknown,
     );
+  },
+  metrics: ([answer]) => {
+    // Only the lines the step picks, each a valid sample: nothing at all if /metrics is broken.
+    const samples = parsePrometheusText(answer ?? '');
+    expect(new Set(samples.map((s) => s.name))).toEqual(
+      new Set([
+        'portcullis_ratelimit_decisions_total',
+        'portcullis_canary_weight_ratio',
+        'portcullis_pool_endpoint_breaker_state',
+      ]),
+    );
+    const decisions = samplesOf(samples, 'portcullis_ratelimit_decisions_total', { limiter: 'plans' });
+    const count = (result: string, labels: Record<string, string> = {}): number =>
+      samplesOf(decisions, 'portcullis_ratelimit_decisions_total', { result, ...labels }).reduce(
+        (n, s) => n + s.value,
+        0,
+      );
+    expect(count('allowed')).toBeGreaterThan(0);
+    // The 429s of "burst it" (at least one, as its own check requires), by the free plan's per second.
+    expect(count('denied', { limited_by: 'perSecond' })).toBeGreaterThanOrEqual(1);
+    // "rollback" restarted the release at 10 %.
+    expect(valueOf(samples, 'portcullis_canary_weight_ratio', { canary: 'orders-v2' })).toBe(0.1);
+    // One line per instance (3 per service, orders-v2 included), state="open" only, 0 or 1.
+    const breakers = samplesOf(samples, 'portcullis_pool_endpoint_breaker_state');
+    expect(breakers).toHaveLength(12);
+    for (const breaker of breakers) {
+      expect(breaker.labels['state']).toBe('open');
+      expect([0, 1]).toContain(breaker.value);
+    }
   },
 };
 
