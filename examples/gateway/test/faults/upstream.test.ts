@@ -93,8 +93,9 @@ describe('fault suite: the upstreams', () => {
 
       const s = summary(outcomes);
       const during = outcomes.filter((o) => o.at >= faultAt && o.at < faultEnded);
+      const servedAfter = [...new Set(outcomes.filter((o) => o.at > faultEnded).map((o) => o.instance))];
       console.log(
-        `[faults] ${fault} ${JSON.stringify({ ...s, faultyInstanceRequests: hit, duringFault: summary(during).statuses, used, rssMiB: Math.round(gateway.peakRssMiB()) })}`,
+        `[faults] ${fault} ${JSON.stringify({ ...s, faultyInstanceRequests: hit, servedAfter, duringFault: summary(during).statuses, used, rssMiB: Math.round(gateway.peakRssMiB()) })}`,
       );
       // The fault was felt: the gateway sent the faulty instance requests during it.
       expect(hit).toBeGreaterThan(0);
