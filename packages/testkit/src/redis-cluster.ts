@@ -24,8 +24,14 @@ const execFileAsync = promisify(execFile);
  * ```
  */
 export interface StartRedisClusterOptions {
-  /** Number of master nodes (no replicas). Redis Cluster needs at least 3. Default is 3. */
+  /** Number of master nodes. Redis Cluster needs at least 3. Default is 3. */
   masters?: number;
+  /**
+   * Replicas per master (0 to 2). With replicas, `nodes` lists the masters first, then the
+   * replicas; killing a master makes one of its replicas take over its slots after the node
+   * timeout (2 s here). Default is 0.
+   */
+  replicas?: number;
   /** Path of the `redis-server` executable. Default: looked up on `PATH` at call time. */
   redisServerPath?: string;
   /** Path of the `redis-cli` executable. Default: looked up on `PATH` at call time. */
@@ -52,7 +58,7 @@ export interface RedisClusterNode {
 }
 
 /**
- * A throwaway Redis Cluster of masters without replicas, spawned by the testkit.
+ * A throwaway Redis Cluster spawned by the testkit: masters, and their replicas when asked for.
  *
  * @example
  * ```ts
@@ -66,7 +72,10 @@ export interface RedisCluster extends AsyncDisposable {
   readonly nodes: readonly RedisClusterNode[];
   /** A new ioredis `Cluster` client seeded with every node; closed by {@link RedisCluster.stop}. */
   createClient(options?: ClusterOptions): Cluster;
-  /** SIGKILLs node `index`; its slots become unavailable (there are no replicas). */
+  /**
+   * SIGKILLs node `index`. A master's slots become unavailable until one of its replicas is
+   * promoted (after the 2 s node timeout), or for good without replicas.
+   */
   killNode(index: number): Promise<void>;
   /**
    * Starts node `index` again on the same port with the same `nodes.conf`, so it rejoins with its
@@ -113,11 +122,17 @@ interface NodeState {
  * ```
  */
 export async function startRedisCluster(options: StartRedisClusterOptions = {}): Promise<RedisCluster> {
-  const { masters = 3, redisServerPath, redisCliPath, args = [], startTimeoutMs = 20_000 } = options;
+  const { masters = 3, replicas = 0, redisServerPath, redisCliPath, args = [], startTimeoutMs = 20_000 } = options;
   if (!Number.isInteger(masters) || masters < 3) {
     throw new TestkitError(
       'ERR_TESTKIT_INVALID_OPTION',
       `startRedisCluster: option "masters" must be an integer >= 3 (Redis Cluster needs 3 masters), got ${String(masters)}`,
+    );
+  }
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 2) {
+    throw new TestkitError(
+      'ERR_TESTKIT_INVALID_OPTION',
+      `startRedisCluster: option "replicas" must be an integer from 0 to 2, got ${String(replicas)}`,
     );
   }
   if (!Number.isFinite(startTimeoutMs) || startTimeoutMs <= 0) {
@@ -129,7 +144,8 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
   // Both binaries are checked before anything is spawned, so a missing one leaves nothing behind.
   const serverBinary = findRedisBinary('redis-server', redisServerPath, { mentionRedisUrl: false });
   const cliBinary = findRedisBinary('redis-cli', redisCliPath, { mentionRedisUrl: false });
-  const nodeArgs = [...CLUSTER_ARGS, ...args];
+  // Replicas sync at once (Redis waits 5 s for more replicas to join a diskless sync by default).
+  const nodeArgs = [...CLUSTER_ARGS, ...(replicas > 0 ? ['--repl-diskless-sync-delay', '0'] : []), ...args];
 
   const states: NodeState[] = [];
   const dirs: string[] = [];
@@ -138,7 +154,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
 
   try {
     const taken = new Set<number>();
-    for (let index = 0; index < masters; index++) {
+    for (let index = 0; index < masters * (1 + replicas); index++) {
       const dir = mkdtempSync(join(tmpdir(), `portcullis-cluster-${index}-`));
       trackScratchDir(dir);
       dirs.push(dir);
@@ -157,12 +173,15 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     await createCluster(
       cliBinary,
       states.map((state) => state.port),
+      replicas,
       startTimeoutMs,
     );
     await waitUntilHealthy(
       states.map((state) => state.port),
       startTimeoutMs,
     );
+    // A replica that never synced would not take over its master: wait for every link.
+    if (replicas > 0) await waitUntilReplicasSynced(states.slice(masters), startTimeoutMs);
   } catch (error) {
     await Promise.all(states.map(async (state) => state.redis.kill()));
     for (const dir of dirs) removeScratchDir(dir);
@@ -256,13 +275,18 @@ async function closeCluster(client: Cluster): Promise<void> {
   clearTimeout(timer);
 }
 
-async function createCluster(cliBinary: string, ports: readonly number[], timeoutMs: number): Promise<void> {
+async function createCluster(
+  cliBinary: string,
+  ports: readonly number[],
+  replicas: number,
+  timeoutMs: number,
+): Promise<void> {
   const cliArgs = [
     '--cluster',
     'create',
     ...ports.map((port) => `127.0.0.1:${port}`),
     '--cluster-replicas',
-    '0',
+    String(replicas),
     '--cluster-yes',
   ];
   try {
@@ -298,6 +322,29 @@ async function waitUntilHealthy(ports: readonly number[], timeoutMs: number): Pr
         'ERR_TESTKIT_START_FAILED',
         `Redis Cluster did not become healthy within ${timeoutMs} ms (${last})`,
       );
+    }
+    await sleep(50);
+  }
+}
+
+/** Every replica reports its link to its master up (it has synced and would take over). */
+async function waitUntilReplicasSynced(replicaStates: readonly NodeState[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reports = await Promise.all(
+      replicaStates.map(async (state) => {
+        try {
+          return parseInfo(
+            await withProbe(`redis://127.0.0.1:${state.port}`, async (client) => client.info('replication')),
+          );
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    if (reports.every((info) => info?.get('role') === 'slave' && info.get('master_link_status') === 'up')) return;
+    if (Date.now() > deadline) {
+      throw new TestkitError('ERR_TESTKIT_START_FAILED', `Redis Cluster replicas did not sync within ${timeoutMs} ms`);
     }
     await sleep(50);
   }

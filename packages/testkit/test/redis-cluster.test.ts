@@ -140,3 +140,66 @@ describe('startRedisCluster: failures', () => {
     expect((error as Error).message).toContain('masters');
   });
 });
+
+describe('startRedisCluster with replicas', () => {
+  test('a replica count out of range is rejected', async () => {
+    const error = await rejectionOf(startRedisCluster({ replicas: 3 }));
+    expect(isTestkitError(error) && error.code).toBe('ERR_TESTKIT_INVALID_OPTION');
+    expect((error as Error).message).toContain('replicas');
+  });
+
+  // Budget: 6 nodes start in ~2 s, the failover takes the 2 s node timeout plus an election; 60 s
+  // leaves room on a loaded machine.
+  test('3 masters + 3 replicas: the masters come first; a killed master is replaced by its replica', async () => {
+    await using cluster = await startRedisCluster({ replicas: 1 });
+    expect(cluster.nodes).toHaveLength(6);
+    const probe = new Redis({ port: cluster.nodes[1]!.port, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    probe.on('error', () => undefined);
+    try {
+      const roles = async (): Promise<Map<number, string>> => {
+        const text: string = await probe.call('CLUSTER', 'NODES').then(String);
+        const rows = text
+          .trim()
+          .split('\n')
+          .map((line) => line.split(' '));
+        // Row: id host:port@bus flags master-id ...; flags say master or slave (and fail).
+        return new Map(
+          rows.map(([, address = '', flags = '']): [number, string] => [
+            Number(address.split('@')[0]?.split(':')[1]),
+            flags.includes('fail') && !flags.includes('fail?')
+              ? 'failed'
+              : flags.includes('master')
+                ? 'master'
+                : 'replica',
+          ]),
+        );
+      };
+      // Roles reach every node by gossip: poll until node 1 has heard them all.
+      const expected = ['master', 'master', 'master', 'replica', 'replica', 'replica'];
+      let seen: (string | undefined)[] = [];
+      for (const until = Date.now() + 10_000; Date.now() < until;) {
+        const known = await roles();
+        seen = cluster.nodes.map((n) => known.get(n.port));
+        if (seen.join() === expected.join()) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(seen).toEqual(['master', 'master', 'master', 'replica', 'replica', 'replica']);
+      const client = cluster.createClient();
+      await client.set('{a}k', 'v');
+      await cluster.killNode(0);
+      const deadline = Date.now() + 30_000;
+      let masters = 0;
+      while (Date.now() < deadline) {
+        const now = await roles();
+        masters = cluster.nodes.slice(3).filter((n) => now.get(n.port) === 'master').length;
+        if (masters === 1 && (await probe.cluster('INFO')).includes('cluster_state:ok')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(masters).toBe(1);
+      // Every slot is served again: a write to each master's slots succeeds.
+      for (const key of ['{a}x', '{b}x', '{c}x', '{d}x', '{e}x']) await client.set(key, '1');
+    } finally {
+      probe.disconnect();
+    }
+  }, 60_000);
+});
