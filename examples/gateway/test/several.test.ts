@@ -8,7 +8,12 @@ const gatewayDir = fileURLToPath(new URL('..', import.meta.url));
 const free = { 'x-api-key': 'demo-free' };
 
 async function dailyRemaining(gateway: string): Promise<number> {
-  const res = await fetch(`${gateway}/api/quota`, { headers: free });
+  let res = await fetch(`${gateway}/api/quota`, { headers: free });
+  // 503 when the store did not answer in time (a busy machine): usage is not guessed, ask again.
+  for (let attempt = 0; res.status === 503 && attempt < 5; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    res = await fetch(`${gateway}/api/quota`, { headers: free });
+  }
   expect(res.status).toBe(200);
   const usage = (await res.json()) as { dimensions: { name: string; remaining: number }[] };
   return usage.dimensions.find((d) => d.name === 'daily')?.remaining ?? Number.NaN;
@@ -88,7 +93,9 @@ describe.each(['Redis', 'Redis Cluster'] as const)('several gateways on one %s (
     // Admitted by the store (Redis counted them), and admitted without an answer from it in time
     // (the demo's limits fail open after 50 ms: no `RateLimit` header, nothing counted).
     let counted = 0;
-    for (let i = 0; i < 15; i++) {
+    // 15 requests, round the gateways, and more (up to 60) while none has been refused yet: on a
+    // busy machine a decision Redis did not answer within 50 ms failed open, uncounted.
+    for (let i = 0; i < 60 && (i < 15 || !statuses.includes(429)); i++) {
       const gateway = gateways[i % gateways.length] as string;
       const res = await fetch(`${gateway}/api/products`, { headers: free });
       statuses.push(res.status);
@@ -96,8 +103,13 @@ describe.each(['Redis', 'Redis Cluster'] as const)('several gateways on one %s (
     }
     const admitted = statuses.filter((s) => s === 200).length;
     const seconds = (Date.now() - started) / 1000;
-    // Every gateway reads the same usage: the counters are Redis's, not any gateway's own.
-    const remaining = await Promise.all(gateways.map(dailyRemaining));
+    // Every gateway reads the same usage: the counters are Redis's, not any gateway's own. (Read
+    // again if they disagree: a request still on its way to Redis may land between two reads.)
+    let remaining: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      remaining = await Promise.all(gateways.map(dailyRemaining));
+      if (new Set(remaining).size === 1) break;
+    }
     expect(new Set(remaining).size).toBe(1);
     const used = 100 - (remaining[0] as number);
     // The daily quota counted each request the store admitted once, whichever gateway sent it: at
