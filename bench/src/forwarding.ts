@@ -42,6 +42,7 @@ const SIDES = {
   oursFastify: 'ours: `forward()` in Fastify 5 (`router()` + `forward()` from `@portcullis/router/fastify`)',
   oursNode: 'ours: `createForwardHandler().handle` on `node:http`',
   fastifyHttpProxy: '@fastify/http-proxy 11 in Fastify 5',
+  bareNode: '(reference) the least a Node proxy does: `node:http` + an undici `Pool`, no header handling',
   nginx: 'nginx (1 worker, keep-alive upstream)',
 } as const;
 type Side = keyof typeof SIDES;
@@ -60,7 +61,7 @@ async function runForwardingBench(): Promise<Section> {
     const upstream = await freePort();
     children.push(await startUpstream(nginx, dir, upstream, script));
     const targets = new Map<Side, Target>();
-    for (const side of ['oursFastify', 'oursNode', 'fastifyHttpProxy'] as const) {
+    for (const side of ['oursFastify', 'oursNode', 'fastifyHttpProxy', 'bareNode'] as const) {
       const proxy = await startNodeSide(script, side, upstream);
       children.push(proxy.child);
       targets.set(side, { port: proxy.port, path: PATH });
@@ -98,9 +99,9 @@ function report(samples: Map<Side, Slice[]>, loads: readonly number[], noNginx: 
     int(of(side, 'bad').reduce((a, b) => a + b, 0)),
   ]);
   const ratioRows: string[][] = [];
-  for (const ours of ['oursFastify', 'oursNode'] as const) {
-    for (const theirs of ['fastifyHttpProxy', 'nginx'] as const) {
-      if (!samples.has(theirs)) continue;
+  for (const ours of ['oursFastify', 'oursNode', 'bareNode'] as const) {
+    for (const theirs of ['fastifyHttpProxy', 'nginx', 'bareNode'] as const) {
+      if (!samples.has(theirs) || ours === theirs || (ours === 'bareNode' && theirs !== 'nginx')) continue;
       const r = paired(rps, ours, theirs);
       const l = paired(p99, ours, theirs);
       ratioRows.push([SIDES[ours], SIDES[theirs], times(r.median), r.spread, times(l.median)]);
@@ -147,6 +148,34 @@ async function serve(side: Side | 'upstream', upstream: number): Promise<void> {
       router: { table },
     });
     const server = createServer(handler.handle).listen(0, '127.0.0.1', () => {
+      announce((server.address() as AddressInfo).port);
+    });
+    return;
+  }
+  if (side === 'bareNode') {
+    // A reference, not a product: what Node's HTTP server and undici cost a proxy with nothing else
+    // (no routing, no X-Forwarded-*, hop-by-hop headers only dropped), so that the gap to nginx
+    // can be split into what any Node proxy pays and what ours adds.
+    const { Pool } = await import('undici');
+    const pool = new Pool(origin, { connections: 128 });
+    const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+    const server = createServer((req, res) => {
+      const headers: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(req.headers))
+        if (value !== undefined && !hopByHop.has(name)) headers[name] = value;
+      pool.request({ method: 'GET', path: req.url ?? '/', headers }).then(
+        (answer) => {
+          const out: Record<string, string | string[]> = {};
+          for (const [name, value] of Object.entries(answer.headers))
+            if (value !== undefined && !hopByHop.has(name)) out[name] = value;
+          res.writeHead(answer.statusCode, out);
+          answer.body.pipe(res);
+        },
+        () => {
+          res.writeHead(502).end();
+        },
+      );
+    }).listen(0, '127.0.0.1', () => {
       announce((server.address() as AddressInfo).port);
     });
     return;
