@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixed, int, isMain, median, paired, quick, sectionMain, table, times, type Section } from './common.js';
+import { fixed, isMain, paired, quick, sectionMain, table, times, type Section } from './common.js';
 import {
   announce,
   checkAnswers,
@@ -27,6 +27,7 @@ import {
   findNginx,
   runRounds,
   serveUpstream,
+  sideRow,
   startNginxProxy,
   startNodeSide,
   startUpstream,
@@ -90,14 +91,7 @@ function report(samples: Map<Side, Slice[]>, loads: readonly number[], noNginx: 
   const of = (side: Side, key: keyof Slice): number[] => (samples.get(side) ?? []).map((s) => s[key]);
   const rps = new Map<Side, number[]>([...samples.keys()].map((s) => [s, of(s, 'rps')]));
   const p99 = new Map<Side, number[]>([...samples.keys()].map((s) => [s, of(s, 'p99')]));
-  const rows = [...samples.keys()].map((side) => [
-    SIDES[side],
-    int(median(of(side, 'rps'))),
-    `${int(Math.min(...of(side, 'rps')))}–${int(Math.max(...of(side, 'rps')))}`,
-    fixed(median(of(side, 'p50')), 1),
-    fixed(median(of(side, 'p99')), 1),
-    int(of(side, 'bad').reduce((a, b) => a + b, 0)),
-  ]);
+  const rows = [...samples.keys()].map((side) => sideRow(SIDES[side], samples.get(side) ?? []));
   const ratioRows: string[][] = [];
   for (const ours of ['oursFastify', 'oursNode', 'bareNode'] as const) {
     for (const theirs of ['fastifyHttpProxy', 'nginx', 'bareNode'] as const) {

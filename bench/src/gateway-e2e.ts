@@ -31,6 +31,7 @@ import {
   nginxVersion,
   pacedSlice,
   runRounds,
+  sideRow,
   serveUpstream,
   slice,
   startNginxProxy,
@@ -174,14 +175,7 @@ function report({ samples, half, rate, loads, nginx, noNginx }: Results): Sectio
   const sides = [...samples.keys()];
   const rps = new Map<Side, number[]>(sides.map((s) => [s, of(s, 'rps')]));
   const p99 = new Map<Side, number[]>(sides.map((s) => [s, of(s, 'p99')]));
-  const rows = sides.map((side) => [
-    SIDES[side],
-    int(median(of(side, 'rps'))),
-    `${int(Math.min(...of(side, 'rps')))}–${int(Math.max(...of(side, 'rps')))}`,
-    fixed(median(of(side, 'p50')), 1),
-    fixed(median(of(side, 'p99')), 1),
-    int(of(side, 'bad').reduce((a, b) => a + b, 0)),
-  ]);
+  const rows = sides.map((side) => sideRow(SIDES[side], samples.get(side) ?? []));
   const targets = { nginx: 0.5, fastifyHttpProxy: 0.8 } as const;
   const ratioRows: string[][] = [];
   for (const theirs of ['nginx', 'fastifyHttpProxy'] as const) {

@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { log, quantile } from './common.js';
+import { fixed, int, log, median, quantile } from './common.js';
 
 /** What the upstream answers to every request: a small JSON body, as an API does. */
 export const UPSTREAM_BODY: string = JSON.stringify({
@@ -32,6 +32,19 @@ export interface Slice {
   readonly p50: number;
   readonly p99: number;
   readonly bad: number;
+}
+
+/** A side's row of a report: its label, requests/s (median and range), p50, p99, errors + non-2xx. */
+export function sideRow(label: string, slices: readonly Slice[]): string[] {
+  const of = (key: keyof Slice): number[] => slices.map((s) => s[key]);
+  return [
+    label,
+    int(median(of('rps'))),
+    `${int(Math.min(...of('rps')))}–${int(Math.max(...of('rps')))}`,
+    fixed(median(of('p50')), 1),
+    fixed(median(of('p99')), 1),
+    int(of('bad').reduce((a, b) => a + b, 0)),
+  ];
 }
 
 const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
