@@ -192,6 +192,12 @@ export class SegmentTree<C extends TreeCandidate> {
   readonly #root = new TreeNode<C>();
   /** Leaves of patterns without params or wildcard, by the path they match exactly. */
   readonly #statics = new Map<string, Leaf<C>>();
+  /**
+   * Which (length, last character) pairs static paths have, one bit each: most paths with params
+   * have none in common with a static path, and this read answers them before the map has to hash
+   * the whole path (a new string on every request) only to miss.
+   */
+  readonly #staticShapes = new Uint32Array(SHAPE_LENGTHS * 4);
   readonly #leaves: Leaf<C>[] = [];
   /** Ids of the methods routes name beyond the common ones (7, 8...). */
   readonly #otherMethodIds = new Map<string, number>();
@@ -227,7 +233,11 @@ export class SegmentTree<C extends TreeCandidate> {
     }
     if (leaf === undefined) {
       leaf = node.leaf ??= this.#newLeaf();
-      if (!path.includes('/:')) this.#statics.set(path, leaf);
+      if (!path.includes('/:')) {
+        this.#statics.set(path, leaf);
+        const bit = shapeBit(path);
+        if (bit !== -1) this.#staticShapes[bit >>> 5] = (this.#staticShapes[bit >>> 5] as number) | (1 << (bit & 31));
+      }
     }
     leaf.candidates.push(candidate);
     for (const method of candidate.methods ?? [])
@@ -247,6 +257,8 @@ export class SegmentTree<C extends TreeCandidate> {
    * answers: a static pattern wins at every segment. One hash lookup, no split of the path.
    */
   findStatic(method: number, path: string, choose: Chooser<C>): C | undefined {
+    const bit = shapeBit(path);
+    if (bit !== -1 && ((this.#staticShapes[bit >>> 5] as number) & (1 << (bit & 31))) === 0) return undefined;
     const leaf = this.#statics.get(path);
     return leaf === undefined ? undefined : choose(leaf, method);
   }
@@ -269,6 +281,17 @@ export class SegmentTree<C extends TreeCandidate> {
 }
 
 /** Where the segment starting at `start` ends: the next `/` or the path's end. */
+/** Paths this long or longer always ask the static map. */
+const SHAPE_LENGTHS = 256;
+
+/** The bit of `path`'s (length, last character mod 128) in the static shapes, or -1 when too long. */
+function shapeBit(path: string): number {
+  const length = path.length;
+  if (length >= SHAPE_LENGTHS) return -1;
+  // An empty path reads NaN, which `& 127` makes 0: one bit like any other.
+  return length * 128 + (path.charCodeAt(length - 1) & 127);
+}
+
 function segmentEnd(path: string, start: number): number {
   const end = path.indexOf('/', start);
   return end === -1 ? path.length : end;

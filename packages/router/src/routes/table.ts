@@ -3,6 +3,7 @@ import { canonicalPath, plainSegmentEnd } from './canonical-path.js';
 import { AmbiguousRoutesError, isInvalidPathError } from './errors.js';
 import { compareRank, Predicates } from './predicates.js';
 import { RequestView, type MatchRequest } from './request-view.js';
+import { paramsBuilder, type ParamsBuilder } from './params-builder.js';
 import { allowList, SegmentTree, type Leaf } from './segment-tree.js';
 import type { PredicateValue, Route, RouteDefinition } from './route.js';
 
@@ -105,6 +106,8 @@ interface Candidate<Meta> {
   readonly paramSegments: readonly number[];
   /** The index of the segment where `*` starts, or -1. */
   readonly wildcardSegment: number;
+  /** Builds the params object from the values of `paramNames` (then the wildcard's rest). */
+  readonly buildParams: ParamsBuilder;
   /**
    * For a pattern without params or wildcard: the answer to a request whose path is the pattern
    * itself, built once (nothing in it depends on the request). Frozen: it is shared.
@@ -342,6 +345,7 @@ function candidateOf<Meta>(entry: Entry<Meta>, pattern: string): Candidate<Meta>
     paramNames,
     paramSegments,
     wildcardSegment,
+    buildParams: paramsBuilder(wildcardSegment === -1 ? paramNames : [...paramNames, '*']),
     exactMatch:
       paramNames.length === 0 && wildcardSegment === -1
         ? Object.freeze({ kind: 'matched', route: entry.route, params: NO_PARAMS, path: pattern })
@@ -365,11 +369,11 @@ function paramsOf<Meta>(
 ): Readonly<Record<string, string>> | undefined {
   const { paramNames, paramSegments, wildcardSegment } = candidate;
   if (paramNames.length === 0 && wildcardSegment === -1) return NO_PARAMS;
-  const params: Record<string, string> = {};
+  const values = scratchValues;
   for (let i = 0; i < paramNames.length; i++) {
     const value = segmentAt(path, starts[paramSegments[i] as number] as number, plain);
     if (value === undefined) return undefined;
-    params[paramNames[i] as string] = value;
+    values[i] = value;
   }
   if (wildcardSegment !== -1) {
     const start = starts[wildcardSegment] as number;
@@ -380,10 +384,16 @@ function paramsOf<Meta>(
     }
     const rest = plain ? path.slice(start) : decoded(path.slice(start));
     if (rest === undefined) return undefined;
-    params['*'] = rest;
+    values[paramNames.length] = rest;
   }
-  return params;
+  return candidate.buildParams(values);
 }
+
+/**
+ * The values {@link paramsOf} collects before building the params: reused, since nothing between
+ * filling and building it runs code that could match another request.
+ */
+const scratchValues: string[] = [];
 
 /** The segment starting at `start`, as {@link paramsOf} reads it. */
 function segmentAt(path: string, start: number, plain: boolean): string | undefined {
