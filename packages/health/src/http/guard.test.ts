@@ -36,6 +36,12 @@ describe('the health guard', () => {
     const verdict = (await guard(req('/health/ready'))) as RespondVerdict;
     expect(verdict.status).toBe(207);
     expect(verdict.body).toBe('{"status":"warn"}');
+    const failing = createHealth({ checks: [{ name: 'db', check: () => 'fail' }] });
+    const answers = async (statusCodes: HealthEndpointOptions['statusCodes']): Promise<number> =>
+      ((await healthGuard(failing, { statusCodes })(req('/health'))) as RespondVerdict).status;
+    expect(await answers(undefined)).toBe(503);
+    expect(await answers({ fail: 500 })).toBe(500);
+    expect(await answers({ fail: 200 })).toBe(200); // a probe that must never take the service out
     await new Promise((resolve) => setImmediate(resolve));
     process.off('warning', onWarning);
     expect(warnings).toHaveLength(1);
