@@ -36,6 +36,14 @@ export class CheckRunner {
     return this.#last;
   }
 
+  /**
+   * The status a run failing now would be reported as (thresholds applied), without recording
+   * it: what an answer shows for a run still going at its deadline.
+   */
+  get failingStatus(): HealthStatus {
+    return this.#hysteresis.peek('fail');
+  }
+
   /** The last result while it is fresh (younger than `ttlMs`), else `undefined`. */
   fresh(now: number): CheckResult | undefined {
     const last = this.#last;

@@ -125,6 +125,41 @@ describe('the answer deadline', () => {
     expect(second.checks[0]?.reason).toBeUndefined();
   });
 
+  test('a check at the deadline counts as one more failure for its threshold (as a timeout would), not as fail outright', async () => {
+    const clock = new ManualClock(0);
+    let hang = false;
+    const finishers: (() => void)[] = [];
+    const health = createHealth({
+      clock,
+      checks: [
+        {
+          name: 'db',
+          ttlMs: 0,
+          timeoutMs: 60_000,
+          failureThreshold: 2,
+          check: () =>
+            hang
+              ? new Promise<void>((resolve) => {
+                  finishers.push(resolve);
+                })
+              : 'pass',
+        },
+      ],
+    });
+    expect((await health.run()).status).toBe('pass');
+    hang = true;
+    // One failure of two needed: the answer keeps the reported status, and says why in the output.
+    const late = await health.run(undefined, { deadlineMs: 10 });
+    expect(late.checks[0]).toMatchObject({ status: 'pass', reason: 'deadline' });
+    expect(late.status).toBe('pass');
+    // A first run of all that is late has no earlier state to keep: it fails.
+    const fresh = createHealth({
+      checks: [{ name: 'db', timeoutMs: 60_000, failureThreshold: 2, check: () => new Promise(() => undefined) }],
+    });
+    expect((await fresh.run(undefined, { deadlineMs: 10 })).status).toBe('fail');
+    for (const finish of finishers) finish();
+  });
+
   test('fresh results answer without a promise', () => {
     const health = createHealth({ checks: [{ name: 'db', check: pass, ttlMs: 60_000 }] });
     expect(health.evaluate('readiness')).toBeInstanceOf(Promise);

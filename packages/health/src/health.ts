@@ -63,8 +63,9 @@ export interface HealthOptions {
 export interface RunOptions {
   /**
    * The answer comes within this long, whatever the checks do: a check still running then counts
-   * as failed (`reason: 'deadline'`) in this answer, while its run goes on. Default 900 ms (under
-   * Kubernetes' default one-second probe timeout).
+   * as failed (`reason: 'deadline'`) in this answer, as one more failure for its
+   * `failureThreshold` (`fail` with the default of 1), while its run goes on. Default 900 ms
+   * (under Kubernetes' default one-second probe timeout).
    */
   deadlineMs?: number | undefined;
   /** Only this check (which must be in the group): the report's status is its own. */
@@ -450,7 +451,8 @@ function deadlineResult(runner: CheckRunner, time: number, deadlineMs: number): 
   const { name, critical, componentType, componentId } = runner.config;
   return {
     name,
-    status: 'fail',
+    // One more failure for the check's threshold, as a timeout would be (not recorded: the run goes on).
+    status: runner.failingStatus,
     critical,
     outcome: { status: 'fail', output: `still running at the answer's deadline (${String(deadlineMs)} ms)` },
     time,
