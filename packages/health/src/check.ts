@@ -104,7 +104,8 @@ export interface CheckOptions {
   successThreshold?: number | undefined;
   /**
    * The groups it belongs to: `liveness` (the process itself), `readiness` (what it needs to
-   * serve), `startup`, or your own (lower-case letters, digits, `-`, `_`). Default `['readiness']`.
+   * serve), `startup`, or your own (lower-case letters, digits, `-`, `_`; not `live` or `ready`,
+   * the short paths of the first two). Default `['readiness']`.
    */
   groups?: readonly string[] | undefined;
   /** The draft's `componentType` (`datastore`, `component`, `system`, …), for admitted callers. */
@@ -136,6 +137,8 @@ const CHECK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(?::[A-Za-z0-9][A-Za-z0-9._-]*)?$
 const GROUP_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const MAX_NAME_LENGTH = 128;
 const MAX_GROUP_LENGTH = 64;
+/** `/health/live` and `/health/ready` are liveness and readiness: groups of these names could not be asked for. */
+const RESERVED_GROUPS: ReadonlySet<string> = new Set(['live', 'ready']);
 
 /** True when `name` may name a check (and so may match a decoded path segment). */
 export function isCheckName(name: string): boolean {
@@ -172,6 +175,13 @@ export function resolveCheck(options: CheckOptions, option = 'check'): CheckConf
   for (const group of groups) {
     if (typeof group !== 'string' || !isGroupName(group)) {
       throw new InvalidOptionError(at('groups'), group, 'lower-case letters, digits, "-" and "_" (at most 64)');
+    }
+    if (RESERVED_GROUPS.has(group)) {
+      throw new InvalidOptionError(
+        at('groups'),
+        group,
+        `a group name other than "live" and "ready" (the short paths of liveness and readiness)`,
+      );
     }
   }
   return {

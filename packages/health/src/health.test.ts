@@ -254,6 +254,9 @@ describe('registration', () => {
     [{ name: 'ok', check: pass, successThreshold: 1.5 }, 'check.successThreshold'],
     [{ name: 'ok', check: pass, groups: [] }, 'check.groups'],
     [{ name: 'ok', check: pass, groups: ['Ready'] }, 'check.groups'],
+    // The short paths of liveness and readiness: a group of that name could never be asked for.
+    [{ name: 'ok', check: pass, groups: ['ready'] }, 'check.groups'],
+    [{ name: 'ok', check: pass, groups: ['live'] }, 'check.groups'],
     [{ name: 'ok', check: pass, critical: 'yes' }, 'check.critical'],
   ];
   test.each(bad)('a bad check is refused at registration, naming the option (%#)', (options, option) => {
