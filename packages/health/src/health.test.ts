@@ -98,6 +98,21 @@ describe('shutting down', () => {
     expect((await health.run()).status).toBe('fail');
     expect((await health.run('liveness')).status).toBe('pass');
   });
+
+  test('a readiness check asked for by name fails too (a probe may point at /health/ready/<check>); a liveness one does not', async () => {
+    const health = createHealth({
+      checks: [settable('db').options, settable('loop', { groups: ['liveness'] }).options],
+    });
+    expect((await health.run('readiness', { check: 'db' })).status).toBe('pass');
+    health.markShuttingDown();
+    const db = await health.run('readiness', { check: 'db' });
+    expect(db.status).toBe('fail');
+    expect(db.checks.map((c) => [c.name, c.status])).toEqual([
+      ['db', 'pass'],
+      ['shutdown', 'fail'],
+    ]);
+    expect((await health.run('liveness', { check: 'loop' })).status).toBe('pass');
+  });
 });
 
 describe('the answer deadline', () => {

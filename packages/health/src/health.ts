@@ -252,7 +252,8 @@ export class Health {
    * Evaluates a group (`undefined`: every check), or one check of it, within a deadline: fresh
    * results are reused, stale ones rerun (concurrent callers share a run).
    *
-   * - `readiness` and every check: `fail` while shutting down (an extra `shutdown` entry).
+   * - `readiness` (one check of it too) and every check: `fail` while shutting down (an extra
+   *   `shutdown` entry).
    * - `startup`: until the service has started, the readiness checks too (and an extra `startup`
    *   entry saying so while they fail); once they pass, {@link Health.started} latches and
    *   `startup` is its own checks alone.
@@ -423,12 +424,14 @@ export class Health {
     startingUp: boolean,
     found: CheckResult[],
   ): HealthReport {
-    if (only !== undefined) {
-      return { status: (found[0] as CheckResult).status, group, checks: found };
-    }
     const checks = [...found];
     if (this.#shuttingDown && (group === undefined || group === 'readiness')) {
       checks.push(stateEntry('shutdown', this.#clock.now(), 'the service is shutting down'));
+    }
+    if (only !== undefined) {
+      // Its own status, critical or not; but `fail` while shutting down, as readiness is.
+      const shutdown = checks.length > found.length;
+      return { status: shutdown ? 'fail' : (found[0] as CheckResult).status, group, checks };
     }
     let status = aggregateStatus(checks);
     if (startingUp) {
