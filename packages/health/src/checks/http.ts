@@ -42,7 +42,10 @@ export type HealthFetch = (
 export interface HttpCheckOptions extends BuiltInCheckOptions {
   /** The check's name (required: a URL is not a name). */
   name: string;
-  /** The upstream URL (`http:` or `https:`); shown to admitted callers only in `?verbose` outputs. */
+  /**
+   * The upstream URL (`http:` or `https:`, no `user:password@`: send credentials in `headers`);
+   * shown, without its query, to admitted callers only in `?verbose` outputs.
+   */
   url: string | URL;
   /** `GET` or `HEAD`. Default `GET`. */
   method?: 'GET' | 'HEAD' | undefined;
