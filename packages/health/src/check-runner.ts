@@ -1,5 +1,5 @@
 import type { Clock } from '@portcullis/core';
-import { toOutcome, type CheckConfig, type CheckOutcome } from './check.js';
+import { capOutput, toOutcome, type CheckConfig, type CheckOutcome } from './check.js';
 import { CheckTimeoutError } from './errors.js';
 import { Hysteresis } from './hysteresis.js';
 import type { CheckResult, FailureReason } from './result.js';
@@ -34,6 +34,14 @@ export class CheckRunner {
   /** The last result, fresh or not; `undefined` before the first run ended. */
   get last(): CheckResult | undefined {
     return this.#last;
+  }
+
+  /**
+   * The status a run failing now would be reported as (thresholds applied), without recording
+   * it: what an answer shows for a run still going at its deadline.
+   */
+  get failingStatus(): HealthStatus {
+    return this.#hysteresis.peek('fail');
   }
 
   /** The last result while it is fresh (younger than `ttlMs`), else `undefined`. */
@@ -78,24 +86,38 @@ export class CheckRunner {
       const called = (): void => {
         this.#calling = false;
       };
+      // Whatever the check's value does when read (a getter that throws, a `then` that throws),
+      // the run settles: nothing here may throw, or the run would reject unhandled.
+      const answer = (value: unknown): void => {
+        let outcome: CheckOutcome;
+        try {
+          outcome = toOutcome(value);
+        } catch (error) {
+          settle(failure(error), 'error');
+          return;
+        }
+        settle(outcome);
+      };
       let value: unknown;
+      let thenable: boolean;
       try {
         value = this.config.check(controller.signal);
+        thenable = isThenable(value);
       } catch (error) {
         called();
         settle(failure(error), 'error');
         return;
       }
-      if (!isThenable(value)) {
+      if (!thenable) {
         // A synchronous check: its result is fresh before this call returns.
         called();
-        settle(toOutcome(value));
+        answer(value);
         return;
       }
       Promise.resolve(value).then(
-        (answer) => {
+        (done) => {
           called();
-          settle(toOutcome(answer));
+          answer(done);
         },
         (error: unknown) => {
           called();
@@ -145,6 +167,15 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function failure(error: unknown): CheckOutcome {
-  const message = error instanceof Error ? error.message : String(error);
-  return { status: 'fail', output: message.length > 500 ? `${message.slice(0, 497)}...` : message };
+  return { status: 'fail', output: capOutput(describe(error)) };
+}
+
+/** An error's message, or the thrown value as text; never throws (a check may throw anything). */
+function describe(error: unknown): string {
+  try {
+    const message: unknown = error instanceof Error ? error.message : error;
+    return typeof message === 'string' ? message : String(message);
+  } catch {
+    return 'the check failed with a value that cannot be shown as text';
+  }
 }

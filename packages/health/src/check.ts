@@ -104,7 +104,8 @@ export interface CheckOptions {
   successThreshold?: number | undefined;
   /**
    * The groups it belongs to: `liveness` (the process itself), `readiness` (what it needs to
-   * serve), `startup`, or your own (lower-case letters, digits, `-`, `_`). Default `['readiness']`.
+   * serve), `startup`, or your own (lower-case letters, digits, `-`, `_`; not `live` or `ready`,
+   * the short paths of the first two). Default `['readiness']`.
    */
   groups?: readonly string[] | undefined;
   /** The draft's `componentType` (`datastore`, `component`, `system`, …), for admitted callers. */
@@ -136,6 +137,8 @@ const CHECK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(?::[A-Za-z0-9][A-Za-z0-9._-]*)?$
 const GROUP_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const MAX_NAME_LENGTH = 128;
 const MAX_GROUP_LENGTH = 64;
+/** `/health/live` and `/health/ready` are liveness and readiness: groups of these names could not be asked for. */
+const RESERVED_GROUPS: ReadonlySet<string> = new Set(['live', 'ready']);
 
 /** True when `name` may name a check (and so may match a decoded path segment). */
 export function isCheckName(name: string): boolean {
@@ -173,6 +176,13 @@ export function resolveCheck(options: CheckOptions, option = 'check'): CheckConf
     if (typeof group !== 'string' || !isGroupName(group)) {
       throw new InvalidOptionError(at('groups'), group, 'lower-case letters, digits, "-" and "_" (at most 64)');
     }
+    if (RESERVED_GROUPS.has(group)) {
+      throw new InvalidOptionError(
+        at('groups'),
+        group,
+        `a group name other than "live" and "ready" (the short paths of liveness and readiness)`,
+      );
+    }
   }
   return {
     name,
@@ -204,27 +214,53 @@ function optionalString(value: unknown, option: string): string | undefined {
   return value;
 }
 
-/** A check function's answer, as an outcome; anything unexpected is a failure saying so. */
+/**
+ * A check function's answer, as an outcome of its own (the check's object is read once, not kept:
+ * a check may change it later); anything unexpected is a failure saying so. `output` and
+ * `observedUnit` are strings in the draft: other values are dropped (an `output` with a note), and
+ * an `output` is cut at 500 characters. May throw when reading the value throws (a getter).
+ */
 export function toOutcome(value: unknown): CheckOutcome {
   if (value === undefined) return PASS;
   if (isHealthStatus(value)) return STATUS_ONLY[value];
   if (typeof value === 'object' && value !== null) {
-    const outcome = value as CheckOutcome;
-    if (isHealthStatus(outcome.status ?? 'pass')) return serialisable(outcome);
+    const { status = 'pass', observedValue, observedUnit, output } = value as CheckOutcome;
+    if (isHealthStatus(status)) {
+      const value = observedValue === undefined || !isJson(observedValue) ? undefined : observedValue;
+      const note = outputText(output) ?? (value === undefined && observedValue !== undefined ? NOT_JSON : undefined);
+      return {
+        status,
+        ...(value === undefined ? {} : { observedValue: value }),
+        ...(typeof observedUnit === 'string' ? { observedUnit } : {}),
+        ...(note === undefined ? {} : { output: note }),
+      };
+    }
   }
   return { status: 'fail', output: 'the check returned something that is not a status or an outcome' };
 }
 
-/** The outcome, with an `observedValue` JSON cannot carry (a BigInt, a cycle) replaced by a note. */
-function serialisable(outcome: CheckOutcome): CheckOutcome {
-  const value = outcome.observedValue;
-  if (value === undefined || value === null || typeof value === 'number' || typeof value === 'string') return outcome;
-  try {
-    if ((JSON.stringify(value) as string | undefined) !== undefined) return outcome;
-  } catch {
-    // Falls through to the replacement below.
+/** A text `output` is cut at 500 characters (errors' messages too). */
+export function capOutput(text: string): string {
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+function outputText(output: unknown): string | undefined {
+  if (output === undefined) return undefined;
+  return typeof output === 'string' ? capOutput(output) : 'the check gave an output that is not a string';
+}
+
+const NOT_JSON = 'observedValue is not JSON';
+
+/** Whether JSON can carry `value` (a BigInt, a cycle or a throwing `toJSON` cannot). */
+function isJson(value: unknown): boolean {
+  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') {
+    return true;
   }
-  return { ...outcome, observedValue: undefined, output: outcome.output ?? 'observedValue is not JSON' };
+  try {
+    return (JSON.stringify(value) as string | undefined) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 const PASS: CheckOutcome = Object.freeze({ status: 'pass' });

@@ -98,6 +98,21 @@ describe('shutting down', () => {
     expect((await health.run()).status).toBe('fail');
     expect((await health.run('liveness')).status).toBe('pass');
   });
+
+  test('a readiness check asked for by name fails too (a probe may point at /health/ready/<check>); a liveness one does not', async () => {
+    const health = createHealth({
+      checks: [settable('db').options, settable('loop', { groups: ['liveness'] }).options],
+    });
+    expect((await health.run('readiness', { check: 'db' })).status).toBe('pass');
+    health.markShuttingDown();
+    const db = await health.run('readiness', { check: 'db' });
+    expect(db.status).toBe('fail');
+    expect(db.checks.map((c) => [c.name, c.status])).toEqual([
+      ['db', 'pass'],
+      ['shutdown', 'fail'],
+    ]);
+    expect((await health.run('liveness', { check: 'loop' })).status).toBe('pass');
+  });
 });
 
 describe('the answer deadline', () => {
@@ -123,6 +138,41 @@ describe('the answer deadline', () => {
     const second = await health.run('readiness', { deadlineMs: 20 });
     expect(second.checks[0]).toMatchObject({ status: 'pass' });
     expect(second.checks[0]?.reason).toBeUndefined();
+  });
+
+  test('a check at the deadline counts as one more failure for its threshold (as a timeout would), not as fail outright', async () => {
+    const clock = new ManualClock(0);
+    let hang = false;
+    const finishers: (() => void)[] = [];
+    const health = createHealth({
+      clock,
+      checks: [
+        {
+          name: 'db',
+          ttlMs: 0,
+          timeoutMs: 60_000,
+          failureThreshold: 2,
+          check: () =>
+            hang
+              ? new Promise<void>((resolve) => {
+                  finishers.push(resolve);
+                })
+              : 'pass',
+        },
+      ],
+    });
+    expect((await health.run()).status).toBe('pass');
+    hang = true;
+    // One failure of two needed: the answer keeps the reported status, and says why in the output.
+    const late = await health.run(undefined, { deadlineMs: 10 });
+    expect(late.checks[0]).toMatchObject({ status: 'pass', reason: 'deadline' });
+    expect(late.status).toBe('pass');
+    // A first run of all that is late has no earlier state to keep: it fails.
+    const fresh = createHealth({
+      checks: [{ name: 'db', timeoutMs: 60_000, failureThreshold: 2, check: () => new Promise(() => undefined) }],
+    });
+    expect((await fresh.run(undefined, { deadlineMs: 10 })).status).toBe('fail');
+    for (const finish of finishers) finish();
   });
 
   test('fresh results answer without a promise', () => {
@@ -219,6 +269,9 @@ describe('registration', () => {
     [{ name: 'ok', check: pass, successThreshold: 1.5 }, 'check.successThreshold'],
     [{ name: 'ok', check: pass, groups: [] }, 'check.groups'],
     [{ name: 'ok', check: pass, groups: ['Ready'] }, 'check.groups'],
+    // The short paths of liveness and readiness: a group of that name could never be asked for.
+    [{ name: 'ok', check: pass, groups: ['ready'] }, 'check.groups'],
+    [{ name: 'ok', check: pass, groups: ['live'] }, 'check.groups'],
     [{ name: 'ok', check: pass, critical: 'yes' }, 'check.critical'],
   ];
   test.each(bad)('a bad check is refused at registration, naming the option (%#)', (options, option) => {

@@ -63,8 +63,9 @@ export interface HealthOptions {
 export interface RunOptions {
   /**
    * The answer comes within this long, whatever the checks do: a check still running then counts
-   * as failed (`reason: 'deadline'`) in this answer, while its run goes on. Default 900 ms (under
-   * Kubernetes' default one-second probe timeout).
+   * as failed (`reason: 'deadline'`) in this answer, as one more failure for its
+   * `failureThreshold` (`fail` with the default of 1), while its run goes on. Default 900 ms
+   * (under Kubernetes' default one-second probe timeout).
    */
   deadlineMs?: number | undefined;
   /** Only this check (which must be in the group): the report's status is its own. */
@@ -251,7 +252,8 @@ export class Health {
    * Evaluates a group (`undefined`: every check), or one check of it, within a deadline: fresh
    * results are reused, stale ones rerun (concurrent callers share a run).
    *
-   * - `readiness` and every check: `fail` while shutting down (an extra `shutdown` entry).
+   * - `readiness` (one check of it too) and every check: `fail` while shutting down (an extra
+   *   `shutdown` entry).
    * - `startup`: until the service has started, the readiness checks too (and an extra `startup`
    *   entry saying so while they fail); once they pass, {@link Health.started} latches and
    *   `startup` is its own checks alone.
@@ -422,12 +424,14 @@ export class Health {
     startingUp: boolean,
     found: CheckResult[],
   ): HealthReport {
-    if (only !== undefined) {
-      return { status: (found[0] as CheckResult).status, group, checks: found };
-    }
     const checks = [...found];
     if (this.#shuttingDown && (group === undefined || group === 'readiness')) {
       checks.push(stateEntry('shutdown', this.#clock.now(), 'the service is shutting down'));
+    }
+    if (only !== undefined) {
+      // Its own status, critical or not; but `fail` while shutting down, as readiness is.
+      const shutdown = checks.length > found.length;
+      return { status: shutdown ? 'fail' : (found[0] as CheckResult).status, group, checks };
     }
     let status = aggregateStatus(checks);
     if (startingUp) {
@@ -450,7 +454,8 @@ function deadlineResult(runner: CheckRunner, time: number, deadlineMs: number): 
   const { name, critical, componentType, componentId } = runner.config;
   return {
     name,
-    status: 'fail',
+    // One more failure for the check's threshold, as a timeout would be (not recorded: the run goes on).
+    status: runner.failingStatus,
     critical,
     outcome: { status: 'fail', output: `still running at the answer's deadline (${String(deadlineMs)} ms)` },
     time,

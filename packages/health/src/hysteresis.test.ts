@@ -67,6 +67,24 @@ describe('hysteresis', () => {
     },
   );
 
+  test.prop([runsArb, statusArb, thresholdArb, thresholdArb], { numRuns: 300 })(
+    'peek tells what recording a run would report, and records nothing',
+    (chunks, next, failureThreshold, successThreshold) => {
+      const runs = chunks.flat();
+      const h = new Hysteresis(failureThreshold, successThreshold);
+      for (let i = 0; i <= runs.length; i++) {
+        const before = [h.status, h.streak];
+        const peeked = h.peek(next);
+        expect([h.status, h.streak]).toEqual(before);
+        // A twin with the same past, recording `next`, reports what was peeked.
+        const twin = new Hysteresis(failureThreshold, successThreshold);
+        for (const run of runs.slice(0, i)) twin.record(run);
+        expect(twin.record(next)).toBe(peeked);
+        if (i < runs.length) h.record(runs[i] as HealthStatus);
+      }
+    },
+  );
+
   test('three failures in a row to fail, two successes back (scenario 7)', () => {
     const out = reported(
       ['pass', 'fail', 'fail', 'pass', 'fail', 'fail', 'fail', 'pass', 'fail', 'pass', 'pass'],

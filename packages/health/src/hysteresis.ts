@@ -32,6 +32,13 @@ export class Hysteresis {
     return this.#streak;
   }
 
+  /** The reported status one more run of `run` would give, without recording it. */
+  peek(run: HealthStatus): HealthStatus {
+    const current = this.#status;
+    if (current === undefined || (run === 'fail') === (current === 'fail')) return run;
+    return this.#streak + 1 >= (run === 'fail' ? this.#failureThreshold : this.#successThreshold) ? run : current;
+  }
+
   /** Records one run's status; returns the reported status after it. */
   record(run: HealthStatus): HealthStatus {
     const current = this.#status;

@@ -8,7 +8,8 @@ import type { HealthStatus } from './status.js';
  * - `timeout`: it ran past its `timeoutMs` (its signal was aborted).
  * - `busy`: its previous call had not settled yet (a function that ignores its signal); at most
  *   one call of each check is ever outstanding.
- * - `deadline`: the answer's deadline came first (this answer only; the run goes on).
+ * - `deadline`: the answer's deadline came first (this answer only; the run goes on). Counted as
+ *   one more failure for the check's threshold, so its `status` may still be `pass` or `warn`.
  * - `shutdown`: the process is shutting down (the `shutdown` entry of readiness answers).
  *
  * @example

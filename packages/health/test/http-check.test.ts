@@ -65,5 +65,17 @@ describe('the HTTP upstream check', () => {
     expect(() => httpCheck({ name: 'x', url: 'ftp://example.com' })).toThrow(/url/);
     expect(() => httpCheck({ name: 'x', url: 'not a url' })).toThrow(/url/);
     expect(() => httpCheck({ name: 'x', url: upstream.url, method: 'POST' as 'GET' })).toThrow(/method/);
+    // fetch would refuse it on every run; the error does not repeat the secret.
+    const withCredentials = upstream.url.replace('http://', 'http://user:s3cret@');
+    expect(() => httpCheck({ name: 'x', url: withCredentials })).toThrow(/url/);
+    expect(() => httpCheck({ name: 'x', url: withCredentials })).not.toThrow(/s3cret/);
+  });
+
+  test('outputs name the URL without its query (it may carry a key)', async () => {
+    await upstream.behave({ kind: 'status', status: 500 });
+    const result = await once({ url: `${upstream.url}?key=s3cret` });
+    expect(result.outcome.output).toContain('answered 500');
+    expect(result.outcome.output).not.toContain('s3cret');
+    await upstream.behave({ kind: 'ok' });
   });
 });

@@ -42,7 +42,10 @@ export type HealthFetch = (
 export interface HttpCheckOptions extends BuiltInCheckOptions {
   /** The check's name (required: a URL is not a name). */
   name: string;
-  /** The upstream URL (`http:` or `https:`); shown to admitted callers only in `?verbose` outputs. */
+  /**
+   * The upstream URL (`http:` or `https:`, no `user:password@`: send credentials in `headers`);
+   * shown, without its query, to admitted callers only in `?verbose` outputs.
+   */
   url: string | URL;
   /** `GET` or `HEAD`. Default `GET`. */
   method?: 'GET' | 'HEAD' | undefined;
@@ -77,6 +80,8 @@ export interface HttpCheckOptions extends BuiltInCheckOptions {
 export function httpCheck(options: HttpCheckOptions): CheckOptions {
   const { url, method = 'GET', headers = {}, expectStatus, warnLatencyMs, fetch: fetchOption, ...rest } = options;
   const target = checkedUrl(url);
+  // What outputs name: no query (it may carry a key), for admitted callers' eyes only anyway.
+  const shown = shownUrl(target);
   if ((method as string) !== 'GET' && method !== 'HEAD')
     throw new InvalidOptionError('method', method, '"GET" or "HEAD"');
   if (typeof headers !== 'object' || (headers as unknown) === null) {
@@ -97,12 +102,12 @@ export function httpCheck(options: HttpCheckOptions): CheckOptions {
       // The body is not needed: released so the connection goes back to the pool.
       response.body?.cancel().catch(() => undefined);
     } catch (error) {
-      return { status: 'fail', output: describeError(error, target) };
+      return { status: 'fail', output: describeError(error, shown) };
     }
     const latency = elapsedMs(start);
     const outcome: CheckOutcome = { observedValue: latency, observedUnit: 'ms' };
-    if (!expected(status)) return { ...outcome, status: 'fail', output: `${target} answered ${String(status)}` };
-    if (latency > warnAt) return { ...outcome, status: 'warn', output: `${target} took ${String(latency)} ms` };
+    if (!expected(status)) return { ...outcome, status: 'fail', output: `${shown} answered ${String(status)}` };
+    if (latency > warnAt) return { ...outcome, status: 'warn', output: `${shown} took ${String(latency)} ms` };
     return { ...outcome, status: 'pass' };
   });
 }
@@ -121,7 +126,20 @@ function checkedUrl(url: unknown): string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new InvalidOptionError('url', url, 'an http: or https: URL');
   }
+  if (parsed.username !== '' || parsed.password !== '') {
+    // fetch refuses such URLs on every run; and the secret is not echoed here.
+    throw new InvalidOptionError(
+      'url',
+      '(a URL with credentials)',
+      'a URL without user:password@ (send them in `headers`)',
+    );
+  }
   return parsed.href;
+}
+
+function shownUrl(href: string): string {
+  const parsed = new URL(href);
+  return `${parsed.origin}${parsed.pathname}`;
 }
 
 /** fetch's errors say "fetch failed"; the cause says why (ECONNREFUSED, a reset, a timeout). */

@@ -50,6 +50,12 @@ export interface RedisClusterPingable {
   readonly slots?: readonly (readonly string[] | undefined)[];
   /** ioredis' cluster state. */
   readonly status?: string;
+  /**
+   * Re-reads the slot map and reconnects to the masters it names (ioredis: `refreshSlotsCache`).
+   * Called when a master in the slot map has no connection: ioredis drops the connection of a
+   * node that went away and, without traffic that hits it, never reconnects when it is back.
+   */
+  refreshSlotsCache?(callback?: (error?: Error | null) => void): void;
 }
 
 /**
@@ -129,6 +135,8 @@ async function pingCluster(cluster: RedisClusterPingable, warnAt: number): Promi
   const masters = cluster.nodes('master');
   const connected = new Set(masters.map(nodeName));
   const unreachable = [...slotOwners(cluster)].filter((owner) => !connected.has(owner));
+  // This run reports what it found; the next one sees a master that is back.
+  if (unreachable.length > 0) refreshSlots(cluster);
   if (masters.length === 0 && unreachable.length === 0) return { status: 'fail', output: 'no master is known' };
   const outcomes: CheckOutcome[] = await Promise.all(
     masters.map((node) =>
@@ -150,6 +158,14 @@ async function pingCluster(cluster: RedisClusterPingable, warnAt: number): Promi
     };
   }
   return { status: slowest > warnAt ? 'warn' : 'pass', observedValue: slowest, observedUnit: 'ms' };
+}
+
+function refreshSlots(cluster: RedisClusterPingable): void {
+  try {
+    cluster.refreshSlotsCache?.(() => undefined);
+  } catch {
+    // A client that cannot refresh: the check still reports the master as failed.
+  }
 }
 
 /** The masters the slot map names (each slot's first owner). */

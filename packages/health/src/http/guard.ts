@@ -40,8 +40,9 @@ export interface HealthEndpointOptions {
   /**
    * Which callers see details (the checks, their observed values; with `?verbose`, their
    * outputs): a token, an internal network (see `bearerToken`, `fromNetworks`). Everyone else gets
-   * `{ "status": … }` alone. A predicate that throws or rejects admits no one (and is reported).
-   * Default: no one.
+   * `{ "status": … }` alone. Only `true` admits: a predicate that throws or rejects (reported),
+   * answers anything else, or has not answered by the deadline (the checks run meanwhile) admits
+   * no one. Default: no one.
    */
   details?: ((req: GatewayRequest) => boolean | PromiseLike<boolean>) | undefined;
   /** Every answer comes within this long; see `RunOptions.deadlineMs`. Default 900 ms. */
@@ -142,8 +143,30 @@ export function healthGuard(health: Health, options: HealthEndpointOptions = {})
     if (target === NOT_FOUND) return problem(404, 'No such health endpoint');
     const admit = resolved.details === undefined ? false : admitted(resolved.details, req);
     if (typeof admit === 'boolean') return answer(health, resolved, req, target, admit);
-    return admit.then((details) => answer(health, resolved, req, target, details));
+    // The checks run while the predicate decides, both within the one deadline: a predicate that
+    // never answers admits no one, and the answer still comes in time.
+    const report = health.evaluate(target.group, runOptions(resolved, target));
+    return Promise.all([withinDeadline(admit, resolved.deadlineMs), report]).then(([details, done]) =>
+      verdict(health, resolved, done, details, details && req.query.has('verbose')),
+    );
   };
+}
+
+function runOptions(resolved: Resolved, target: Target): RunOptions {
+  return target.check === undefined ? resolved.run : { deadlineMs: resolved.deadlineMs, check: target.check };
+}
+
+/** The predicate's answer, or `false` when it has not answered within the deadline. */
+function withinDeadline(admit: Promise<boolean>, deadlineMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      resolve(false);
+    }, deadlineMs);
+    void admit.then((details) => {
+      clearTimeout(timer);
+      resolve(details);
+    });
+  });
 }
 
 const ALLOW = { allow: 'GET, HEAD' };
@@ -156,8 +179,7 @@ function answer(
   details: boolean,
 ): RespondVerdict | Promise<RespondVerdict> {
   const verbose = details && req.query.has('verbose');
-  const options = target.check === undefined ? resolved.run : { deadlineMs: resolved.deadlineMs, check: target.check };
-  const report = health.evaluate(target.group, options);
+  const report = health.evaluate(target.group, runOptions(resolved, target));
   if (report instanceof Promise) return report.then((done) => verdict(health, resolved, done, details, verbose));
   return verdict(health, resolved, report, details, verbose);
 }
@@ -192,7 +214,7 @@ function problem(status: number, detail: string, extra?: Readonly<Record<string,
   };
 }
 
-/** The predicate's answer; `false` (and a report) when it throws or rejects or answers a non-boolean. */
+/** The predicate's answer: `true` admits; it throwing or rejecting (reported) or any other answer does not. */
 function admitted(
   details: (req: GatewayRequest) => boolean | PromiseLike<boolean>,
   req: GatewayRequest,
@@ -206,7 +228,7 @@ function admitted(
   }
   if (typeof answer === 'boolean') return answer;
   return Promise.resolve(answer).then(
-    (value) => value,
+    (value: unknown) => value === true,
     (error: unknown) => {
       reportUnhandled(error, 'health details predicate');
       return false;
