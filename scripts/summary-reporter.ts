@@ -19,6 +19,14 @@ export default class SummaryReporter implements Reporter {
     }
     // Modules that failed to load count as failures too, so a broken import cannot read as green.
     failed += testModules.filter((m) => m.state() === 'failed' && !m.children.size).length;
+    // The slowest files, where the suite's time goes (the whole run should stay near 10 minutes).
+    const slowest = [...testModules]
+      .map((m) => ({ id: m.moduleId.replace(`${process.cwd()}/`, ''), ms: m.diagnostic().duration }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 10);
+    process.stdout.write(
+      `\nslowest test files: ${slowest.map(({ id, ms }) => `${id} ${(ms / 1000).toFixed(1)} s`).join(', ')}\n`,
+    );
     process.stdout.write(`\nvitest: ${String(passed)} passed, ${String(failed)} failed, ${String(skipped)} skipped\n`);
   }
 }
