@@ -9,6 +9,10 @@
  *
  *     node --conditions=@portcullis/source --import tsx src/gateway-e2e.ts            # the section
  *     node --import tsx src/gateway-e2e.ts --profile     # the gateway under --cpu-prof: its top costs
+ *     PROF_KEEP=1 node --import tsx src/gateway-e2e.ts --profile   # and keep the .cpuprofile
+ *
+ * `BENCH_LOOP_DELAY=1` in the environment makes the gateway process report its event-loop delay, GC
+ * pauses, heap and CPU share of every second on stderr (to tell a stall of its own from a preemption).
  *
  * The gateway process runs `node --import tsx` on this file without the `@portcullis/source`
  * condition: the packages load from their build (`dist/`, built here when missing or stale), the
@@ -278,7 +282,8 @@ async function profileGateway(): Promise<void> {
   const file = readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error('the gateway wrote no profile');
   process.stdout.write(summarizeProfile(readFileSync(join(profiles, file), 'utf8')));
-  rmSync(profiles, { recursive: true, force: true });
+  if (process.env['PROF_KEEP'] === undefined) rmSync(profiles, { recursive: true, force: true });
+  else log(`profile kept in ${profiles}`);
 }
 
 interface ProfileNode {
@@ -371,6 +376,42 @@ async function serveGateway(upstream: number): Promise<void> {
     pools,
   });
   announce(Number(new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port));
+  if (process.env['BENCH_LOOP_DELAY'] !== undefined) await reportLoopDelay();
+}
+
+/** `BENCH_LOOP_DELAY=1`: the gateway's event-loop delay (max and p99 of each second) on stderr, to find stalls. */
+async function reportLoopDelay(): Promise<void> {
+  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  // Garbage collection in the same second: its total and longest pause, to tell a GC stall from others.
+  let gcMs = 0;
+  let gcMax = 0;
+  let majors = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration;
+      gcMax = Math.max(gcMax, entry.duration);
+      // perf_hooks.constants.NODE_PERFORMANCE_GC_MAJOR
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === 4) majors++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const cpu = { last: process.cpuUsage() };
+  setInterval(() => {
+    const used = process.cpuUsage(cpu.last);
+    cpu.last = process.cpuUsage();
+    if (delay.count > 0) {
+      process.stderr.write(
+        `loop delay: max ${fixed(delay.max / 1e6, 1)} ms, p99 ${fixed(delay.percentile(99) / 1e6, 1)} ms; ` +
+          `GC ${fixed(gcMs, 1)} ms (longest ${fixed(gcMax, 1)}, ${String(majors)} major); ` +
+          `heap ${fixed(process.memoryUsage().heapUsed / 2 ** 20, 0)} MiB; CPU ${fixed((used.user + used.system) / 1e4, 0)} %\n`,
+      );
+    }
+    delay.reset();
+    gcMs = 0;
+    gcMax = 0;
+    majors = 0;
+  }, 1_000).unref();
 }
 
 const serveAt = argv.indexOf('--serve');

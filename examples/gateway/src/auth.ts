@@ -1,4 +1,4 @@
-import { PROBLEM_JSON, problemDetails, respond, type Guard } from '@portcullis/core';
+import { PROBLEM_JSON, problemDetails, respond, type ContinueVerdict, type Guard } from '@portcullis/core';
 import { jwtGuard, type JwtVerifier } from '@portcullis/jwt-cache';
 import { API_KEYS, type Customer } from './plans.js';
 
@@ -10,14 +10,26 @@ export interface CustomerContext {
 /** Headers the upstream reads the caller's identity from; never taken from the client. */
 export const IDENTITY_HEADERS = { user: 'x-portcullis-user', tier: 'x-portcullis-tier' } as const;
 
+/** What the guard answers per key, built once: the key table is fixed, and a verdict is only read. */
+const API_KEY_VERDICTS: ReadonlyMap<string, ContinueVerdict<CustomerContext>> = new Map(
+  Object.entries(API_KEYS).map(([apiKey, customer]) => [
+    apiKey,
+    Object.freeze({
+      action: 'continue' as const,
+      context: Object.freeze({ identity: customer }),
+      upstreamHeaders: new Headers({ [IDENTITY_HEADERS.user]: customer.id, [IDENTITY_HEADERS.tier]: customer.tier }),
+    }),
+  ]),
+);
+
 /**
  * Identifies the customer by `x-api-key` and tells the upstream who it is, replacing any identity
  * header the client sent.
  */
 export const apiKeyAuth: Guard<CustomerContext> = function apiKeyAuth(req) {
   const apiKey = req.header('x-api-key');
-  const customer = apiKey === undefined ? undefined : API_KEYS[apiKey];
-  if (apiKey === undefined || customer === undefined) {
+  const verdict = apiKey === undefined ? undefined : API_KEY_VERDICTS.get(apiKey);
+  if (verdict === undefined) {
     return respond(
       401,
       problemDetails(
@@ -27,11 +39,7 @@ export const apiKeyAuth: Guard<CustomerContext> = function apiKeyAuth(req) {
       { 'content-type': PROBLEM_JSON, 'www-authenticate': 'Bearer realm="portcullis-demo", ApiKey' },
     );
   }
-  return {
-    action: 'continue',
-    context: { identity: customer },
-    upstreamHeaders: new Headers({ [IDENTITY_HEADERS.user]: customer.id, [IDENTITY_HEADERS.tier]: customer.tier }),
-  };
+  return verdict;
 };
 
 /**

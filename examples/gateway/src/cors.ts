@@ -74,8 +74,11 @@ export function corsOptions(options: CorsOptions): FastifyPluginOptionsDelegate<
     // Browsers cap it (Chromium at 2 h); 10 minutes keeps a policy change visible soon.
     maxAge: 600,
   };
+  // Both answers built once (@fastify/cors copies what it is given).
+  const preflight: FastifyCorsOptions = { ...base, preflight: true };
+  const other: FastifyCorsOptions = { ...base, preflight: false };
   return () =>
     function corsFor(request, callback) {
-      callback(null, { ...base, preflight: isPreflight(request) });
+      callback(null, isPreflight(request) ? preflight : other);
     };
 }

@@ -111,7 +111,7 @@ export function createFallbackCache(options: FallbackCacheOptions = {}): Fallbac
     perf: options.clock ?? systemClock,
     maxSize: maxBytes,
     // Headers count too, so that many empty bodies cannot hold unbounded header bytes.
-    sizeCalculation: (answer) => Math.max(1, answer.body.length + JSON.stringify(answer.headers).length),
+    sizeCalculation: (answer) => Math.max(1, answer.body.length + headerBytes(answer.headers)),
   });
   // The header names the last kept answer to a request varied on: they pick the variant to look up.
   const varyOf = new LRUCache<string, readonly string[]>({ max: maxEntries });
@@ -155,4 +155,16 @@ function varyNames(headers: RelayedHeaders): readonly string[] {
     .map((name) => name.trim().toLowerCase())
     .filter((name) => name !== '');
   return [...new Set(names)].sort();
+}
+
+/** About the bytes headers take (names and values), without serialising them. */
+function headerBytes(headers: RelayedHeaders): number {
+  let bytes = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    bytes += name.length + 4;
+    if (typeof value === 'string') bytes += value.length;
+    else if (value !== undefined) for (const item of value) bytes += item.length + 2;
+  }
+  return bytes;
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { fallback, pipeline, retry, timeout } from '@portcullis/circuit-breaker';
+import { pipeline, retry, timeout } from '@portcullis/circuit-breaker';
 import { PROBLEM_JSON, problemDetails, systemClock, type Clock } from '@portcullis/core';
 import { classifyFailure, type EndpointOutcome, type EndpointPicker } from '@portcullis/router';
 import { Agent } from 'undici';
@@ -261,10 +261,12 @@ export function resilientForwarder(options: ForwarderOptions = {}): Forwarder {
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         return writes.execute(call, options).catch((error: unknown) => answerFor(request, error, undefined));
       }
-      return pipeline(
-        fallback((error: unknown) => answerFor(request, error, cache.get(lookup))),
-        reads,
-      ).execute(call, options);
+      // The fallback, inline (a `fallback` policy and its pipeline would be built per request): the
+      // cached copy or a refusal, unless the client left.
+      return reads.execute(call, options).catch((error: unknown) => {
+        if (request.signal?.aborted === true) throw error;
+        return answerFor(request, error, cache.get(lookup));
+      });
     },
     stats: () => Object.fromEntries([...stats].map(([service, counted]) => [service, { ...counted }])),
     close: () => agent.close(),
@@ -272,20 +274,43 @@ export function resilientForwarder(options: ForwarderOptions = {}): Forwarder {
 }
 
 /** The body's start, up to `limit` bytes: `whole` when that was all of it, else the body to stream on. */
-async function readUpTo(
+function readUpTo(
   body: Readable,
   limit: number,
 ): Promise<{ whole: Buffer; rest?: never } | { whole?: never; rest: Readable }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const source = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  for (;;) {
-    const next = await source.next();
-    if (next.done === true) return { whole: Buffer.concat(chunks, size) };
-    chunks.push(next.value);
-    size += next.value.length;
-    if (size > limit) return { rest: Readable.from(resume(chunks, source), { objectMode: false }) };
-  }
+  // Listeners rather than an async iterator: one promise per body instead of one per chunk.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (): void => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size <= limit) return;
+      stop();
+      body.pause();
+      resolve({
+        rest: Readable.from(resume(chunks, body[Symbol.asyncIterator]() as AsyncIterator<Buffer>), {
+          objectMode: false,
+        }),
+      });
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve({ whole: Buffer.concat(chunks, size) });
+    };
+    const onError = (error: Error): void => {
+      stop();
+      reject(error);
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+  });
 }
 
 /** What was read, then the rest; closing early (the client left) closes the upstream's body too. */

@@ -22,6 +22,10 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'expect',
 ]);
 
+function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP.has(name);
+}
+
 /** One value of a header that may repeat, comma-joined (RFC 9110 §5.3). */
 export function headerValue(value: string | readonly string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -36,6 +40,8 @@ export function directives(value: string | undefined): ReadonlySet<string> {
 
 /** Hop-by-hop names, and the names the message's own `Connection` header lists. */
 function connectionScoped(connection: string | readonly string[] | undefined): (name: string) => boolean {
+  // Most messages have no `Connection` header, or a bare `keep-alive` (hop-by-hop already).
+  if (connection === undefined || connection === 'keep-alive') return isHopByHop;
   const listed = new Set(
     (headerValue(connection) ?? '')
       .split(',')
