@@ -53,6 +53,14 @@ describe('example gateway', () => {
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'a key named like an object property (%s) is unknown too',
+    async (name) => {
+      const res = await get('/api/users', name);
+      expect(res.status).toBe(401);
+    },
+  );
+
   test('forwards to an instance of the service with the tier set by the gateway, not by the client', async () => {
     const res = await get('/api/users/1', 'demo-pro', { 'x-portcullis-tier': 'enterprise' });
     expect(res.status).toBe(200);
