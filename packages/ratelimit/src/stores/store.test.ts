@@ -87,7 +87,11 @@ describe('storage keys', () => {
       const whoseState = new Map<string, string>();
       for (const call of calls) {
         const options = { tier: call.tier, ...(call.pool === undefined ? {} : { pool: call.pool }) };
+        const calledBefore = seen.length;
         const decision = (call.limiter === 0 ? a : b).limit(call.key, options) as Decision;
+        // A call the deny cache answered reached no store: nothing of its own to check (reading
+        // `seen.at(-1)` then paired this call's identities with an earlier call's keys).
+        if (seen.length === calledBefore) continue;
         const { subject, dimensions } = seen.at(-1) as Seen;
         const tags = new Set<string>();
         for (const [i, d] of dimensions.entries()) {
