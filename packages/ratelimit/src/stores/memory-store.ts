@@ -141,8 +141,10 @@ export class MemoryStore implements RateLimitStore {
   static {
     consumeOneInto = (store, key, pool, d, cost, at) => {
       const now = store.#clock.now();
+      const e = store.#evaluateOne(key, pool, d, cost, now);
+      // Last, so no other code (an algorithm, a clock) runs between this write and its read.
       at.now = now;
-      return store.#evaluateOne(key, pool, d, cost, now);
+      return e;
     };
   }
 
