@@ -347,4 +347,32 @@ export async function runMemoryBench(): Promise<Section> {
   return { title: 'In-process (memory) limiters', markdown };
 }
 
-if (isMain(import.meta.url)) await sectionMain(runMemoryBench);
+/**
+ * `--callgrind <case> <count>`: runs one sequential case (`<lib>-<mode>`, e.g. `ours-sync`,
+ * `rlf-await`, `erl-await`) for that many decisions over the Zipf keys and exits, for
+ * `valgrind --tool=callgrind node --single-threaded …`; two counts give instructions per decision
+ * (the difference over the difference in decisions: start-up and the key draw cancel out).
+ */
+async function callgrindMode(): Promise<boolean> {
+  const at = process.argv.indexOf('--callgrind');
+  if (at === -1) return false;
+  const name = process.argv[at + 1] as string;
+  const count = Number(process.argv[at + 2]);
+  const keys = zipfKeys({
+    distinctKeys: DISTINCT_KEYS,
+    draws: DRAWS,
+    exponent: ZIPF_EXPONENT,
+    seed: 42,
+    prefix: 'user:',
+  });
+  const cases = makeCases();
+  const [lib, mode] = name.split('-') as [Lib, Mode];
+  const c = cases.find((x) => x.lib === lib && x.mode === mode && (lib !== 'ours' || x.name === 'ours fixedWindow'));
+  if (c === undefined) throw new Error(`no case ${name}`);
+  const allowed = await c.run(keys, 0, count);
+  for (const x of cases) x.close?.();
+  process.stdout.write(`${name} ${String(count)} ${String(allowed)}\n`);
+  return true;
+}
+
+if (isMain(import.meta.url) && !(await callgrindMode())) await sectionMain(runMemoryBench);

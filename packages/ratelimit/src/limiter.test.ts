@@ -557,3 +557,63 @@ describe('deny cache', () => {
     expect(calls).toBe(3);
   });
 });
+
+describe('the memory store path for one limit', () => {
+  /** The store's own `consume`, replaced by a call to it: the limiter then takes the general path. */
+  class ThroughConsume extends MemoryStore {
+    override consume(...args: Parameters<MemoryStore['consume']>): ReturnType<MemoryStore['consume']> {
+      return super.consume(...args);
+    }
+  }
+
+  /** Every algorithm, with an overage allowance or without. */
+  const withOverage: fc.Arbitrary<Algorithm> = fc
+    .record({ l: fc.integer({ min: 1, max: 10 }), w: fc.integer({ min: 100, max: 5_000 }), o: fc.nat({ max: 3 }) })
+    .chain(({ l, w, o }) =>
+      fc.constantFrom(
+        tokenBucket({ capacity: l, refillPerSecond: (l * 1000) / w, overage: o }),
+        fixedWindow({ limit: l, windowMs: w, overage: o }),
+        slidingWindow({ limit: l, windowMs: w, overage: o }),
+        slidingLog({ limit: l, windowMs: w, overage: o }),
+        gcra({ limit: l, periodMs: w, overage: o }),
+      ),
+    );
+
+  test.prop(
+    [
+      withOverage,
+      fc.option(smallAlgorithm, { nil: undefined }),
+      fc.array(
+        fc.record({
+          dt: fc.nat({ max: 400 }),
+          key: fc.constantFrom('a', 'b', '%c'),
+          pool: fc.constantFrom(undefined, 'team'),
+          cost: fc.integer({ min: 0, max: 4 }),
+          refund: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+        }),
+        { minLength: 1, maxLength: 60 },
+      ),
+    ],
+    { numRuns: 300 },
+  )('decides, charges and refunds exactly as the general path does', (algorithm, poolAlgorithm, steps) => {
+    const clock = new ManualClock();
+    const make = (store: MemoryStore) =>
+      createRateLimiter({
+        store,
+        clock,
+        limits: { only: algorithm },
+        ...(poolAlgorithm === undefined ? {} : { poolLimits: { shared: poolAlgorithm } }),
+      });
+    const fast = make(new MemoryStore({ clock, maxKeys: 4 }));
+    const general = make(new ThroughConsume({ clock, maxKeys: 4 }));
+    for (const { dt, key, pool, cost, refund } of steps) {
+      clock.advance(dt);
+      const opts = poolAlgorithm === undefined || pool === undefined ? { cost } : { cost, pool };
+      const a = now(fast.limit(key, opts));
+      const b = now(general.limit(key, opts));
+      expect(a).toEqual(b);
+      expect(a).toBeInstanceOf(b.constructor);
+      if (refund !== undefined) expect(fast.refund(a, refund)).toBe(general.refund(b, refund));
+    }
+  });
+});

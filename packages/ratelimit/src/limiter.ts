@@ -7,13 +7,13 @@ import {
   systemClock,
   type Clock,
 } from '@portcullis/core';
-import { KIND_CODES, type Algorithm } from './algorithms/types.js';
+import { KIND_CODES, type Algorithm, type Evaluation } from './algorithms/types.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { DenyCache } from './deny-cache.js';
 import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
 import { InvalidCostError, StoreTimeoutError, UnknownTierError } from './errors.js';
 import { LONE_SURROGATE, normaliseKey } from './key.js';
-import { MemoryStore } from './stores/memory-store.js';
+import { MemoryStore, consumeOneInto, type DecidedAt } from './stores/memory-store.js';
 import type { DimensionOutcome, RateLimitStore, StoreDimension, StoreOutcome, StoreSubject } from './stores/store.js';
 
 /** Named limits enforced together, atomically: `{ perSecond: tokenBucket(…), daily: fixedWindow(…) }`. */
@@ -145,6 +145,10 @@ interface Receipt {
   readonly chargedAt: number;
 }
 
+/** The memory store's own `consume`: the limiter only bypasses it for a store that still has it. */
+// eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity, never called
+const memoryConsume = MemoryStore.prototype.consume;
+
 /** No options: shared, so a call without options allocates none. */
 const NO_OPTIONS: LimitOptions = Object.freeze({});
 
@@ -155,7 +159,9 @@ const NO_OPTIONS: LimitOptions = Object.freeze({});
  * store's path) or a receipt object (one more allocation per decision).
  */
 class LimitDecision implements Decision {
-  #subject: StoreSubject | undefined;
+  // Whom it charged: the ids rather than a subject object, which the memory path never builds.
+  #key: string | undefined;
+  readonly #pool: string | undefined;
   readonly #template: Template | undefined;
   // Copies of cost and decidedAt: the public fields are plain properties a caller could change.
   readonly #cost: number;
@@ -174,10 +180,12 @@ class LimitDecision implements Decision {
     readonly dimensions: readonly DimensionUsage[],
     readonly decidedAt: number,
     readonly source: DecisionSource,
-    charged: StoreSubject | undefined,
+    chargedKey: string | undefined,
+    chargedPool: string | undefined,
     template: Template | undefined,
   ) {
-    this.#subject = charged;
+    this.#key = chargedKey;
+    this.#pool = chargedPool;
     this.#template = template;
     this.#cost = cost;
     this.#chargedAt = decidedAt;
@@ -185,17 +193,17 @@ class LimitDecision implements Decision {
 
   /** True while `decision` charged something that was not refunded yet. */
   static refundable(decision: Decision): boolean {
-    return #subject in decision && decision.#subject !== undefined;
+    return #key in decision && decision.#key !== undefined;
   }
 
   /** Takes the decision's one refund: its receipt, or undefined when it has none (left). */
   static claimRefund(decision: Decision): Receipt | undefined {
-    if (!(#subject in decision)) return undefined;
-    const subject = decision.#subject;
+    if (!(#key in decision)) return undefined;
+    const key = decision.#key;
     const template = decision.#template;
-    if (subject === undefined || template === undefined) return undefined;
-    decision.#subject = undefined;
-    return { subject, template, cost: decision.#cost, chargedAt: decision.#chargedAt };
+    if (key === undefined || template === undefined) return undefined;
+    decision.#key = undefined;
+    return { subject: { key, pool: decision.#pool }, template, cost: decision.#cost, chargedAt: decision.#chargedAt };
   }
 }
 
@@ -277,6 +285,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       ? undefined
       : new DenyCache(denyCacheSize.maxKeys, denyCacheSize.maxAgeMs, clock);
   const deadlines = new DeadlineQueue(timeoutMs);
+  // The memory store decides one-limit policies without intermediate objects (see decideInMemory).
+  const memory = store instanceof MemoryStore ? store : undefined;
+  const decidedAt: DecidedAt = { now: 0 };
   const events = new Emitter<RateLimiterEvents>();
   // Decisions the fallback charged, by the copy this limiter returned: only made during an outage.
   const fallbackCharges = new WeakMap<Decision, Decision>();
@@ -407,9 +418,64 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       dimensions,
       outcome.now,
       source,
-      charged ? subject : undefined,
+      charged ? subject.key : undefined,
+      charged ? subject.pool : undefined,
       charged ? template : undefined,
     );
+  }
+
+  /**
+   * A one-limit policy on the memory store: the same decision as `store.consume` then `finish`
+   * (no deny cache on this store), without the subject, outcome and array those pass around.
+   */
+  function decideInMemory(
+    memory: MemoryStore,
+    key: string,
+    pool: string | undefined,
+    template: Template,
+    cost: number,
+    opts: LimitOptions,
+  ): Decision | Promise<Decision> {
+    let e: Evaluation;
+    try {
+      e = consumeOneInto(memory, key, pool, template.dimensions[0] as StoreDimension, cost, decidedAt);
+    } catch (error) {
+      return onStoreError({ key, pool }, template, error, opts, cost);
+    }
+    const algorithm = template.algorithms[0] as Algorithm;
+    const { allowed } = e;
+    const usage: DimensionUsage = {
+      name: template.shortNames[0] as string,
+      scope: template.scopes[0] as 'key' | 'pool',
+      allowed,
+      limit: algorithm.limit,
+      windowMs: algorithm.windowMs,
+      remaining: e.remaining,
+      overage: e.overage,
+      resetAt: e.resetAt,
+      retryAfterMs: e.retryAfterMs,
+    };
+    const charged = allowed && cost > 0;
+    const name = template.names[0] as string;
+    const decision = new LimitDecision(
+      allowed,
+      cost,
+      name,
+      usage.remaining,
+      usage.limit,
+      usage.windowMs,
+      usage.resetAt,
+      allowed ? 0 : usage.retryAfterMs,
+      allowed ? undefined : name,
+      usage.overage > 0,
+      [usage],
+      decidedAt.now,
+      'store',
+      charged ? key : undefined,
+      charged ? pool : undefined,
+      charged ? template : undefined,
+    );
+    return decided(key, decision);
   }
 
   function failDecision(subject: StoreSubject, template: Template, cost: number): Decision {
@@ -520,6 +586,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const pool = opts.pool === undefined ? undefined : normaliseKey(opts.pool, 'pool');
     const template = templateFor(opts.tier, pool !== undefined);
     const cost = checkCost(opts.cost ?? 1, template);
+    // Not when `consume` was replaced (a subclass, a spy): then the store's own method decides.
+    if (memory !== undefined && template.dimensions.length === 1 && memory.consume === memoryConsume)
+      return decideInMemory(memory, key, pool, template, cost, opts);
     const subject: StoreSubject = { key, pool };
     let cacheId: string | undefined;
     // Denials decided from here on are void if the key or its pool is invalidated meanwhile.

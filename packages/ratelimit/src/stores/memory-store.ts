@@ -2,6 +2,7 @@ import { finiteNumber, InvalidOptionError, systemClock, type Clock } from '@port
 import { RecentKeys } from './recent-keys.js';
 import type { Evaluation, LimitState } from '../algorithms/types.js';
 import {
+  ownerOf,
   stateOwner,
   type DimensionOutcome,
   type RateLimitStore,
@@ -26,6 +27,26 @@ export interface MemoryStoreOptions {
 
 /** Two generations of `Map`s, each at most 2^24 entries (V8 throws beyond). */
 const MAX_KEYS = 2 ** 25;
+
+/**
+ * The limiter's way in for a one-limit policy (not exported from the package): decides like
+ * `consume` but hands back the evaluation itself and writes the instant into `at.now`, so a
+ * decision allocates no subject, outcome or array the limiter would read once and drop. Set by
+ * the class's static block (it reads private state).
+ */
+export let consumeOneInto: (
+  store: MemoryStore,
+  key: string,
+  pool: string | undefined,
+  d: StoreDimension,
+  cost: number,
+  at: DecidedAt,
+) => Evaluation;
+
+/** Where {@link consumeOneInto} writes the instant it decided at (one per limiter, reused). */
+export interface DecidedAt {
+  now: number;
+}
 
 /** The states of one dimension, by owner (key, pool, or pooled key); see {@link stateOwner}. */
 type StateTable = RecentKeys<number[]>;
@@ -113,12 +134,27 @@ export class MemoryStore implements RateLimitStore {
 
   /** The common case (one limit): one table lookup, and no array but the outcome's. */
   #consumeOne(subject: StoreSubject, d: StoreDimension, cost: number, now: number): StoreOutcome {
+    const e = this.#evaluateOne(subject.key, subject.pool, d, cost, now);
+    return { allowed: e.allowed, now, dimensions: [e] };
+  }
+
+  static {
+    consumeOneInto = (store, key, pool, d, cost, at) => {
+      const now = store.#clock.now();
+      const e = store.#evaluateOne(key, pool, d, cost, now);
+      // Last, so no other code (an algorithm, a clock) runs between this write and its read.
+      at.now = now;
+      return e;
+    };
+  }
+
+  #evaluateOne(key: string, pool: string | undefined, d: StoreDimension, cost: number, now: number): Evaluation {
     const table = this.#table(d);
-    const owner = stateOwner(subject, d);
+    const owner = ownerOf(key, pool, d.scope);
     const held = table.get(owner);
     const e = d.algorithm.evaluate(held, now, cost);
     if (e.allowed && cost > 0) store(table, owner, held, e.next);
-    return { allowed: e.allowed, now, dimensions: [e] };
+    return e;
   }
 
   #table(d: StoreDimension): StateTable {

@@ -125,9 +125,13 @@ export function storageKey(subject: StoreSubject, dimension: StoreDimension): st
  * ```
  */
 export function stateOwner(subject: StoreSubject, dimension: StoreDimension): string {
-  const { key, pool } = subject;
+  return ownerOf(subject.key, subject.pool, dimension.scope);
+}
+
+/** {@link stateOwner} of the ids themselves (no subject object needed). */
+export function ownerOf(key: string, pool: string | undefined, scope: 'key' | 'pool'): string {
   if (pool === undefined) return key;
-  if (dimension.scope === 'pool') return pool;
+  if (scope === 'pool') return pool;
   // Length-prefixed, so no (pool, key) pair reads as another.
   return `${String(pool.length)}:${pool}:${key}`;
 }
