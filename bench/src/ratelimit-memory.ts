@@ -241,16 +241,15 @@ function rateOf(cases: readonly MemoryCase[], name: string, mode: Mode): number 
   return c === undefined ? NaN : median(c.rates);
 }
 
+/** The seeded Zipf draw every case (and the callgrind mode) walks. */
+function benchKeys(): string[] {
+  return zipfKeys({ distinctKeys: DISTINCT_KEYS, draws: DRAWS, exponent: ZIPF_EXPONENT, seed: 42, prefix: 'user:' });
+}
+
 /** Runs the memory comparison and returns its report section. */
 export async function runMemoryBench(): Promise<Section> {
   log(`memory: drawing ${int(DRAWS)} Zipf keys over ${int(DISTINCT_KEYS)} distinct`);
-  const keys = zipfKeys({
-    distinctKeys: DISTINCT_KEYS,
-    draws: DRAWS,
-    exponent: ZIPF_EXPONENT,
-    seed: 42,
-    prefix: 'user:',
-  });
+  const keys = benchKeys();
   const shape = describeKeys(keys);
   const cases = makeCases();
   try {
@@ -358,13 +357,7 @@ async function callgrindMode(): Promise<boolean> {
   if (at === -1) return false;
   const name = process.argv[at + 1] as string;
   const count = Number(process.argv[at + 2]);
-  const keys = zipfKeys({
-    distinctKeys: DISTINCT_KEYS,
-    draws: DRAWS,
-    exponent: ZIPF_EXPONENT,
-    seed: 42,
-    prefix: 'user:',
-  });
+  const keys = benchKeys();
   const cases = makeCases();
   const [lib, mode] = name.split('-') as [Lib, Mode];
   const c = cases.find((x) => x.lib === lib && x.mode === mode && (lib !== 'ours' || x.name === 'ours fixedWindow'));
