@@ -13,6 +13,7 @@
  * callgrind on redis-server (ratelimit-redis-cpu.ts), which a busy machine does not move.
  */
 import { loadavg } from 'node:os';
+import { argv } from 'node:process';
 import {
   createRateLimiter,
   fixedWindow,
@@ -43,6 +44,11 @@ import {
 } from './common.js';
 import { CPU_CASES, cpuPerDecision } from './ratelimit-redis-cpu.js';
 
+/**
+ * `--cluster-only`: the Cluster cases alone (no single-node cases, no callgrind), for working on the
+ * Cluster path.
+ */
+const CLUSTER_ONLY = argv.includes('--cluster-only');
 const CONCURRENCY = 100;
 const DISTINCT_KEYS = 100_000;
 const DRAWS = 1_000_000;
@@ -348,8 +354,8 @@ export async function runRedisBench(): Promise<Section> {
     const admin = redis.createClient();
     version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? 'unknown';
     log(`redis: ${redis.external ? 'REDIS_URL server' : `spawned redis-server ${version}`} at ${redis.url}`);
-    const cases = singleNodeCases(redis);
-    await runRounds('redis', cases, keys, [admin]);
+    const cases = CLUSTER_ONLY ? [] : singleNodeCases(redis);
+    if (cases.length > 0) await runRounds('redis', cases, keys, [admin]);
     all.push(...cases);
   } finally {
     // Keys carry the handle's prefix; for a spawned server this is a FLUSHALL before it is killed.
@@ -372,8 +378,8 @@ export async function runRedisBench(): Promise<Section> {
     }
   }
   const loadAfterTiming = loadNow();
-  log('redis: instructions per decision under callgrind (a few minutes)');
-  const instructions = await cpuPerDecision(CPU_CASES, CALLGRIND_OPS, keys);
+  if (!CLUSTER_ONLY) log('redis: instructions per decision under callgrind (a few minutes)');
+  const instructions = CLUSTER_ONLY ? new Map<string, number>() : await cpuPerDecision(CPU_CASES, CALLGRIND_OPS, keys);
   return {
     title: 'Redis limiters',
     markdown: report(all, shape, version, clusterNote, instructions, [loadBefore, loadAfterTiming, loadNow()]),
