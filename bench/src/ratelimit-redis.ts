@@ -88,13 +88,22 @@ interface RedisCase {
   serverAvailable: boolean;
 }
 
+/**
+ * Counts the commands `client` writes. On a Cluster, at each node's connection: every command ends
+ * there, whether routed by the Cluster client (RLF) or written on the node's own connection (ours
+ * pipelines each node's calls there), and a redirected command counts again when re-sent.
+ */
 function countCommands(client: Client): { count: number } {
   const sent = { count: 0 };
-  const original = client.sendCommand.bind(client) as (...args: unknown[]) => unknown;
-  (client as { sendCommand: (...args: unknown[]) => unknown }).sendCommand = (...args: unknown[]): unknown => {
-    sent.count++;
-    return original(...args);
+  const wrap = (target: Redis | Cluster): void => {
+    const original = target.sendCommand.bind(target) as (...args: unknown[]) => unknown;
+    (target as { sendCommand: (...args: unknown[]) => unknown }).sendCommand = (...args: unknown[]): unknown => {
+      sent.count++;
+      return original(...args);
+    };
   };
+  if (client.isCluster) client.on('+node', wrap);
+  else wrap(client);
   return sent;
 }
 
