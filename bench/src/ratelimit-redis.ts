@@ -537,24 +537,28 @@ function report(
     '',
     table(['comparison', 'ours / s (median)', 'theirs / s (median)', 'ratio', 'rounds', 'target'], headline),
     '',
-    '**Redis CPU per decision.** Instructions redis-server runs per decision, counted by callgrind ' +
-      `(\`valgrind --tool=callgrind redis-server\` on a free port; ${int(CALLGRIND_OPS)} decisions, then ` +
-      `${int(2 * CALLGRIND_OPS)} on a fresh server; the difference ÷ ${int(CALLGRIND_OPS)}; same key sequence and ` +
-      '100 callers; see `src/ratelimit-redis-cpu.ts`), and µs in EVAL(SHA) per decision from `INFO commandstats` ' +
-      "during the timed rounds above (a script's inner commands included; moves with the machine's load).",
-    '',
-    table(
-      [
-        'Redis CPU per decision',
-        'ours (instructions)',
-        'theirs (instructions)',
-        'ratio',
-        'target',
-        'ours µs',
-        'theirs µs',
-      ],
-      cpu.map((r) => [r[0] ?? '', r[1] ?? '', r[2] ?? '', r[3] ?? '', r[4] ?? '', r[5] ?? '', r[6] ?? '']),
-    ),
+    ...(instructions.size === 0
+      ? ['**Redis CPU per decision**: not measured in this run (`--cluster-only`).']
+      : [
+          '**Redis CPU per decision.** Instructions redis-server runs per decision, counted by callgrind ' +
+            `(\`valgrind --tool=callgrind redis-server\` on a free port; ${int(CALLGRIND_OPS)} decisions, then ` +
+            `${int(2 * CALLGRIND_OPS)} on a fresh server; the difference ÷ ${int(CALLGRIND_OPS)}; same key sequence and ` +
+            '100 callers; see `src/ratelimit-redis-cpu.ts`), and µs in EVAL(SHA) per decision from `INFO commandstats` ' +
+            "during the timed rounds above (a script's inner commands included; moves with the machine's load).",
+          '',
+          table(
+            [
+              'Redis CPU per decision',
+              'ours (instructions)',
+              'theirs (instructions)',
+              'ratio',
+              'target',
+              'ours µs',
+              'theirs µs',
+            ],
+            cpu.map((r) => [r[0] ?? '', r[1] ?? '', r[2] ?? '', r[3] ?? '', r[4] ?? '', r[5] ?? '', r[6] ?? '']),
+          ),
+        ]),
     '',
     '**Every case.** Decisions per second: median slice (slowest–fastest). Latency per decision, from call to ' +
       'settled promise, in ms, over every recorded decision.',
