@@ -13,6 +13,7 @@
  * callgrind on redis-server (ratelimit-redis-cpu.ts), which a busy machine does not move.
  */
 import { loadavg } from 'node:os';
+import { argv } from 'node:process';
 import {
   createRateLimiter,
   fixedWindow,
@@ -43,6 +44,11 @@ import {
 } from './common.js';
 import { CPU_CASES, cpuPerDecision } from './ratelimit-redis-cpu.js';
 
+/**
+ * `--cluster-only`: the Cluster cases alone (no single-node cases, no callgrind), for working on the
+ * Cluster path.
+ */
+const CLUSTER_ONLY = argv.includes('--cluster-only');
 const CONCURRENCY = 100;
 const DISTINCT_KEYS = 100_000;
 const DRAWS = 1_000_000;
@@ -82,13 +88,22 @@ interface RedisCase {
   serverAvailable: boolean;
 }
 
+/**
+ * Counts the commands `client` writes. On a Cluster, at each node's connection: every command ends
+ * there, whether routed by the Cluster client (RLF) or written on the node's own connection (ours
+ * pipelines each node's calls there), and a redirected command counts again when re-sent.
+ */
 function countCommands(client: Client): { count: number } {
   const sent = { count: 0 };
-  const original = client.sendCommand.bind(client) as (...args: unknown[]) => unknown;
-  (client as { sendCommand: (...args: unknown[]) => unknown }).sendCommand = (...args: unknown[]): unknown => {
-    sent.count++;
-    return original(...args);
+  const wrap = (target: Redis | Cluster): void => {
+    const original = target.sendCommand.bind(target) as (...args: unknown[]) => unknown;
+    (target as { sendCommand: (...args: unknown[]) => unknown }).sendCommand = (...args: unknown[]): unknown => {
+      sent.count++;
+      return original(...args);
+    };
   };
+  if (client.isCluster) client.on('+node', wrap);
+  else wrap(client);
   return sent;
 }
 
@@ -220,6 +235,8 @@ function clusterCases(cluster: RedisCluster): RedisCase[] {
     'Cluster: ours fixedWindow 100/60 s, `denyCache: false`',
     ours('c-ours-fw', perMinuteWindow(), false),
   );
+  // RLF second: each of ours runs next to it in one of the two orders a round alternates between.
+  add('c-rlf', 'Cluster: RLF RateLimiterRedis 100/60 s', rlf('c-rlf', 100, 60));
   add(
     'c-ours-fw-b1',
     'Cluster: ours fixedWindow, `denyCache: false`, `batchSize: 1`',
@@ -230,7 +247,6 @@ function clusterCases(cluster: RedisCluster): RedisCase[] {
     'Cluster: ours tokenBucket 100/60 s, `denyCache: false`',
     ours('c-ours-tb', perMinuteBucket(), false),
   );
-  add('c-rlf', 'Cluster: RLF RateLimiterRedis 100/60 s', rlf('c-rlf', 100, 60));
   return cases;
 }
 
@@ -348,8 +364,8 @@ export async function runRedisBench(): Promise<Section> {
     const admin = redis.createClient();
     version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? 'unknown';
     log(`redis: ${redis.external ? 'REDIS_URL server' : `spawned redis-server ${version}`} at ${redis.url}`);
-    const cases = singleNodeCases(redis);
-    await runRounds('redis', cases, keys, [admin]);
+    const cases = CLUSTER_ONLY ? [] : singleNodeCases(redis);
+    if (cases.length > 0) await runRounds('redis', cases, keys, [admin]);
     all.push(...cases);
   } finally {
     // Keys carry the handle's prefix; for a spawned server this is a FLUSHALL before it is killed.
@@ -372,8 +388,8 @@ export async function runRedisBench(): Promise<Section> {
     }
   }
   const loadAfterTiming = loadNow();
-  log('redis: instructions per decision under callgrind (a few minutes)');
-  const instructions = await cpuPerDecision(CPU_CASES, CALLGRIND_OPS, keys);
+  if (!CLUSTER_ONLY) log('redis: instructions per decision under callgrind (a few minutes)');
+  const instructions = CLUSTER_ONLY ? new Map<string, number>() : await cpuPerDecision(CPU_CASES, CALLGRIND_OPS, keys);
   return {
     title: 'Redis limiters',
     markdown: report(all, shape, version, clusterNote, instructions, [loadBefore, loadAfterTiming, loadNow()]),
@@ -521,24 +537,28 @@ function report(
     '',
     table(['comparison', 'ours / s (median)', 'theirs / s (median)', 'ratio', 'rounds', 'target'], headline),
     '',
-    '**Redis CPU per decision.** Instructions redis-server runs per decision, counted by callgrind ' +
-      `(\`valgrind --tool=callgrind redis-server\` on a free port; ${int(CALLGRIND_OPS)} decisions, then ` +
-      `${int(2 * CALLGRIND_OPS)} on a fresh server; the difference ÷ ${int(CALLGRIND_OPS)}; same key sequence and ` +
-      '100 callers; see `src/ratelimit-redis-cpu.ts`), and µs in EVAL(SHA) per decision from `INFO commandstats` ' +
-      "during the timed rounds above (a script's inner commands included; moves with the machine's load).",
-    '',
-    table(
-      [
-        'Redis CPU per decision',
-        'ours (instructions)',
-        'theirs (instructions)',
-        'ratio',
-        'target',
-        'ours µs',
-        'theirs µs',
-      ],
-      cpu.map((r) => [r[0] ?? '', r[1] ?? '', r[2] ?? '', r[3] ?? '', r[4] ?? '', r[5] ?? '', r[6] ?? '']),
-    ),
+    ...(instructions.size === 0
+      ? ['**Redis CPU per decision**: not measured in this run (`--cluster-only`).']
+      : [
+          '**Redis CPU per decision.** Instructions redis-server runs per decision, counted by callgrind ' +
+            `(\`valgrind --tool=callgrind redis-server\` on a free port; ${int(CALLGRIND_OPS)} decisions, then ` +
+            `${int(2 * CALLGRIND_OPS)} on a fresh server; the difference ÷ ${int(CALLGRIND_OPS)}; same key sequence and ` +
+            '100 callers; see `src/ratelimit-redis-cpu.ts`), and µs in EVAL(SHA) per decision from `INFO commandstats` ' +
+            "during the timed rounds above (a script's inner commands included; moves with the machine's load).",
+          '',
+          table(
+            [
+              'Redis CPU per decision',
+              'ours (instructions)',
+              'theirs (instructions)',
+              'ratio',
+              'target',
+              'ours µs',
+              'theirs µs',
+            ],
+            cpu.map((r) => [r[0] ?? '', r[1] ?? '', r[2] ?? '', r[3] ?? '', r[4] ?? '', r[5] ?? '', r[6] ?? '']),
+          ),
+        ]),
     '',
     '**Every case.** Decisions per second: median slice (slowest–fastest). Latency per decision, from call to ' +
       'settled promise, in ms, over every recorded decision.',

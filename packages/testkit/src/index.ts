@@ -30,5 +30,6 @@ export { parsePrometheusText, samplesOf, scrape, valueOf } from './prometheus-te
 export type { Sample } from './prometheus-text.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisCluster, RedisClusterNode, StartRedisClusterOptions } from './redis-cluster.js';
+export type { MigrateSlotOptions, SlotMigration } from './cluster-migrate.js';
 export { startRedis } from './redis-server.js';
 export type { RedisServer, StartRedisOptions } from './redis-server.js';

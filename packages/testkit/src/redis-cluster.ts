@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
 import type { ClusterOptions } from 'ioredis';
+import { migrateSlot, type MigrateSlotOptions, type SlotMigration } from './cluster-migrate.js';
 import { TestkitError } from './errors.js';
 import { findRedisBinary } from './find-binary.js';
 import { freeClusterPort } from './free-port.js';
@@ -83,6 +84,12 @@ export interface RedisCluster extends AsyncDisposable {
    * report `cluster_state:ok`.
    */
   restartNode(index: number): Promise<void>;
+  /**
+   * Moves `slot` to another master as `redis-cli --cluster reshard` does (IMPORTING, MIGRATING,
+   * MIGRATE of its keys a few at a time, SETSLOT NODE on every master), for testing clients through
+   * a resharding: see {@link MigrateSlotOptions}. Every node must be running.
+   */
+  migrateSlot(slot: number, options?: MigrateSlotOptions): Promise<SlotMigration>;
   /** FLUSHALL on every running node. */
   flushAll(): Promise<void>;
   /** Closes every client, kills every node and deletes the scratch dirs. Safe to call twice. */
@@ -249,6 +256,13 @@ function clusterHandle(
           startTimeoutMs,
         );
       }
+    },
+    migrateSlot: async function migrateSlotOf(slot: number, options?: MigrateSlotOptions): Promise<SlotMigration> {
+      assertRunning('migrateSlot');
+      if (states.some((state) => state.redis.exited)) {
+        throw new TestkitError('ERR_TESTKIT_INVALID_OPTION', 'RedisCluster.migrateSlot: every node must be running');
+      }
+      return migrateSlot(nodes, slot, options);
     },
     flushAll: async function flushAll(): Promise<void> {
       assertRunning('flushAll');

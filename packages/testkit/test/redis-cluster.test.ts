@@ -95,6 +95,37 @@ describe('startRedisCluster', () => {
     for (const node of cluster.nodes) expect(await nodeClient(node.port).dbsize()).toBe(0);
   });
 
+  test('migrateSlot() moves a slot and its keys to another master; clients meet ASK during, MOVED after', async () => {
+    const client = cluster.createClient();
+    const tag = '{move-me}';
+    for (let i = 0; i < 5; i++) await client.set(`${tag}:${i}`, String(i));
+    const { slot, port: before } = await ownerOf(tag);
+    const plain = nodeClient(before);
+    let asked: unknown;
+    const migration = await cluster.migrateSlot(slot, {
+      keysPerStep: 2,
+      onMigrating: async () => {
+        // A key the source does not hold (any key, once moved): ASK, to the target.
+        asked = await rejectionOf(plain.get(`${tag}:absent`));
+      },
+    });
+    expect(String(asked)).toMatch(/^ReplyError: ASK /);
+    expect(migration).toMatchObject({ slot, keysMoved: 5 });
+    expect(cluster.nodes[migration.from]?.port).toBe(before);
+    const after = (await ownerOf(tag)).port;
+    expect(after).toBe(cluster.nodes[migration.to]?.port);
+    expect(after).not.toBe(before);
+    // The old owner now redirects; the Cluster client follows and reads every key where it went.
+    expect(String(await rejectionOf(plain.get(`${tag}:0`)))).toMatch(/^ReplyError: MOVED /);
+    for (let i = 0; i < 5; i++) expect(await client.get(`${tag}:${i}`)).toBe(String(i));
+    expect(await nodeClient(after).cluster('COUNTKEYSINSLOT', slot)).toBe(5);
+  });
+
+  test('migrateSlot() of a slot out of range is a TestkitError', async () => {
+    const error = await rejectionOf(cluster.migrateSlot(16_384));
+    expect(isTestkitError(error) && error.code).toBe('ERR_TESTKIT_INVALID_OPTION');
+  });
+
   test('an out-of-range node index is a TestkitError', async () => {
     const error = await rejectionOf(cluster.killNode(3));
     expect(isTestkitError(error) && error.code).toBe('ERR_TESTKIT_INVALID_OPTION');

@@ -170,6 +170,8 @@ export class RedisStore implements RateLimitStore {
   #inFlight = 0;
   /** By the algorithms they hold: at most 31. */
   readonly #scripts = new Map<string, Script>();
+  /** A Cluster's node connections by `host:port` (see `#node`): as many as the Cluster has nodes. */
+  readonly #nodes = new Map<string, Redis>();
 
   constructor(options: RedisStoreOptions) {
     const client = options.client as Partial<Redis> | undefined;
@@ -339,16 +341,27 @@ export class RedisStore implements RateLimitStore {
       if (group === undefined) byNode.set(node, [call]);
       else group.push(call);
     }
-    if (byNode.size === 0) return;
-    const masters = new Map<string, Redis>();
-    for (const node of cluster.nodes('master'))
-      masters.set(`${String(node.options.host)}:${String(node.options.port)}`, node);
     for (const [key, group] of byNode) {
-      const node = masters.get(key);
+      const node = this.#node(cluster, key);
       if (node?.status !== 'ready') for (const call of group) this.#dispatch(call);
       else if (group.length === 1) this.#direct(node, group[0] as Call);
       else this.#pipeline(node, group);
     }
+  }
+
+  /**
+   * The connection of the Cluster node `key` (`host:port`, as `slots` names it). Kept between
+   * flushes and listed again only when the node is missing or its connection is not ready (ioredis
+   * replaced it, or it is down). Whether the node still serves a slot is the server's to say: a
+   * node that no longer does answers MOVED, and the call goes through the Cluster client.
+   */
+  #node(cluster: Cluster, key: string): Redis | undefined {
+    const node = this.#nodes.get(key);
+    if (node?.status === 'ready') return node;
+    this.#nodes.clear();
+    for (const each of cluster.nodes('all'))
+      this.#nodes.set(`${String(each.options.host)}:${String(each.options.port)}`, each);
+    return this.#nodes.get(key);
   }
 
   /** One call on a Cluster node's own connection. */
