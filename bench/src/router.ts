@@ -94,7 +94,7 @@ const PAGES = [
 ];
 
 /** 94 path routes: statics first, then params, then wildcards (Hono answers in registration order). */
-function pathRoutes(): Spec[] {
+export function pathRoutes(): Spec[] {
   const statics: Spec[] = PAGES.map((p) => ({ name: `page-${p}`, path: `/${p}`, methods: ['GET'] }));
   statics.push({ name: 'docs-api', path: '/docs/api', methods: ['GET'] });
   const params: Spec[] = [];
@@ -120,7 +120,7 @@ function pathRoutes(): Spec[] {
 }
 
 /** 6 routes with conditions find-my-way can express (host: exact or regex; Accept-Version). */
-const PREDICATE_ROUTES: readonly Spec[] = [
+export const PREDICATE_ROUTES: readonly Spec[] = [
   { name: 'users-item-api', path: '/api/users/:id', methods: ['GET'], host: 'api.example.com' },
   { name: 'users-list-api', path: '/api/users', methods: ['GET'], host: 'api.example.com' },
   { name: 'tenant-dashboard', path: '/dashboard', methods: ['GET'], prefix: true, host: '*.tenants.example.com' },
@@ -140,7 +140,7 @@ interface Req {
   readonly derived: { host?: string; version?: string };
 }
 
-function requests(): Req[] {
+export function requests(): Req[] {
   const random = mulberry32(SEED);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const id = (): string => String(1 + Math.floor(random() * 99_999));
@@ -251,7 +251,7 @@ function requests(): Req[] {
 type Handler = (req: unknown, res: unknown, params: unknown, store: unknown) => void;
 const noop: Handler = () => undefined;
 
-function fmwRouter(specs: readonly Spec[]): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
+export function fmwRouter(specs: readonly Spec[]): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
   const router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false });
   for (const s of specs) {
     const constraints: Record<string, unknown> = {};

@@ -43,12 +43,27 @@ export class Predicates {
       if (host === undefined || host.length <= this.#hostSuffix.length || !host.endsWith(this.#hostSuffix))
         return false;
     }
-    for (const [name, want] of this.#headers) if (!holds(view.req.header(name), want)) return false;
-    if (this.#query.length > 0) {
-      const query = view.req.query;
-      for (const [name, want] of this.#query) if (!holds(query.get(name) ?? undefined, want)) return false;
+    // Indexed loops: this runs for every request that reaches a route with conditions (also the
+    // requests that fall through to the route without them), and `for…of` with destructuring
+    // iterates twice per check.
+    const headers = this.#headers;
+    for (let i = 0; i < headers.length; i++) {
+      const check = headers[i] as Check;
+      if (!holds(view.req.header(check[0]), check[1])) return false;
     }
-    for (const [name, want] of this.#cookies) if (!holds(view.cookie(name), want)) return false;
+    const queries = this.#query;
+    if (queries.length > 0) {
+      const query = view.req.query;
+      for (let i = 0; i < queries.length; i++) {
+        const check = queries[i] as Check;
+        if (!holds(query.get(check[0]) ?? undefined, check[1])) return false;
+      }
+    }
+    const cookies = this.#cookies;
+    for (let i = 0; i < cookies.length; i++) {
+      const check = cookies[i] as Check;
+      if (!holds(view.cookie(check[0]), check[1])) return false;
+    }
     return true;
   }
 }

@@ -40,6 +40,12 @@ export class Leaf<C extends TreeCandidate> {
   allow: readonly string[] = [];
   /** Whether some candidate has conditions: then `allow` holds only for requests that meet them all. */
   conditional = false;
+  /**
+   * For the leaf of a static pattern: whether the walk for its path reaches no other leaf (no
+   * param or wildcard pattern matches it too). A request for that path the leaf does not answer
+   * then needs no walk: its 404 or 405 is the leaf's alone.
+   */
+  alone = false;
 
   /** Builds the per-method lists; `order` sorts a list best first, `methods[id]` names each id. */
   seal(order: (a: C, b: C) => number, methods: readonly string[]): void {
@@ -249,6 +255,15 @@ export class SegmentTree<C extends TreeCandidate> {
   seal(order: (a: C, b: C) => number): void {
     const methods: string[] = [...COMMON_METHODS, ...this.#otherMethodIds.keys()];
     for (const leaf of this.#leaves) leaf.seal(order, methods);
+    for (const [path, leaf] of this.#statics) {
+      // A chooser that never chooses makes the walk reach every leaf the path can reach.
+      const reached = new Set<Leaf<C>>();
+      walk(this.#root, path, 1, 1, [], -1, (other: Leaf<C>) => {
+        reached.add(other);
+        return undefined;
+      });
+      leaf.alone = reached.size === 1 && reached.has(leaf);
+    }
   }
 
   /**

@@ -98,6 +98,26 @@ describe('route table', () => {
     expect(name({ method: 'HEAD', path: '/users/me' })).toBe('me');
   });
 
+  test('a static path no other pattern matches: HEAD is its GET route, another method a 405 or 404', () => {
+    const alone = createRouteTable([
+      { name: 'health', path: '/health', methods: ['GET'] },
+      { name: 'beta', path: '/beta', methods: ['POST'], headers: { 'x-beta': '1' } },
+      { name: 'user', path: '/users/:id', methods: ['GET'] },
+    ]);
+    expect(matched(alone.match(request({ method: 'HEAD', path: '/health' })))).toBe('health');
+    expect(alone.match(request({ method: 'PUT', path: '/health' }))).toEqual({
+      kind: 'method-not-allowed',
+      allow: ['GET', 'HEAD'],
+      path: '/health',
+    });
+    expect(alone.match(request({ method: 'GET', path: '/beta' }))).toEqual({ kind: 'not-found', path: '/beta' });
+    expect(alone.match(request({ method: 'GET', path: '/beta', headers: { 'x-beta': '1' } }))).toEqual({
+      kind: 'method-not-allowed',
+      allow: ['POST'],
+      path: '/beta',
+    });
+  });
+
   test('an invalid path is reported, not matched', () => {
     expect(table.match(request({ path: '/files/..%2f..%2fetc' }))).toMatchObject({ kind: 'invalid-path' });
   });

@@ -284,6 +284,15 @@ export function createRouteTable<Meta = unknown>(
         // pattern's but those it took as params or wildcard rest, which `paramsOf` checks.
         const rawExact = tree.findStatic(method, raw, choose);
         if (rawExact !== undefined) return rawExact.exactMatch as RouteMatchResult<Meta>;
+        // The path is a static pattern's (so canonical) that only its leaf matches, and the leaf
+        // has no answer: the walk would reach that leaf alone, so its `Allow` decides now. Not
+        // for HEAD, which falls back to GET routes.
+        if (missedCount === 1 && method !== HEAD && (missed[0] as Leaf<Candidate<Meta>>).alone) {
+          const allow = allowed();
+          return allow.length === 0
+            ? { kind: 'not-found', path: raw }
+            : { kind: 'method-not-allowed', allow, path: raw };
+        }
         // The walk starts after the first character: it must be the root's `/`.
         let found = raw.charCodeAt(0) === 47 ? find(method, raw, starts) : undefined;
         if (found !== undefined) {

@@ -44,13 +44,15 @@ export function chooseVariant(candidates: readonly WeightedCandidate[], key: str
 /**
  * {@link chooseVariant}, answering the candidate itself (the split keeps its answers on it).
  *
- * The answer is exactly that of the scores above, but most keys are decided without a logarithm:
- * with `x = 1/u > 1`, `2(x − 1)/(x + 1) ≤ ln x ≤ (x − 1)/√x`, so each candidate's race time
- * `−ln(u) / weight` (the inverse of its score) lies in an interval computed with a square root.
- * When the interval of the smallest upper bound ends, by a relative margin far above rounding
- * error, before every other candidate's interval begins, that candidate wins; otherwise (close
- * calls) the scores are computed with `Math.log` as before. Two `Math.log` calls were a tenth of a
- * routing decision's instructions.
+ * The answer is exactly that of the scores above, but most keys are decided without a logarithm.
+ * A candidate's race time `−ln(u) / weight` (the inverse of its score) lies in an interval read
+ * from a table: `u`'s top {@link LOG_BITS} bits name the slot `k`, and `−ln` of the slot's ends
+ * bound `−ln(u)` (`u` is never an end: it is a 32-bit hash plus one half, over 2^32). When the
+ * interval of the smallest upper bound ends, by a relative margin far above rounding error,
+ * before every other candidate's interval begins, that candidate wins; otherwise (close calls,
+ * about one key in a hundred for two variants) the scores are computed with `Math.log`. The table
+ * replaced bounds computed per candidate with a square root and two divisions, themselves a
+ * replacement for two `Math.log` calls: the choice was most of `split.assign()`'s time.
  */
 export function chooseCandidate<C extends WeightedCandidate>(candidates: readonly C[], key: string): C | undefined {
   const keyHash = hash32(KEY_SEED, key);
@@ -64,11 +66,12 @@ export function chooseCandidate<C extends WeightedCandidate>(candidates: readonl
     const candidate = candidates[i] as C;
     const weight = candidate.weight;
     if (!(weight > 0)) continue;
-    // (h + 0.5) / 2^32 is in (0, 1) and has at most 33 significant bits, so 1 − u is exact.
-    const u = (mix32(candidate.seed, keyHash) + 0.5) / TWO_POW_32;
-    const gap = 1 - u;
-    const low = (2 * gap) / ((1 + u) * weight);
-    const high = gap / (Math.sqrt(u) * weight);
+    const inverse = 1 / weight;
+    // A weight so small or large that the bounds would overflow or lose precision: the full scores.
+    if (!(inverse < MAX_INVERSE && inverse > MIN_INVERSE)) return chooseByScores(candidates, keyHash);
+    const slot = mix32(candidate.seed, keyHash) >>> (32 - LOG_BITS);
+    const low = (NEG_LOG[slot + 1] as number) * inverse;
+    const high = (NEG_LOG[slot] as number) * inverse;
     if (first === undefined || high < firstHigh) {
       firstHigh = high;
       first = candidate;
@@ -83,10 +86,25 @@ export function chooseCandidate<C extends WeightedCandidate>(candidates: readonl
   }
   if (first === undefined) return undefined;
   const othersLowest = lowestOf === first ? secondLowest : lowest;
-  // Not decided by the bounds (also when they overflowed, for a tiny weight): the full scores.
+  // Not decided by the bounds (also for a key in the table's first slot, whose bound is infinite).
   if (firstHigh * (1 + MARGIN) < othersLowest * (1 - MARGIN)) return first;
   return chooseByScores(candidates, keyHash);
 }
+
+/** Bits of `u` that name its slot in {@link NEG_LOG}: 1,024 slots, 8 KiB. */
+const LOG_BITS = 10;
+
+/**
+ * `NEG_LOG[k] = −ln(k / 1024)`, for `k` from 0 (+∞) to 1,024 (0): for `u` in slot `k`, that is in
+ * (k / 1024, (k + 1) / 1024), `NEG_LOG[k + 1] < −ln(u) < NEG_LOG[k]`. `Math.log` is within an ulp
+ * or so; {@link MARGIN} is far wider.
+ */
+const NEG_LOG = new Float64Array((1 << LOG_BITS) + 1);
+for (let k = 0; k <= 1 << LOG_BITS; k++) NEG_LOG[k] = k === 1 << LOG_BITS ? 0 : -Math.log(k / (1 << LOG_BITS));
+
+/** `1 / weight` outside these, the bounds are left to the full scores (no overflow, no subnormals). */
+const MAX_INVERSE = 1e290;
+const MIN_INVERSE = 1e-290;
 
 /**
  * The relative margin by which the bounds must separate: their rounding error is a few units in
