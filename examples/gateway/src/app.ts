@@ -10,6 +10,7 @@ import { healthEndpoints } from '@portcullis/health/fastify';
 import { router } from '@portcullis/router/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { authenticate, type CustomerContext } from './auth.js';
+import { Cancellation, ClientGoneError } from './cancel.js';
 import { corsOptions, type CorsOptions } from './cors.js';
 import type { FallbackCacheOptions } from './fallback-cache.js';
 import { resilientForwarder, type UpstreamAnswer } from './forward.js';
@@ -188,9 +189,9 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
           const service = route === undefined ? undefined : routes.serviceOf(route, context?.variant);
           if (service === undefined) return problemNotFound(request, reply);
           // The client went away: stop retrying and cancel the upstream call.
-          const gone = new AbortController();
+          const gone = new Cancellation();
           reply.raw.once('close', () => {
-            if (!reply.raw.writableFinished) gone.abort();
+            if (!reply.raw.writableFinished) gone.abort(new ClientGoneError());
           });
           const customer = customerOf(request.portcullis);
           const answer = await forwarder.forward({
@@ -208,7 +209,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
               customer === undefined || context?.variant === 'canary'
                 ? undefined
                 : JSON.stringify([service, customer.id, customer.tier]),
-            signal: gone.signal,
+            signal: gone,
           });
           return relay(reply, answer, request.method === 'HEAD');
         });

@@ -21,11 +21,13 @@ describe('fallback cache', () => {
     [
       fc.array(
         fc.record({
-          scope: fc.constantFrom('alice|pro', 'bob|pro', 'alice|free', '["x","y"]'),
+          // 'p' + GET + '/xGET/y' and 'pGET/x' + GET + '/y' read the same when simply joined.
+          scope: fc.constantFrom('alice|pro', 'bob|pro', 'alice|free', '["x","y"]', 'p', 'pGET/x', '1:p'),
           method: fc.constantFrom('GET', 'HEAD'),
-          path: fc.constantFrom('/a', '/a?x=1', '/a?x=2', '/b', '/a?'),
+          path: fc.constantFrom('/a', '/a?x=1', '/a?x=2', '/b', '/a?', '/y', '/xGET/y'),
           vary: fc.constantFrom(undefined, 'accept-language', 'Accept-Language, X-Tenant', '*'),
-          lang: fc.constantFrom(undefined, 'en', 'fr', 'en, fr'),
+          // '', '-' and an absent header are different requests.
+          lang: fc.constantFrom(undefined, '', '-', 'en', 'fr', 'en, fr', '2:x-'),
           tenant: fc.constantFrom(undefined, 't1', 't2'),
           store: fc.boolean(),
         }),

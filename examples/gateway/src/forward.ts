@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { pipeline, retry, timeout } from '@portcullis/circuit-breaker';
+import { RetryBudget, RetryBudgetExceededError } from '@portcullis/circuit-breaker';
 import { PROBLEM_JSON, problemDetails, systemClock, type Clock } from '@portcullis/core';
 import { classifyFailure, type EndpointOutcome, type EndpointPicker } from '@portcullis/router';
 import { Agent } from 'undici';
+import type { CancelSignal } from './cancel.js';
+import { Deadlines } from './deadlines.js';
 import { createFallbackCache, type CacheLookup, type FallbackCacheOptions } from './fallback-cache.js';
 import { relayedResponseHeaders, upstreamRequestHeaders, type RelayedHeaders } from './http-headers.js';
 
@@ -40,8 +42,11 @@ export interface Forwarded {
    * fallback cache keeps and serves answers per scope. `undefined`: nothing is cached for it.
    */
   readonly scope?: string | undefined;
-  /** The client went away: stop retrying, cancel the upstream call. */
-  readonly signal?: AbortSignal | undefined;
+  /**
+   * The client went away: stop retrying, cancel the upstream call. An `AbortSignal`, or a
+   * `Cancellation` (cancel.ts), which costs far less per request.
+   */
+  readonly signal?: CancelSignal | undefined;
 }
 
 /** Forwards requests to the instances of upstream pools; see {@link resilientForwarder}. */
@@ -89,18 +94,23 @@ class NoInstanceError extends Error {
 /** Time for an attempt to get the upstream's answer headers, in ms. */
 const ATTEMPT_MS = 2_000;
 
+/** A read's retry waits a uniform random time below this, in ms (full jitter). */
+const RETRY_BACKOFF_MS = 50;
+
 /** How much of an upstream's 5xx body is relayed; past that the gateway says so itself. */
 const MAX_ERROR_BODY = 64 * 1024;
 
 /**
- * Forwarding to upstream pools, composed as fallback ∘ retry ∘ timeout around one attempt, and
+ * Forwarding to upstream pools, fallback ∘ retry ∘ timeout around one attempt (as plain code: the
+ * policies' per-call promises, controllers and timers cost more than the rest of a request), and
  * each attempt on the instance its pool hands out (least-request; unhealthy, ejected and
  * breaker-open instances left out):
  *
  * - bodies go through as they are, streamed both ways, whatever their type: the gateway neither
  *   parses nor limits them (that is the upstream's business);
- * - every attempt has 2 s to get the upstream's answer headers (`timeout` aborts the request; for
- *   a request with a body, the 2 s start when the body has been sent);
+ * - every attempt has 2 s to get the upstream's answer headers (its signal aborts at the deadline,
+ *   one timer for all attempts; for a request with a body, undici's `headersTimeout`: the 2 s
+ *   start when the body has been sent);
  * - every attempt's outcome goes back to the instance's lease: its status, or `refused`, `reset`,
  *   `timeout` (the client leaving is `aborted`, never held against the instance). The pool ejects
  *   an instance that keeps failing and opens its breaker; when no instance is left, the answer is
@@ -127,25 +137,17 @@ export function resilientForwarder(options: ForwarderOptions = {}): Forwarder {
   const agent = new Agent({ connect: { timeout: ATTEMPT_MS } });
   // Keyed by service name: the gateway's configuration, never client input.
   const stats = new Map<string, AttemptStats>();
-  // Reads: retry ∘ timeout (the fallback is added per request: it needs the request). A request no
-  // instance can take is not retried: the pool would answer the same a moment later.
-  const reads = pipeline(
-    retry({
-      maxAttempts: 2,
-      backoff: { initialMs: 50, maxMs: 500, jitter: 'full' },
-      budget: { ratio: 0.2 },
-      retryOn: (error) => !(error instanceof NoInstanceError),
-      clock,
-    }),
-    timeout({ ms: ATTEMPT_MS }),
-  );
-  // Other methods are not retried (not idempotent) but do have the timeout.
-  const writes = timeout({ ms: ATTEMPT_MS });
+  // Reads are retried once within this budget (at most 20 % extra calls over 10 s, and 10 whatever
+  // the traffic): the retry policy's, run as a plain loop below, since a policy's promises, abort
+  // listeners and per-attempt controllers cost more than the rest of the request.
+  const budget = new RetryBudget({ ratio: 0.2 }, clock.now());
+  // Each attempt's 2 s, all under one timer (an AbortController and a timer per attempt cost more).
+  const deadlines = new Deadlines(ATTEMPT_MS);
 
   async function attempt(
     request: Forwarded,
     lookup: CacheLookup,
-    signal: AbortSignal,
+    signal: CancelSignal | undefined,
     tried: Set<string>,
   ): Promise<UpstreamAnswer> {
     const lease = request.endpoints.acquire(undefined, tried);
@@ -156,6 +158,14 @@ export function resilientForwarder(options: ForwarderOptions = {}): Forwarder {
     if (counted === undefined) stats.set(request.service, (counted = { attempts: 0, failures: 0 }));
     const serviceStats = counted;
     let completed = false;
+    // The exchange failed before its answer was complete: the outcome goes to the lease, then on.
+    const failed = (error: unknown): never => {
+      // The client left: not the instance's fault. Our own deadline passed: a timeout.
+      done({
+        failure: clientLeft(request) ? 'aborted' : signal?.aborted === true ? 'timeout' : classifyFailure(error),
+      });
+      throw error;
+    };
     const done = (outcome: Omit<EndpointOutcome, 'durationMs'>): void => {
       if (completed) return;
       completed = true;
@@ -175,22 +185,19 @@ export function resilientForwarder(options: ForwarderOptions = {}): Forwarder {
         method: request.method,
         headers: upstreamRequestHeaders(request.headers, request.body !== undefined),
         body: request.body ?? null,
+        // undici reads `aborted`, `reason` and the abort listener of a signal, which a Cancellation has.
         signal,
         // Counted from the end of the request body (undici restarts it as the body is written), so
         // a client that uploads slowly is not taken for an upstream that answers slowly.
         headersTimeout: ATTEMPT_MS,
       });
     } catch (error) {
-      // The client left: not the instance's fault. Our own timeout fired: a timeout.
-      const failure =
-        request.signal?.aborted === true ? 'aborted' : signal.aborted ? 'timeout' : classifyFailure(error);
-      done({ failure });
-      throw error;
+      return failed(error);
     }
     const headers = relayedResponseHeaders(res.headers);
     const status = res.statusCode;
     if (status >= 500) {
-      const read = await readUpTo(res.body, MAX_ERROR_BODY);
+      const read = await readUpTo(res.body, MAX_ERROR_BODY).catch(failed);
       done({ status });
       if (read.whole !== undefined) throw new UpstreamError({ status, headers, body: read.whole, endpoint: lease.id });
       read.rest.destroy();
@@ -204,7 +211,7 @@ export function resilientForwarder(options: ForwarderOptions = {}): Forwarder {
       return { status, headers, body: res.body, endpoint: lease.id };
     }
     // Small enough to keep: read it whole (still within the attempt's time); otherwise stream it on.
-    const read = await readUpTo(res.body, cache.maxEntryBytes);
+    const read = await readUpTo(res.body, cache.maxEntryBytes).catch(failed);
     if (read.whole === undefined) {
       read.rest.once('close', () => {
         done({ status });
@@ -239,38 +246,97 @@ export function resilientForwarder(options: ForwarderOptions = {}): Forwarder {
     return problemAnswer(502, `${request.service} could not be reached`);
   }
 
+  /**
+   * One attempt with its 2 s (from the start; for the answer headers and, when the body is read
+   * whole, the body too): its signal aborts at the deadline or when the client leaves.
+   */
+  async function timedAttempt(request: Forwarded, lookup: CacheLookup, tried: Set<string>): Promise<UpstreamAnswer> {
+    const client = request.signal;
+    if (client?.aborted === true) throw client.reason;
+    const signal = deadlines.start();
+    const onGone = (): void => {
+      signal.abort(client?.reason);
+    };
+    client?.addEventListener('abort', onGone);
+    try {
+      return await attempt(request, lookup, signal, tried);
+    } finally {
+      deadlines.settle(signal);
+      client?.removeEventListener('abort', onGone);
+    }
+  }
+
+  /**
+   * A read: an attempt, and when it fails (but for want of an instance, or the client leaving) one
+   * retry on another instance after a jittered pause, if the budget allows one (a refusal is a
+   * `RetryBudgetExceededError`, as the retry policy's).
+   */
+  async function read(request: Forwarded, lookup: CacheLookup): Promise<UpstreamAnswer> {
+    if (clientLeft(request)) throw request.signal?.reason;
+    budget.recordCall(clock.now());
+    // Instances this request has tried: a retry goes to another one while there is one.
+    const tried = new Set<string>();
+    try {
+      return await timedAttempt(request, lookup, tried);
+    } catch (error) {
+      if (clientLeft(request) || error instanceof NoInstanceError) throw error;
+      if (!budget.tryRetry(clock.now())) throw new RetryBudgetExceededError(1, error);
+      await pause(Math.random() * RETRY_BACKOFF_MS, request.signal);
+      return timedAttempt(request, lookup, tried);
+    }
+  }
+
   return {
     async forward(request) {
-      const options = request.signal === undefined ? {} : { signal: request.signal };
       const lookup: CacheLookup = {
         scope: request.scope,
         method: request.method,
         path: request.path,
         headers: request.headers,
       };
-      // Instances this request has tried: a retry goes to another one while there is one.
-      const tried = new Set<string>();
-      const call = ({ signal }: { signal: AbortSignal }): Promise<UpstreamAnswer> =>
-        attempt(request, lookup, signal, tried);
       if (request.body !== undefined) {
         // Sent once; its time runs from the end of the upload (undici's headersTimeout).
-        return call({ signal: request.signal ?? new AbortController().signal }).catch((error: unknown) =>
+        return attempt(request, lookup, request.signal, new Set()).catch((error: unknown) =>
           answerFor(request, error, undefined),
         );
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return writes.execute(call, options).catch((error: unknown) => answerFor(request, error, undefined));
+        // Not retried (not idempotent), but with the attempt's time.
+        return timedAttempt(request, lookup, new Set()).catch((error: unknown) => answerFor(request, error, undefined));
       }
-      // The fallback, inline (a `fallback` policy and its pipeline would be built per request): the
-      // cached copy or a refusal, unless the client left.
-      return reads.execute(call, options).catch((error: unknown) => {
-        if (request.signal?.aborted === true) throw error;
+      // The fallback: the cached copy or a refusal, unless the client left.
+      return read(request, lookup).catch((error: unknown) => {
+        if (clientLeft(request)) throw error;
         return answerFor(request, error, cache.get(lookup));
       });
     },
     stats: () => Object.fromEntries([...stats].map(([service, counted]) => [service, { ...counted }])),
-    close: () => agent.close(),
+    close: () => {
+      deadlines.close();
+      return agent.close();
+    },
   };
+}
+
+/** Whether the client went away (a function: its signal changes under the compiler's narrowing). */
+function clientLeft(request: Forwarded): boolean {
+  return request.signal?.aborted === true;
+}
+
+/** Waits `ms`; rejects at once with the client's reason when it leaves. */
+function pause(ms: number, client: CancelSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onGone = (): void => {
+      clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort reason, as it came
+      reject(client?.reason);
+    };
+    const timer = setTimeout(() => {
+      client?.removeEventListener('abort', onGone);
+      resolve();
+    }, ms);
+    client?.addEventListener('abort', onGone);
+  });
 }
 
 /** The body's start, up to `limit` bytes: `whole` when that was all of it, else the body to stream on. */

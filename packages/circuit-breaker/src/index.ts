@@ -39,6 +39,7 @@ export type { ExecuteContext, ExecuteOptions, Policy, Protected } from './policy
 export { BreakerRegistry, createBreakerRegistry } from './registry.js';
 export type { BreakerRegistryOptions, ServiceBreakerOptions } from './registry.js';
 export type { Backoff, BackoffOptions, Jitter } from './retry/backoff.js';
+export { RetryBudget } from './retry/budget.js';
 export type { RetryBudgetOptions } from './retry/budget.js';
 export { retry, RetryPolicy } from './retry/retry.js';
 export type { RetryBudgetExceededEvent, RetryEvent, RetryEvents, RetryOptions } from './retry/retry.js';

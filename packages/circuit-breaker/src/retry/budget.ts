@@ -32,15 +32,36 @@ export interface RetryBudgetOptions {
 }
 
 /**
- * Calls and retries per time bucket, in a {@link BucketRing}; the window is the newest `buckets`
- * buckets (it slides a bucket at a time). Fixed size, O(1) amortised per operation.
+ * A retry budget on its own, for a retry loop of your own (a hot path that cannot afford a policy
+ * and its promises per call); `retry({ budget })` uses one. Count every call (first attempt) with
+ * `recordCall`, and ask `tryRetry` before each retry: it takes one retry when the budget allows it.
+ * Calls and retries per time bucket, in a ring; the window is the newest `buckets` buckets (it
+ * slides a bucket at a time). Fixed size, O(1) amortised per operation; no timer.
+ *
+ * @example
+ * ```ts
+ * import { RetryBudget } from '@portcullis/circuit-breaker';
+ *
+ * const budget = new RetryBudget({ ratio: 0.2 }, Date.now());
+ * budget.recordCall(Date.now());
+ * if (budget.tryRetry(Date.now())) {
+ *   // retry
+ * }
+ * ```
  */
 export class RetryBudget {
+  /** Retries allowed per call in the window. */
   readonly ratio: number;
+  /** Retries allowed in the window whatever the traffic. */
   readonly minRetries: number;
   readonly #ratio: DecimalRatio;
   readonly #ring: BucketRing;
 
+  /**
+   * @param options - See {@link RetryBudgetOptions}; validated here (names start with `budget.`).
+   * @param now - The clock's time now, in ms: the window starts here.
+   * @throws InvalidOptionError naming the option that is out of range.
+   */
   constructor(options: RetryBudgetOptions, now: number) {
     if (typeof options !== 'object' || (options as unknown) === null) {
       throw new InvalidOptionError('budget', options, 'an object or false');
