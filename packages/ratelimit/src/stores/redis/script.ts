@@ -346,8 +346,13 @@ const FW_UNDO = `
 
 /**
  * The script for one policy shape: the codes (`tb`, `fw`, …) of its dimensions, in order.
+ *
+ * `single`: the script of a call that carries one consume at the server's time (what `batchSize:
+ * 1`, and any call alone in its tick, sends). Same arguments and reply, but none of the loop over
+ * operations, the operation code's decoding or the refund and reset paths: the Lua a decision
+ * runs is the decision's alone.
  */
-export function limitScript(shape: readonly string[]): string {
+export function limitScript(shape: readonly string[], single = false): string {
   const dims = shape.length;
   const inTable = dims > MAX_LOCAL_DIMENSIONS;
   const kinds = shape.map((code) => {
@@ -448,30 +453,12 @@ export function limitScript(shape: readonly string[]): string {
   const keys = Array.from({ length: dims }, (_, i) => `k_${String(i + 1)}`);
   const locals = declared.length > 0 ? `  local ${declared.join(', ')}\n` : '';
 
-  return `local A = ARGV[1]
-local call, sunpack, spack = redis.call, struct.unpack, struct.pack
-local floor, ceil, min, max = math.floor, math.ceil, math.min, math.max
-local NAN = 0 / 0
-local nops, pos = sunpack('<d', A)
-local clock, out, kb = nil, nil, 0
-for _ = 1, nops do
-${header}
-  local ${keys.join(', ')} = ${keys.map((_, i) => `KEYS[kb + ${String(i + 1)}]`).join(', ')}
-${locals}  local op = code % 4
-  local nk = (code - op) / 4
-  local charged = 0
-  if op == 1 then charged, pos = sunpack('<d', A, pos) end
-  local server = now ~= now
-  if server then now = clock end
-${
-  fixed
+  const wholeAmount = fixed
     ? `  local whole = amount > 0 and amount % 1 == 0 and amount < ${EXACT}
   local atext = whole and (amount == 1 and '1' or string.format('%d', amount))
 `
-    : ''
-}  local ok, mismatch, r = true, false, nil
-  if op == 0 then
-${reads}${clockConsume}
+    : '';
+  const consume = `${reads}${clockConsume}
     if now == nil then
       local t = call('TIME')
       now = t[1] * 1000 + floor(t[2] / 1000)
@@ -485,7 +472,37 @@ ${reads}${clockConsume}
       if ok and amount > 0 then${commit}
       end
       r = spack('${replyFormat}', now, ok and 1 or 0, ${replyDoubles.join(', ')})${logs.map((l) => ` .. ${l}`).join('')}
-    end
+    end`;
+  const keyList = (base: string): string =>
+    `  local ${keys.join(', ')} = ${keys.map((_, i) => `KEYS[${base}${String(i + 1)}]`).join(', ')}
+`;
+  if (single) {
+    // The record after the call's header (1, the operation count) and the operation's code and
+    // time (a consume, NaN), both known here: only the amount and parameters are read.
+    return withPrelude(`local pos, clock = 9, nil
+${header}
+${keyList('')}${locals}  local server = true
+  now = nil
+${wholeAmount}  local ok, mismatch, r = true, false, nil
+  do
+${consume}
+  end
+  return r
+`);
+  }
+  return withPrelude(`local nops, pos = sunpack('<d', A)
+local clock, out, kb = nil, nil, 0
+for _ = 1, nops do
+${header}
+${keyList('kb + ')}${locals}  local op = code % 4
+  local nk = (code - op) / 4
+  local charged = 0
+  if op == 1 then charged, pos = sunpack('<d', A, pos) end
+  local server = now ~= now
+  if server then now = clock end
+${wholeAmount}  local ok, mismatch, r = true, false, nil
+  if op == 0 then
+${consume}
   else
     if op == 1 then${reads}
     end
@@ -510,5 +527,27 @@ ${reads}${clockConsume}
   kb = kb + nk
 end
 return table.concat(out)
-`;
+`);
+}
+
+/** What scripts take from Lua's libraries, as locals: each is a global lookup and a field's. */
+const LIBRARY: readonly (readonly [string, string])[] = [
+  ['call', 'redis.call'],
+  ['sunpack', 'struct.unpack'],
+  ['spack', 'struct.pack'],
+  ['floor', 'math.floor'],
+  ['ceil', 'math.ceil'],
+  ['min', 'math.min'],
+  ['max', 'math.max'],
+  ['NAN', '0 / 0'],
+];
+
+/** `body` after the locals it uses of {@link LIBRARY} (a script runs its whole prelude every call). */
+function withPrelude(body: string): string {
+  const used = LIBRARY.filter(([name]) => new RegExp(`\\b${name}\\b`).test(body));
+  const prelude =
+    used.length === 0
+      ? ''
+      : `local ${used.map(([name]) => name).join(', ')} = ${used.map(([, value]) => value).join(', ')}\n`;
+  return `local A = ARGV[1]\n${prelude}${body}`;
 }
