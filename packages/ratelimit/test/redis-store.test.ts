@@ -14,7 +14,9 @@ import {
   type Decision,
   type Policy,
 } from '../src/index.js';
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { limitScript } from '../src/stores/redis/script.js';
 import { client, redis, useRedisServer } from './redis-fixture.js';
 
 useRedisServer();
@@ -312,6 +314,27 @@ describe('RedisStore', () => {
     expect((await limiter.limit('k')).allowed).toBe(true);
     await client.script('FLUSH');
     expect(await limiter.limit('k')).toMatchObject({ allowed: true, source: 'store', remaining: 0 });
+  });
+
+  test('a decision alone in its tick runs the one-consume script; decisions sharing a tick, the general one', async () => {
+    const shape = ['tb', 'fw'];
+    const sha = (single: boolean): string => createHash('sha1').update(limitScript(shape, single)).digest('hex');
+    const limiter = createRateLimiter({
+      store: new RedisStore({ client }),
+      limits: {
+        b: tokenBucket({ capacity: 5, refillPerSecond: 1 }),
+        w: fixedWindow({ limit: 5, windowMs: 60_000 }),
+      },
+      prefix: `${redis.prefix}single`,
+      denyCache: false,
+      timeoutMs: 5_000, // a loaded machine must not turn these into fail-opens
+    });
+    await client.script('FLUSH');
+    expect(await limiter.limit('k')).toMatchObject({ allowed: true, source: 'store', remaining: 4 });
+    expect(await client.script('EXISTS', sha(true), sha(false))).toEqual([1, 0]);
+    const burst = await Promise.all([limiter.limit('k'), limiter.limit('k')]);
+    expect(burst.map((d) => d.remaining)).toEqual([3, 2]);
+    expect(await client.script('EXISTS', sha(true), sha(false))).toEqual([1, 1]);
   });
 
   test('takes time from the Redis server, whatever the gateway clock says', async () => {

@@ -170,6 +170,8 @@ export class RedisStore implements RateLimitStore {
   #inFlight = 0;
   /** By the algorithms they hold: at most 31. */
   readonly #scripts = new Map<string, Script>();
+  /** The same, each for a call of one consume at the server's time. */
+  readonly #singleScripts = new Map<string, Script>();
   /** A Cluster's node connections by `host:port` (see `#node`): as many as the Cluster has nodes. */
   readonly #nodes = new Map<string, Redis>();
 
@@ -459,9 +461,11 @@ export class RedisStore implements RateLimitStore {
     const args = Buffer.allocUnsafe(numbers.length * 8);
     for (let i = 0; i < numbers.length; i++) args.writeDoubleLE(numbers[i] as number, i * 8);
     const first = batch[0] as Operation;
+    // One consume at the server's time (every call with `batchSize: 1`): the script made for it.
+    const single = batch.length === 1 && first.op === CONSUME && first.now === undefined;
     return {
       batch,
-      script: this.#scriptFor(first.shape),
+      script: this.#scriptFor(first.shape, single),
       keys,
       args,
       slot: this.#client.isCluster ? tagSlot(first.tag) : 0,
@@ -515,13 +519,14 @@ export class RedisStore implements RateLimitStore {
     if (waiting.length === 0) process.nextTick(this.#flush);
   }
 
-  /** The script of a policy shape (bounded by the limiters' policies). */
-  #scriptFor(shape: string): Script {
-    let script = this.#scripts.get(shape);
+  /** The script of a policy shape, general or for one consume (bounded by the limiters' policies). */
+  #scriptFor(shape: string, single: boolean): Script {
+    const scripts = single ? this.#singleScripts : this.#scripts;
+    let script = scripts.get(shape);
     if (script === undefined) {
-      const source = limitScript(shape.split(','));
+      const source = limitScript(shape.split(','), single);
       script = { source, sha: createHash('sha1').update(source).digest('hex') };
-      this.#scripts.set(shape, script);
+      scripts.set(shape, script);
     }
     return script;
   }

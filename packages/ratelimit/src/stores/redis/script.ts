@@ -86,7 +86,8 @@ const MAX_LOCAL_DIMENSIONS = 8;
 /**
  * Lua for one dimension: `@x` is a per-dimension variable, `#n` its n-th parameter (1–3), `$k` its
  * key. In scope: op, amount, now, charged, server (now came from the server), whole (amount can be
- * counted with INCRBY, as text `atext`), ok.
+ * counted with INCRBY, as text `atext`), ok, and Lua's library as the locals of `LIBRARY` (`call`,
+ * `rpcall`, `fmt`, …: a global's lookup costs on every call).
  */
 interface Kind {
   /** Reads before the clock (consume and refund). */
@@ -102,7 +103,7 @@ interface Kind {
 }
 
 /** Whole ms in [1, MAX] as digits, from the expression `ms` (which must be > 0). */
-const ttlText = (ms: string): string => `string.format('%d', min(${String(MAX_STATE_TTL_MS)}, ceil(${ms})))`;
+const ttlText = (ms: string): string => `fmt('%d', min(${String(MAX_STATE_TTL_MS)}, ceil(${ms})))`;
 
 /** A token bucket's write of `left` tokens at `now`. */
 const tbWrite = (left: string): string => `
@@ -112,10 +113,10 @@ const tbWrite = (left: string): string => `
         else
           local ex = now + 2 * #3
           call('SET', $k, spack('<ddd', ${left}, now, ex))
-          call('PEXPIREAT', $k, string.format('%d', ex))
+          call('PEXPIREAT', $k, fmt('%d', ex))
         end
       else
-        call('SET', $k, spack('<dd', ${left}, now), 'PX', string.format('%d', 2 * #3))
+        call('SET', $k, spack('<dd', ${left}, now), 'PX', fmt('%d', 2 * #3))
       end`;
 
 const KINDS: Readonly<Record<string, Kind>> = {
@@ -163,7 +164,7 @@ const KINDS: Readonly<Record<string, Kind>> = {
     do
       local tat = now + @ah
       if tat - now > 0 then
-        call('SET', $k, spack('<d', tat), 'PX', string.format('%d', #3))
+        call('SET', $k, spack('<d', tat), 'PX', fmt('%d', #3))
       elseif @raw then
         call('DEL', $k)
       end
@@ -186,22 +187,22 @@ const KINDS: Readonly<Record<string, Kind>> = {
     decide: '',
     commit: `
     if @g then
-      call('SET', $k, string.format('%.17g', @u + amount))
-      if server then call('PEXPIREAT', $k, string.format('%d', #3))
+      call('SET', $k, fmt('%.17g', @u + amount))
+      if server then call('PEXPIREAT', $k, fmt('%d', #3))
       else call('PEXPIRE', $k, ${ttlText('#3 - now')}) end
     end`,
     reply: ['@u'],
     refund: `
     if charged >= #2 then
-      local n = whole and #1 < ${EXACT} and redis.pcall('DECRBY', $k, atext)
+      local n = whole and #1 < ${EXACT} and rpcall('DECRBY', $k, atext)
       if type(n) == 'number' then
         if n <= 0 then call('DEL', $k) end
       else
         local used = tonumber(call('GET', $k)) or 0
         local left = used - min(used, amount)
         if left > 0 then
-          call('SET', $k, string.format('%.17g', left))
-          if server then call('PEXPIREAT', $k, string.format('%d', #3))
+          call('SET', $k, fmt('%.17g', left))
+          if server then call('PEXPIREAT', $k, fmt('%d', #3))
           else call('PEXPIRE', $k, ${ttlText('#3 - now')}) end
         elseif used ~= 0 then
           call('DEL', $k)
@@ -221,7 +222,7 @@ const KINDS: Readonly<Record<string, Kind>> = {
     end
     if @prev * ((#2 - (now - @st)) / #2) + @cur + amount > #1 then ok = false end`,
     commit: `
-    call('SET', $k, spack('<ddd', @st, @cur + amount, @prev), 'PX', string.format('%d', #3))`,
+    call('SET', $k, spack('<ddd', @st, @cur + amount, @prev), 'PX', fmt('%d', #3))`,
     reply: ['@sa or NAN', '@sc or 0', '@sp or 0'],
     refund: `
     do
@@ -236,7 +237,7 @@ const KINDS: Readonly<Record<string, Kind>> = {
         prev = prev - min(prev, amount)
       end
       if cur > 0 or prev > 0 then
-        call('SET', $k, spack('<ddd', st, cur, prev), 'PX', string.format('%d', #3))
+        call('SET', $k, spack('<ddd', st, cur, prev), 'PX', fmt('%d', #3))
       elseif @raw then
         call('DEL', $k)
       end
@@ -317,7 +318,7 @@ const KINDS: Readonly<Record<string, Kind>> = {
 
 /** The fixed-window charge of dimension `j` (INCRBY, or read as text), and how to take it back. */
 const FW_CHARGE = `
-    if @n == nil then @n = ok and whole and #1 < ${EXACT} and redis.pcall('INCRBY', $k, atext) end
+    if @n == nil then @n = ok and whole and #1 < ${EXACT} and rpcall('INCRBY', $k, atext) end
     if type(@n) == 'number' then
       @u = @n - amount
       if @n > #1 then
@@ -328,7 +329,7 @@ const FW_CHARGE = `
         -- of the window as the caller sees it, renewed on every charge (its clock need not run
         -- at Redis's pace).
         if not server then call('PEXPIRE', $k, ${ttlText('#3 - now')})
-        elseif @u == 0 and not @e then call('PEXPIREAT', $k, string.format('%d', #3)) end
+        elseif @u == 0 and not @e then call('PEXPIREAT', $k, fmt('%d', #3)) end
         @c = true
       end
     else
@@ -346,8 +347,13 @@ const FW_UNDO = `
 
 /**
  * The script for one policy shape: the codes (`tb`, `fw`, …) of its dimensions, in order.
+ *
+ * `single`: the script of a call that carries one consume at the server's time (what `batchSize:
+ * 1`, and any call alone in its tick, sends). Same arguments and reply, but none of the loop over
+ * operations, the operation code's decoding or the refund and reset paths: the Lua a decision
+ * runs is the decision's alone.
  */
-export function limitScript(shape: readonly string[]): string {
+export function limitScript(shape: readonly string[], single = false): string {
   const dims = shape.length;
   const inTable = dims > MAX_LOCAL_DIMENSIONS;
   const kinds = shape.map((code) => {
@@ -410,9 +416,9 @@ export function limitScript(shape: readonly string[]): string {
     clockConsume = fill(
       `
     if now == nil then
-      @n = ok and whole and #1 < ${EXACT} and redis.pcall('INCRBY', $k, atext)
+      @n = ok and whole and #1 < ${EXACT} and rpcall('INCRBY', $k, atext)
       if type(@n) == 'number' and @n - amount == 0 then
-        call('PEXPIREAT', $k, string.format('%d', #3))
+        call('PEXPIREAT', $k, fmt('%d', #3))
         @e = true
       end
       if type(@n) == 'number' then
@@ -448,30 +454,12 @@ export function limitScript(shape: readonly string[]): string {
   const keys = Array.from({ length: dims }, (_, i) => `k_${String(i + 1)}`);
   const locals = declared.length > 0 ? `  local ${declared.join(', ')}\n` : '';
 
-  return `local A = ARGV[1]
-local call, sunpack, spack = redis.call, struct.unpack, struct.pack
-local floor, ceil, min, max = math.floor, math.ceil, math.min, math.max
-local NAN = 0 / 0
-local nops, pos = sunpack('<d', A)
-local clock, out, kb = nil, nil, 0
-for _ = 1, nops do
-${header}
-  local ${keys.join(', ')} = ${keys.map((_, i) => `KEYS[kb + ${String(i + 1)}]`).join(', ')}
-${locals}  local op = code % 4
-  local nk = (code - op) / 4
-  local charged = 0
-  if op == 1 then charged, pos = sunpack('<d', A, pos) end
-  local server = now ~= now
-  if server then now = clock end
-${
-  fixed
+  const wholeAmount = fixed
     ? `  local whole = amount > 0 and amount % 1 == 0 and amount < ${EXACT}
-  local atext = whole and (amount == 1 and '1' or string.format('%d', amount))
+  local atext = whole and (amount == 1 and '1' or fmt('%d', amount))
 `
-    : ''
-}  local ok, mismatch, r = true, false, nil
-  if op == 0 then
-${reads}${clockConsume}
+    : '';
+  const consume = `${reads}${clockConsume}
     if now == nil then
       local t = call('TIME')
       now = t[1] * 1000 + floor(t[2] / 1000)
@@ -485,7 +473,37 @@ ${reads}${clockConsume}
       if ok and amount > 0 then${commit}
       end
       r = spack('${replyFormat}', now, ok and 1 or 0, ${replyDoubles.join(', ')})${logs.map((l) => ` .. ${l}`).join('')}
-    end
+    end`;
+  const keyList = (base: string): string =>
+    `  local ${keys.join(', ')} = ${keys.map((_, i) => `KEYS[${base}${String(i + 1)}]`).join(', ')}
+`;
+  if (single) {
+    // The record after the call's header (1, the operation count) and the operation's code and
+    // time (a consume, NaN), both known here: only the amount and parameters are read.
+    return withPrelude(`local pos, clock = 9, nil
+${header}
+${keyList('')}${locals}  local server = true
+  now = nil
+${wholeAmount}  local ok, mismatch, r = true, false, nil
+  do
+${consume}
+  end
+  return r
+`);
+  }
+  return withPrelude(`local nops, pos = sunpack('<d', A)
+local clock, out, kb = nil, nil, 0
+for _ = 1, nops do
+${header}
+${keyList('kb + ')}${locals}  local op = code % 4
+  local nk = (code - op) / 4
+  local charged = 0
+  if op == 1 then charged, pos = sunpack('<d', A, pos) end
+  local server = now ~= now
+  if server then now = clock end
+${wholeAmount}  local ok, mismatch, r = true, false, nil
+  if op == 0 then
+${consume}
   else
     if op == 1 then${reads}
     end
@@ -510,5 +528,31 @@ ${reads}${clockConsume}
   kb = kb + nk
 end
 return table.concat(out)
-`;
+`);
+}
+
+/** What scripts take from Lua's libraries, as locals: each is a global lookup and a field's. */
+const LIBRARY: readonly (readonly [string, string])[] = [
+  ['call', 'redis.call'],
+  ['rpcall', 'redis.pcall'],
+  ['fmt', 'string.format'],
+  ['type', 'type'],
+  ['tonumber', 'tonumber'],
+  ['sunpack', 'struct.unpack'],
+  ['spack', 'struct.pack'],
+  ['floor', 'math.floor'],
+  ['ceil', 'math.ceil'],
+  ['min', 'math.min'],
+  ['max', 'math.max'],
+  ['NAN', '0 / 0'],
+];
+
+/** `body` after the locals it uses of {@link LIBRARY} (a script runs its whole prelude every call). */
+function withPrelude(body: string): string {
+  const used = LIBRARY.filter(([name]) => new RegExp(`\\b${name}\\b`).test(body));
+  const prelude =
+    used.length === 0
+      ? ''
+      : `local ${used.map(([name]) => name).join(', ')} = ${used.map(([, value]) => value).join(', ')}\n`;
+  return `local A = ARGV[1]\n${prelude}${body}`;
 }
