@@ -11,6 +11,7 @@
  * with their spread), so drift of the machine between rounds cancels out.
  *
  *     node --conditions=@portcullis/source --import tsx src/router.ts [--quick]
+ *     node --conditions=@portcullis/source --import tsx src/router.ts --isolated   # only the per-process pairs
  */
 import { createGatewayRequest, type GatewayRequest } from '@portcullis/core';
 import {
@@ -22,6 +23,7 @@ import {
   type RouteTable,
 } from '@portcullis/router';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import FindMyWay from 'find-my-way';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import {
@@ -538,6 +540,10 @@ export async function runRouterBench(): Promise<Section> {
       '',
       kindRatios,
       '',
+      '### Each router alone in its process',
+      '',
+      isolatedSection(),
+      '',
       '### Instructions per lookup (callgrind)',
       '',
       callgrindSection(),
@@ -606,4 +612,115 @@ function callgrindMode(): boolean {
   return true;
 }
 
-if (isMain(import.meta.url) && !callgrindMode()) await sectionMain(runRouterBench);
+/** The pairs timed each in a process of its own: ours, then the find-my-way it is compared with. */
+const ISOLATED_PAIRS: readonly (readonly [keyof typeof CASES, keyof typeof CASES])[] = [
+  ['decision', 'fmwPath'],
+  ['oursFull', 'fmwFull'],
+  ['oursPath', 'fmwPath'],
+];
+const ISOLATED_ROUNDS = quick ? 2 : 9;
+const ISOLATED_WARM_MS = quick ? 100 : 400;
+const ISOLATED_MEASURE_MS = quick ? 100 : 600;
+
+/**
+ * The cases above share one process, as a benchmark must to alternate them every 10 ms, but no
+ * application holds six routers: the same `match` (or find-my-way's `find`) serving two tables, and
+ * every router's code warmed next to the others', leave V8 call sites more polymorphic than in a
+ * service with one table. Here every slice is a fresh process that builds the routers, runs only
+ * one case (warm-up, then the timed stretch) and exits; rounds alternate the processes of a pair in
+ * rotated order, and ratios are paired by round as above. Process start-up, table building and JIT
+ * warm-up stay outside the timing.
+ */
+function isolatedSection(): string {
+  const cases = [...new Set(ISOLATED_PAIRS.flat())];
+  const samples = new Map<string, number[]>(cases.map((c) => [c, []]));
+  for (let round = 0; round < ISOLATED_ROUNDS; round++) {
+    log(`router isolated: round ${String(round + 1)}/${String(ISOLATED_ROUNDS)}`);
+    const order = cases.map((_, i) => cases[(i + round) % cases.length] as keyof typeof CASES);
+    if (round % 2 === 1) order.reverse();
+    for (const name of order) samples.get(name)?.push(timeInChild(name));
+  }
+  const rows = ISOLATED_PAIRS.map(([ours, theirs]) => {
+    const p = paired(samples, ours, theirs);
+    const target = ours === 'decision' ? (p.median <= 1.5 ? ' ✅' : ' ❌') : '';
+    return [
+      `${CASES[ours]} ÷ ${CASES[theirs]}`,
+      fixed(median(samples.get(ours) ?? []), 0),
+      fixed(median(samples.get(theirs) ?? []), 0),
+      `${times(p.median)}${target}`,
+      p.spread,
+    ];
+  });
+  return [
+    `Each slice is its own \`node\` process (\`src/router.ts --time <case> <warm-up ms> <ms>\`): it builds ` +
+      `the routers, runs one case over the request mix for ${String(ISOLATED_WARM_MS)} ms of warm-up, then ` +
+      `${String(ISOLATED_MEASURE_MS)} ms timed, and prints ns per lookup. ${String(ISOLATED_ROUNDS)} rounds, ` +
+      'the processes of every case in rotated order (reversed every other round); ratios paired by round. ' +
+      'In one process, the same `match` serving two tables and six routers warmed side by side make call ' +
+      'sites more polymorphic than in a service with one table (find-my-way has two instances there too).',
+    '',
+    table(
+      [
+        'ratio (time per lookup)',
+        'ours ns (median)',
+        'theirs ns (median)',
+        'median of rounds',
+        'interquartile (and full) range',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+/** ns per lookup of one case, timed in a child process of its own (see `timeMode`). */
+function timeInChild(name: keyof typeof CASES): number {
+  const child = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--time',
+      name,
+      String(ISOLATED_WARM_MS),
+      String(ISOLATED_MEASURE_MS),
+    ],
+    { encoding: 'utf8' },
+  );
+  const ns = Number(child.stdout.trim().split(' ').at(-1));
+  if (child.status !== 0 || !Number.isFinite(ns)) throw new Error(`router --time ${name} failed: ${child.stderr}`);
+  return ns;
+}
+
+/**
+ * `--time <case> <warm-up ms> <ms>`: builds the routers, runs one case over the mix (no agreement
+ * check: the parent ran it, and it would warm every router's code in this process too), then times
+ * it and prints `<case> <ns per lookup>`.
+ */
+function timeMode(): boolean {
+  const at = process.argv.indexOf('--time');
+  if (at === -1) return false;
+  const name = process.argv[at + 1] as keyof typeof CASES;
+  const warmMs = Number(process.argv[at + 2]);
+  const measureMs = Number(process.argv[at + 3]);
+  const reqs = requests();
+  const lookup = routers()[name];
+  const run = (ms: number): number => {
+    let n = 0;
+    const t0 = performance.now();
+    let elapsed = 0;
+    do {
+      for (const req of reqs) if (lookup(req) !== undefined) sink++;
+      n += reqs.length;
+      elapsed = performance.now() - t0;
+    } while (elapsed < ms);
+    return (elapsed * 1e6) / n;
+  };
+  run(warmMs);
+  process.stdout.write(`${name} ${String(sink % 7)} ${String(run(measureMs))}\n`);
+  return true;
+}
+
+if (isMain(import.meta.url) && !callgrindMode() && !timeMode()) {
+  if (process.argv.includes('--isolated')) process.stdout.write(`${isolatedSection()}\n`);
+  else await sectionMain(runRouterBench);
+}
