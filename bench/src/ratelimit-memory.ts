@@ -4,7 +4,15 @@
  * (its store API directly; running the middleware would measure express). Same process, same
  * precomputed Zipf key sequence, same number of decisions per sample, rounds rotated.
  */
-import { createRateLimiter, fixedWindow, MemoryStore, tokenBucket, type Decision } from '@portcullis/ratelimit';
+import {
+  createDecisionBuffer,
+  createRateLimiter,
+  fixedWindow,
+  MemoryStore,
+  tokenBucket,
+  type Decision,
+  type RateLimiter,
+} from '@portcullis/ratelimit';
 import { MemoryStore as ExpressMemoryStore, type Options as ExpressOptions } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import {
@@ -34,7 +42,7 @@ const CHUNK = quick ? 20_000 : 200_000;
 const ROUNDS = quick ? 2 : 5;
 
 type Lib = 'ours' | 'rlf' | 'erl';
-type Mode = 'sync' | 'await' | 'batch';
+type Mode = 'sync' | 'into' | 'await' | 'batch';
 
 interface MemoryCase {
   readonly name: string;
@@ -49,17 +57,21 @@ interface MemoryCase {
   decided: number;
 }
 
+function ourLimiter(algorithm: 'fixedWindow' | 'tokenBucket'): RateLimiter {
+  return createRateLimiter({
+    store: new MemoryStore({ maxKeys: 200_000 }),
+    limits: {
+      perMinute:
+        algorithm === 'fixedWindow'
+          ? fixedWindow({ limit: LIMIT, windowMs: WINDOW_MS })
+          : tokenBucket({ capacity: LIMIT, refillPerSecond: (LIMIT * 1000) / WINDOW_MS }),
+    },
+  });
+}
+
 function ours(algorithm: 'fixedWindow' | 'tokenBucket'): () => (key: string) => Decision | Promise<Decision> {
   return () => {
-    const limiter = createRateLimiter({
-      store: new MemoryStore({ maxKeys: 200_000 }),
-      limits: {
-        perMinute:
-          algorithm === 'fixedWindow'
-            ? fixedWindow({ limit: LIMIT, windowMs: WINDOW_MS })
-            : tokenBucket({ capacity: LIMIT, refillPerSecond: (LIMIT * 1000) / WINDOW_MS }),
-      },
-    });
+    const limiter = ourLimiter(algorithm);
     return (key) => limiter.limit(key);
   };
 }
@@ -83,6 +95,25 @@ function makeCases(): MemoryCase[] {
           let allowed = 0;
           for (let i = 0; i < count; i++) {
             const result = limit(keys[(from + i) % keys.length] as string);
+            const decision = result instanceof Promise ? await result : result;
+            if (decision.allowed) allowed++;
+          }
+          return allowed;
+        },
+      });
+    }
+    {
+      const limiter = ourLimiter(algorithm);
+      const buffer = createDecisionBuffer();
+      add({
+        name,
+        lib: 'ours',
+        mode: 'into',
+        // A caller that reads the decision and drops it: one buffer, rewritten by every call.
+        run: async (keys, from, count) => {
+          let allowed = 0;
+          for (let i = 0; i < count; i++) {
+            const result = limiter.limitInto(buffer, keys[(from + i) % keys.length] as string);
             const decision = result instanceof Promise ? await result : result;
             if (decision.allowed) allowed++;
           }
@@ -277,6 +308,7 @@ export async function runMemoryBench(): Promise<Section> {
   const erlBatch = rateOf(cases, 'express-rate-limit MemoryStore', 'batch');
   const modeLabel: Record<Mode, string> = {
     sync: 'sequential, sync fast path',
+    into: 'sequential, `limitInto` one reused buffer',
     await: 'sequential, `await` each',
     batch: `batch of ${int(BATCH)}, \`Promise.all\``,
   };
@@ -309,6 +341,7 @@ export async function runMemoryBench(): Promise<Section> {
   const targets = [
     target('ours fixedWindow', 'sync', rlfAwait, 'RLF, `await` each'),
     target('ours tokenBucket', 'sync', rlfAwait, 'RLF, `await` each'),
+    target('ours fixedWindow', 'into', rlfAwait, 'RLF, `await` each'),
     target('ours fixedWindow', 'await', rlfAwait, 'RLF, `await` each'),
     target('ours tokenBucket', 'await', rlfAwait, 'RLF, `await` each'),
     target('ours fixedWindow', 'batch', rlfBatch, 'RLF, batch'),
@@ -330,7 +363,7 @@ export async function runMemoryBench(): Promise<Section> {
       (typeof globalThis.gc === 'function'
         ? 'A forced GC (outside the timing) precedes every sample. '
         : 'No forced GC between samples (run without --expose-gc). ') +
-      'All ten limiters stay live for the whole run, so every sample runs on the same, large heap.',
+      'All twelve limiters stay live for the whole run, so every sample runs on the same, large heap.',
     '',
     table(['limiter', 'mode', 'decisions/s', 'range', 'allowed', '× RLF (same mode)', '× ERL (same mode)'], rows),
     '',
@@ -339,7 +372,8 @@ export async function runMemoryBench(): Promise<Section> {
     table(['ours', 'vs', 'ratio', 'verdict'], targets),
     '',
     '"sync fast path" = `const r = limiter.limit(key); const d = r instanceof Promise ? await r : r;` — it never awaits ' +
-      'on the memory store. RLF and ERL only offer promises, so their sequential row always awaits; the `await each` ' +
+      'on the memory store; "`limitInto`" is the same with `limiter.limitInto(buffer, key)` on one buffer from ' +
+      '`createDecisionBuffer()`, rewritten by every call (no decision allocated). RLF and ERL only offer promises, so their sequential row always awaits; the `await each` ' +
       'rows of ours pay that same microtask cost. Batch = 1,000 calls issued, then one `Promise.all` (RLF: ' +
       '`Promise.allSettled`, since limited calls reject).',
   ].join('\n');
@@ -347,7 +381,7 @@ export async function runMemoryBench(): Promise<Section> {
 }
 
 /**
- * `--callgrind <case> <count>`: runs one sequential case (`<lib>-<mode>`, e.g. `ours-sync`,
+ * `--callgrind <case> <count>`: runs one sequential case (`<lib>-<mode>`, e.g. `ours-sync`, `ours-into`,
  * `rlf-await`, `erl-await`) for that many decisions over the Zipf keys and exits, for
  * `valgrind --tool=callgrind node --single-threaded …`; two counts give instructions per decision
  * (the difference over the difference in decisions: start-up and the key draw cancel out).

@@ -17,7 +17,7 @@ export { slidingWindow } from './algorithms/sliding-window.js';
 export type { SlidingWindowOptions } from './algorithms/sliding-window.js';
 export { tokenBucket } from './algorithms/token-bucket.js';
 export type { TokenBucketOptions } from './algorithms/token-bucket.js';
-export type { Algorithm, AlgorithmKind, Evaluation, LimitState } from './algorithms/types.js';
+export type { Algorithm, AlgorithmKind, Evaluation, EvaluationSlot, LimitState } from './algorithms/types.js';
 export { calendarWindow, durationWindow } from './algorithms/window-clock.js';
 export type { CalendarUnit, WindowBounds, WindowClock } from './algorithms/window-clock.js';
 export type { Decision, DecisionSource, DimensionUsage } from './decision.js';
@@ -38,8 +38,15 @@ export { ipKey } from './http/ip-key.js';
 export type { RateLimitGuardOptions, RateLimitMessage } from './http/options.js';
 export type { RateLimitKey } from './http/request-key.js';
 export { MAX_RAW_KEY_LENGTH } from './key.js';
-export { createRateLimiter } from './limiter.js';
-export type { LimitOptions, Policy, RateLimiter, RateLimiterEvents, RateLimiterOptions } from './limiter.js';
+export { createDecisionBuffer, createRateLimiter } from './limiter.js';
+export type {
+  DecisionBuffer,
+  LimitOptions,
+  Policy,
+  RateLimiter,
+  RateLimiterEvents,
+  RateLimiterOptions,
+} from './limiter.js';
 export { MemoryStore } from './stores/memory-store.js';
 export {
   isStoreSaturatedError,

@@ -7,7 +7,7 @@ import {
   systemClock,
   type Clock,
 } from '@portcullis/core';
-import { KIND_CODES, type Algorithm, type Evaluation } from './algorithms/types.js';
+import { KIND_CODES, type Algorithm, type EvaluationSlot } from './algorithms/types.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { DenyCache } from './deny-cache.js';
 import type { Decision, DecisionSource, DimensionUsage } from './decision.js';
@@ -86,6 +86,32 @@ export interface RateLimiterEvents {
 export interface RateLimiter {
   /** Checks and, when allowed, charges `cost` to every dimension of the key (and pool) atomically. */
   limit(key: string, options?: LimitOptions): Decision | Promise<Decision>;
+  /**
+   * Decides like {@link RateLimiter.limit}, but writes the decision into `into` — a buffer from
+   * {@link createDecisionBuffer} that the caller owns and reuses — and returns it, instead of a new
+   * object: on the memory store, a one-limit decision then allocates nothing at all. For callers
+   * that read the decision and drop it (a custom middleware that only needs `allowed` and the
+   * headers, a queue consumer). Only `into` changes: decisions from `limit` are never reused, and
+   * `decision` event listeners get their own copy.
+   *
+   * The contract: `into` holds the latest decision written into it, until the next `limitInto`
+   * with it. Read (or copy) what you keep before deciding again into the same buffer, and do not
+   * share a buffer between calls in flight (with an asynchronous store, one buffer per pending
+   * call). `refund(into)` gives back the charge of the decision it holds now, once.
+   *
+   * @throws InvalidOptionError when `into` is not a buffer from {@link createDecisionBuffer}.
+   *
+   * @example
+   * ```ts
+   * import { createDecisionBuffer, createRateLimiter, fixedWindow } from '@portcullis/ratelimit';
+   *
+   * const limiter = createRateLimiter({ limits: { perMinute: fixedWindow({ limit: 100, windowMs: 60_000 }) } });
+   * const scratch = createDecisionBuffer(); // one per synchronous caller, reused
+   * const d = limiter.limitInto(scratch, 'user:42');
+   * if (!(d instanceof Promise) && !d.allowed) console.log(`retry in ${d.retryAfterMs} ms`);
+   * ```
+   */
+  limitInto(into: DecisionBuffer, key: string, options?: LimitOptions): DecisionBuffer | Promise<DecisionBuffer>;
   /** Usage without charging anything. */
   peek(key: string, options?: Omit<LimitOptions, 'cost'>): Decision | Promise<Decision>;
   /**
@@ -152,20 +178,36 @@ const memoryConsume = MemoryStore.prototype.consume;
 /** No options: shared, so a call without options allocates none. */
 const NO_OPTIONS: LimitOptions = Object.freeze({});
 
+/** Brands buffers from {@link createDecisionBuffer}, so a plain decision is not passed by mistake. */
+declare const BUFFER: unique symbol;
+
+/**
+ * A decision the caller owns and {@link RateLimiter.limitInto} overwrites in place; make one with
+ * {@link createDecisionBuffer}. It reads like any {@link Decision} (its fields are those of the
+ * latest decision written into it).
+ */
+export type DecisionBuffer = Decision & { readonly [BUFFER]: true };
+
+/** A decision's public fields, writable: how a buffer is rewritten in place. */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * A decision; one the store charged also remembers, privately, whom it charged under which
  * policy, so `refund` can give it back once. Private fields rather than a WeakMap from decisions to
  * receipts (a WeakMap entry per decision made the garbage collector the hottest part of the memory
  * store's path) or a receipt object (one more allocation per decision).
+ *
+ * A buffer ({@link createDecisionBuffer}) is the same class, rewritten in place by `limitInto`:
+ * its `dimensions` array and usage objects are its own, so nothing is allocated per decision.
  */
 class LimitDecision implements Decision {
   // Whom it charged: the ids rather than a subject object, which the memory path never builds.
   #key: string | undefined;
-  readonly #pool: string | undefined;
-  readonly #template: Template | undefined;
+  #pool: string | undefined;
+  #template: Template | undefined;
   // Copies of cost and decidedAt: the public fields are plain properties a caller could change.
-  readonly #cost: number;
-  readonly #chargedAt: number;
+  #cost: number;
+  #chargedAt: number;
   constructor(
     readonly allowed: boolean,
     readonly cost: number,
@@ -191,6 +233,92 @@ class LimitDecision implements Decision {
     this.#chargedAt = decidedAt;
   }
 
+  /**
+   * Writes a one-limit decision into `into` (the memory store's slot `e`): the same fields the
+   * memory path of `limit` builds, and the dimension's usage into the buffer's own usage object.
+   */
+  static writeOne(
+    into: ReusedDecision,
+    e: Readonly<EvaluationSlot>,
+    algorithm: Algorithm,
+    name: string,
+    shortName: string,
+    scope: 'key' | 'pool',
+    cost: number,
+    decidedAt: number,
+    chargedKey: string | undefined,
+    chargedPool: string | undefined,
+    template: Template | undefined,
+  ): void {
+    const { allowed } = e;
+    const usages = into.dimensions as Writable<DimensionUsage>[];
+    let usage = usages[0];
+    if (usage === undefined) {
+      usage = { ...EMPTY_USAGE };
+      usages.push(usage);
+    }
+    // Only when it changes: writing an array's length is a runtime call, even to the same value.
+    if (usages.length !== 1) usages.length = 1;
+    usage.name = shortName;
+    usage.scope = scope;
+    usage.allowed = allowed;
+    usage.limit = algorithm.limit;
+    usage.windowMs = algorithm.windowMs;
+    usage.remaining = e.remaining;
+    usage.overage = e.overage;
+    usage.resetAt = e.resetAt;
+    usage.retryAfterMs = e.retryAfterMs;
+    const d = into as Writable<LimitDecision>;
+    d.allowed = allowed;
+    d.cost = cost;
+    d.reportedBy = name;
+    d.remaining = e.remaining;
+    d.limit = algorithm.limit;
+    d.windowMs = algorithm.windowMs;
+    d.resetAt = e.resetAt;
+    d.retryAfterMs = allowed ? 0 : e.retryAfterMs;
+    d.limitedBy = allowed ? undefined : name;
+    d.overLimit = e.overage > 0;
+    d.decidedAt = decidedAt;
+    d.source = 'store';
+    into.#key = chargedKey;
+    into.#pool = chargedPool;
+    into.#template = template;
+    into.#cost = cost;
+    into.#chargedAt = decidedAt;
+    ReusedDecision.setOrigin(into, undefined);
+  }
+
+  /** Copies `from` (a decision the allocating path made) into `into`; refunds of `into` go to `from`. */
+  static copyInto(into: ReusedDecision, from: Decision): DecisionBuffer {
+    const usages = into.dimensions as Writable<DimensionUsage>[];
+    for (let i = 0; i < from.dimensions.length; i++) {
+      const source = from.dimensions[i] as DimensionUsage;
+      const usage = usages[i];
+      if (usage === undefined) usages.push({ ...source });
+      else Object.assign(usage, source);
+    }
+    if (usages.length !== from.dimensions.length) usages.length = from.dimensions.length;
+    const d = into as Writable<LimitDecision>;
+    d.allowed = from.allowed;
+    d.cost = from.cost;
+    d.reportedBy = from.reportedBy;
+    d.remaining = from.remaining;
+    d.limit = from.limit;
+    d.windowMs = from.windowMs;
+    d.resetAt = from.resetAt;
+    d.retryAfterMs = from.retryAfterMs;
+    d.limitedBy = from.limitedBy;
+    d.overLimit = from.overLimit;
+    d.decidedAt = from.decidedAt;
+    d.source = from.source;
+    into.#key = undefined;
+    into.#pool = undefined;
+    into.#template = undefined;
+    ReusedDecision.setOrigin(into, from);
+    return into as unknown as DecisionBuffer;
+  }
+
   /** True while `decision` charged something that was not refunded yet. */
   static refundable(decision: Decision): boolean {
     return #key in decision && decision.#key !== undefined;
@@ -205,6 +333,61 @@ class LimitDecision implements Decision {
     decision.#key = undefined;
     return { subject: { key, pool: decision.#pool }, template, cost: decision.#cost, chargedAt: decision.#chargedAt };
   }
+}
+
+/**
+ * A buffer: a decision rewritten in place. A subclass, so the decisions `limit` allocates carry
+ * no field of it (they are the hot path's only allocation).
+ */
+class ReusedDecision extends LimitDecision {
+  // Filled from a decision made elsewhere (the allocating path): refunds go to that decision.
+  #origin: Decision | undefined;
+
+  constructor() {
+    super(false, 0, '', 0, 0, 0, 0, 0, undefined, false, [], 0, 'store', undefined, undefined, undefined);
+    this.#origin = undefined;
+  }
+
+  static setOrigin(into: ReusedDecision, origin: Decision | undefined): void {
+    into.#origin = origin;
+  }
+
+  /** The decision a refund of `decision` goes to: the one a buffer was copied from, else itself. */
+  static refundTarget(decision: Decision): Decision {
+    return #origin in decision && decision.#origin !== undefined ? decision.#origin : decision;
+  }
+}
+
+/** The usage object a buffer starts its first dimension from. */
+const EMPTY_USAGE: DimensionUsage = Object.freeze({
+  name: '',
+  scope: 'key',
+  allowed: false,
+  limit: 0,
+  windowMs: 0,
+  remaining: 0,
+  overage: 0,
+  resetAt: 0,
+  retryAfterMs: 0,
+});
+
+/**
+ * A reusable decision for {@link RateLimiter.limitInto}: the caller owns it, and each `limitInto`
+ * with it overwrites it in place (on the memory store, a one-limit decision then allocates
+ * nothing). Keep one per synchronous caller; read or copy what you keep before the next call.
+ *
+ * @example
+ * ```ts
+ * import { createDecisionBuffer, createRateLimiter, tokenBucket } from '@portcullis/ratelimit';
+ *
+ * const limiter = createRateLimiter({ limits: { burst: tokenBucket({ capacity: 20, refillPerSecond: 10 }) } });
+ * const scratch = createDecisionBuffer();
+ * const result = limiter.limitInto(scratch, 'user:42');
+ * const allowed = (result instanceof Promise ? await result : result).allowed;
+ * ```
+ */
+export function createDecisionBuffer(): DecisionBuffer {
+  return new ReusedDecision() as unknown as DecisionBuffer;
 }
 
 /**
@@ -426,7 +609,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   /**
    * A one-limit policy on the memory store: the same decision as `store.consume` then `finish`
-   * (no deny cache on this store), without the subject, outcome and array those pass around.
+   * (no deny cache on this store), without the subject, outcome and array those pass around; with
+   * `into`, written into that buffer instead of a new decision (then it allocates nothing).
    */
   function decideInMemory(
     memory: MemoryStore,
@@ -435,15 +619,40 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     template: Template,
     cost: number,
     opts: LimitOptions,
+    into: ReusedDecision | undefined,
   ): Decision | Promise<Decision> {
-    let e: Evaluation;
+    // The store's slot: read it all before anything else can decide (an event listener could).
+    let e: Readonly<EvaluationSlot>;
     try {
       e = consumeOneInto(memory, key, pool, template.dimensions[0] as StoreDimension, cost, decidedAt);
     } catch (error) {
-      return onStoreError({ key, pool }, template, error, opts, cost);
+      const failed = onStoreError({ key, pool }, template, error, opts, cost);
+      if (into === undefined) return failed;
+      return failed instanceof Promise
+        ? failed.then((d) => LimitDecision.copyInto(into, d))
+        : LimitDecision.copyInto(into, failed);
     }
     const algorithm = template.algorithms[0] as Algorithm;
     const { allowed } = e;
+    const charged = allowed && cost > 0;
+    const name = template.names[0] as string;
+    if (into !== undefined) {
+      // No listener here (limitInto takes the allocating path for them): nothing to emit.
+      LimitDecision.writeOne(
+        into,
+        e,
+        algorithm,
+        name,
+        template.shortNames[0] as string,
+        template.scopes[0] as 'key' | 'pool',
+        cost,
+        decidedAt.now,
+        charged ? key : undefined,
+        charged ? pool : undefined,
+        charged ? template : undefined,
+      );
+      return into;
+    }
     const usage: DimensionUsage = {
       name: template.shortNames[0] as string,
       scope: template.scopes[0] as 'key' | 'pool',
@@ -455,8 +664,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       resetAt: e.resetAt,
       retryAfterMs: e.retryAfterMs,
     };
-    const charged = allowed && cost > 0;
-    const name = template.names[0] as string;
     const decision = new LimitDecision(
       allowed,
       cost,
@@ -588,7 +795,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const cost = checkCost(opts.cost ?? 1, template);
     // Not when `consume` was replaced (a subclass, a spy): then the store's own method decides.
     if (memory !== undefined && template.dimensions.length === 1 && memory.consume === memoryConsume)
-      return decideInMemory(memory, key, pool, template, cost, opts);
+      return decideInMemory(memory, key, pool, template, cost, opts, undefined);
     const subject: StoreSubject = { key, pool };
     let cacheId: string | undefined;
     // Denials decided from here on are void if the key or its pool is invalidated meanwhile.
@@ -611,13 +818,39 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     );
   }
 
+  function limitInto(
+    into: DecisionBuffer,
+    rawKey: string,
+    opts: LimitOptions = NO_OPTIONS,
+  ): DecisionBuffer | Promise<DecisionBuffer> {
+    if (!(into instanceof ReusedDecision))
+      throw new InvalidOptionError('into', into, 'a DecisionBuffer from createDecisionBuffer()');
+    // A listener may keep what it is given: it gets a decision of its own, copied into the buffer.
+    if (memory !== undefined && memory.consume === memoryConsume && !events.has('decision')) {
+      const key = normaliseKey(rawKey);
+      const pool = opts.pool === undefined ? undefined : normaliseKey(opts.pool, 'pool');
+      const template = templateFor(opts.tier, pool !== undefined);
+      const cost = checkCost(opts.cost ?? 1, template);
+      if (template.dimensions.length === 1)
+        return decideInMemory(memory, key, pool, template, cost, opts, into) as
+          DecisionBuffer | Promise<DecisionBuffer>;
+    }
+    const result = limit(rawKey, opts);
+    return result instanceof Promise
+      ? result.then((d) => LimitDecision.copyInto(into, d))
+      : LimitDecision.copyInto(into, result);
+  }
+
   return {
     events,
     limit,
+    limitInto,
     peek: function peek(key, opts = {}) {
       return limit(key, { ...opts, cost: 0 });
     },
-    refund: function refund(decision, amount) {
+    refund: function refund(given, amount) {
+      // A buffer filled by the allocating path refunds the decision it was copied from.
+      const decision = ReusedDecision.refundTarget(given);
       const charged = fallbackCharges.get(decision);
       if (charged !== undefined && fallback !== undefined) return fallback.refund(charged, amount);
       // Nothing to give (amount 0) leaves the one refund unclaimed.

@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
+import { allocating, overageInUse, remainingOf, type Algorithm, type EvaluationSlot } from './types.js';
 import { calendarWindow, durationWindow, type CalendarUnit, type WindowClock } from './window-clock.js';
 
 /** Options of {@link fixedWindow}: a length in ms, or a calendar unit in a time zone. */
@@ -59,16 +59,19 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
     now: number,
     allowed: boolean,
     retryAfterMs: number,
-  ): Evaluation {
-    return {
-      allowed,
-      remaining: remainingOf(hard - used, overage),
-      overage: overageInUse(hard - used, overage),
-      resetAt: used > 0 ? end : now,
-      retryAfterMs,
-      next: used > 0 ? [start, used] : undefined,
-      ttlMs: end - now,
-    };
+    out: EvaluationSlot,
+  ): void {
+    out.allowed = allowed;
+    out.remaining = remainingOf(hard - used, overage);
+    out.overage = overageInUse(hard - used, overage);
+    out.resetAt = used > 0 ? end : now;
+    out.retryAfterMs = retryAfterMs;
+    out.ttlMs = end - now;
+    if (used > 0) {
+      out.next[0] = start;
+      out.next[1] = used;
+      out.nextLength = 2;
+    } else out.nextLength = 0;
   }
 
   function usedIn(state: readonly number[] | undefined, start: number): number {
@@ -80,21 +83,24 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
     limit,
     overage,
     windowMs: clock.nominalMs,
-    evaluate: function evaluate(state, now, cost) {
-      const bounds = clock.bounds(now);
-      const start = bounds[0];
-      const end = bounds[1];
-      const used = usedIn(state, start);
-      if (used + cost <= hard) return settle(start, end, used + cost, now, true, 0);
-      return settle(start, end, used, now, false, cost > hard ? Infinity : end - now);
-    },
-    refund: function refund(state, now, amount, chargedAt) {
-      const [start, end] = clock.bounds(now);
-      const used = usedIn(state, start);
-      // Units charged in an earlier window were already forgiven when it ended.
-      const back = chargedAt >= start ? Math.min(used, amount) : 0;
-      return settle(start, end, used - back, now, true, 0);
-    },
+    ...allocating(
+      function evaluateInto(state, now, cost, out) {
+        const bounds = clock.bounds(now);
+        const start = bounds[0];
+        const end = bounds[1];
+        const used = usedIn(state, start);
+        if (used + cost <= hard) settle(start, end, used + cost, now, true, 0, out);
+        else settle(start, end, used, now, false, cost > hard ? Infinity : end - now, out);
+      },
+      function refundInto(state, now, amount, chargedAt, out) {
+        const bounds = clock.bounds(now);
+        const start = bounds[0];
+        const used = usedIn(state, start);
+        // Units charged in an earlier window were already forgiven when it ended.
+        const back = chargedAt >= start ? Math.min(used, amount) : 0;
+        settle(start, bounds[1], used - back, now, true, 0, out);
+      },
+    ),
     scriptParams: function scriptParams(now) {
       // The same array while the window's parameters stay the same (the Redis store caches by it).
       const window = clock.scriptParams(now);

@@ -1,5 +1,5 @@
 import { finiteNumber, InvalidOptionError, positiveNumber } from '@portcullis/core';
-import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
+import { allocating, constant, overageInUse, remainingOf, type Algorithm, type EvaluationSlot } from './types.js';
 
 /** Options of {@link gcra}. */
 export interface GcraOptions {
@@ -45,19 +45,21 @@ export function gcra(options: GcraOptions): Algorithm {
   const hard = burst + overage;
   const horizon = hard * interval;
 
-  function settle(tat: number, now: number, allowed: boolean, retryAfterMs: number): Evaluation {
+  function settle(tat: number, now: number, allowed: boolean, retryAfterMs: number, out: EvaluationSlot): void {
     const ahead = Math.max(0, tat - now);
     const available = hard - ahead / interval;
     const ttlMs = Math.ceil(ahead);
-    return {
-      allowed,
-      remaining: remainingOf(available, overage),
-      overage: overageInUse(available, overage),
-      resetAt: now + ttlMs,
-      retryAfterMs,
-      next: ahead <= 0 ? undefined : [tat],
-      ttlMs,
-    };
+    out.allowed = allowed;
+    out.remaining = remainingOf(available, overage);
+    out.overage = overageInUse(available, overage);
+    out.resetAt = now + ttlMs;
+    out.retryAfterMs = retryAfterMs;
+    out.ttlMs = ttlMs;
+    if (ahead <= 0) out.nextLength = 0;
+    else {
+      out.next[0] = tat;
+      out.nextLength = 1;
+    }
   }
 
   return {
@@ -65,19 +67,23 @@ export function gcra(options: GcraOptions): Algorithm {
     limit: burst,
     overage,
     windowMs: Math.ceil(burst * interval),
-    evaluate: function evaluate(state, now, cost) {
-      // Work relative to `now`: an absolute arrival time near 1.7e12 ms has a resolution of about
-      // 2.4e-4 ms, so comparisons allow a tolerance of 1 µs (see TOLERANCE_MS).
-      const ahead = Math.max(0, (state?.[0] ?? now) - now);
-      const newAhead = ahead + cost * interval;
-      if (newAhead <= horizon + TOLERANCE_MS) return settle(now + newAhead, now, true, 0);
-      const retryAfterMs = cost > hard ? Infinity : Math.max(1, Math.ceil(newAhead - horizon - TOLERANCE_MS));
-      return settle(now + ahead, now, false, retryAfterMs);
-    },
-    refund: function refund(state, now, amount) {
-      const tat = Math.max(state?.[0] ?? now, now);
-      return settle(Math.max(now, tat - amount * interval), now, true, 0);
-    },
+    ...allocating(
+      function evaluateInto(state, now, cost, out) {
+        // Work relative to `now`: an absolute arrival time near 1.7e12 ms has a resolution of about
+        // 2.4e-4 ms, so comparisons allow a tolerance of 1 µs (see TOLERANCE_MS).
+        const ahead = Math.max(0, (state?.[0] ?? now) - now);
+        const newAhead = ahead + cost * interval;
+        if (newAhead <= horizon + TOLERANCE_MS) settle(now + newAhead, now, true, 0, out);
+        else {
+          const retryAfterMs = cost > hard ? Infinity : Math.max(1, Math.ceil(newAhead - horizon - TOLERANCE_MS));
+          settle(now + ahead, now, false, retryAfterMs, out);
+        }
+      },
+      function refundInto(state, now, amount, _chargedAt, out) {
+        const tat = Math.max(state?.[0] ?? now, now);
+        settle(Math.max(now, tat - amount * interval), now, true, 0, out);
+      },
+    ),
     scriptParams: constant([interval, hard, overage]),
   };
 }

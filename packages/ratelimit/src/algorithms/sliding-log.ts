@@ -1,5 +1,13 @@
 import { finiteNumber } from '@portcullis/core';
-import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
+import {
+  allocating,
+  constant,
+  overageInUse,
+  remainingOf,
+  type Algorithm,
+  type EvaluationSlot,
+  type LimitState,
+} from './types.js';
 
 /** Most units a sliding log may allow per window: its state grows with the limit. */
 export const MAX_SLIDING_LOG_LIMIT = 10_000;
@@ -35,35 +43,36 @@ export function slidingLog(options: SlidingLogOptions): Algorithm {
   const overage = finiteNumber(options.overage ?? 0, 'overage', { min: 0, integer: true });
   const hard = limit + overage;
 
-  /** Entries still inside the window ending at `now`, and their total. */
-  function live(state: LimitState | undefined, now: number): { entries: number[]; used: number } {
-    const entries: number[] = [];
+  /** Writes the entries still inside the window ending at `now` into `out.next`; returns their total. */
+  function live(state: LimitState | undefined, now: number, out: EvaluationSlot): number {
+    const entries = out.next;
+    let n = 0;
     let used = 0;
     if (state !== undefined) {
       for (let i = 0; i + 1 < state.length; i += 2) {
         const at = state[i] as number;
         const cost = state[i + 1] as number;
         if (at > now - windowMs) {
-          entries.push(at, cost);
+          entries[n++] = at;
+          entries[n++] = cost;
           used += cost;
         }
       }
     }
-    return { entries, used };
+    out.nextLength = n;
+    return used;
   }
 
-  function settle(entries: number[], used: number, now: number, allowed: boolean, retryAfterMs: number): Evaluation {
-    const newest = entries.length > 0 ? (entries[entries.length - 2] as number) : undefined;
-    const resetAt = newest === undefined ? now : newest + windowMs;
-    return {
-      allowed,
-      remaining: remainingOf(hard - used, overage),
-      overage: overageInUse(hard - used, overage),
-      resetAt,
-      retryAfterMs,
-      next: entries.length > 0 ? entries : undefined,
-      ttlMs: resetAt - now,
-    };
+  /** Completes `out`, whose entries (`out.next`) are already the log to keep. */
+  function settle(used: number, now: number, allowed: boolean, retryAfterMs: number, out: EvaluationSlot): void {
+    const n = out.nextLength;
+    const resetAt = n > 0 ? (out.next[n - 2] as number) + windowMs : now;
+    out.allowed = allowed;
+    out.remaining = remainingOf(hard - used, overage);
+    out.overage = overageInUse(hard - used, overage);
+    out.resetAt = resetAt;
+    out.retryAfterMs = retryAfterMs;
+    out.ttlMs = resetAt - now;
   }
 
   return {
@@ -71,40 +80,56 @@ export function slidingLog(options: SlidingLogOptions): Algorithm {
     limit,
     overage,
     windowMs,
-    evaluate: function evaluate(state, now, cost) {
-      const { entries, used } = live(state, now);
-      if (used + cost <= hard) {
-        const n = entries.length;
-        // Charges of one millisecond share an entry: their units leave the window together.
-        if (cost > 0 && n > 0 && entries[n - 2] === now) entries[n - 1] = (entries[n - 1] as number) + cost;
-        else if (cost > 0) entries.push(now, cost);
-        return settle(entries, used + cost, now, true, 0);
-      }
-      if (cost > hard) return settle(entries, used, now, false, Infinity);
-      // Wait until enough of the oldest entries have left the window.
-      let freed = 0;
-      let retryAt = now;
-      for (let i = 0; i < entries.length && used - freed + cost > hard; i += 2) {
-        freed += entries[i + 1] as number;
-        retryAt = (entries[i] as number) + windowMs;
-      }
-      return settle(entries, used, now, false, Math.max(1, Math.ceil(retryAt - now)));
-    },
-    refund: function refund(state, now, amount, chargedAt) {
-      const { entries, used } = live(state, now);
-      // The decision's units are those charged at its instant, all alike (they leave the window
-      // together): give back `amount` of them, from every entry of that millisecond (a log written
-      // before charges were merged per millisecond may hold several).
-      let back = 0;
-      for (let i = entries.length - 2; i >= 0 && back < amount; i -= 2) {
-        if (entries[i] !== chargedAt) continue;
-        const take = Math.min(amount - back, entries[i + 1] as number);
-        back += take;
-        entries[i + 1] = (entries[i + 1] as number) - take;
-        if (entries[i + 1] === 0) entries.splice(i, 2);
-      }
-      return settle(entries, used - back, now, true, 0);
-    },
+    ...allocating(
+      function evaluateInto(state, now, cost, out) {
+        const used = live(state, now, out);
+        const entries = out.next;
+        const n = out.nextLength;
+        if (used + cost <= hard) {
+          // Charges of one millisecond share an entry: their units leave the window together.
+          if (cost > 0 && n > 0 && entries[n - 2] === now) entries[n - 1] = (entries[n - 1] as number) + cost;
+          else if (cost > 0) {
+            entries[n] = now;
+            entries[n + 1] = cost;
+            out.nextLength = n + 2;
+          }
+          settle(used + cost, now, true, 0, out);
+          return;
+        }
+        if (cost > hard) {
+          settle(used, now, false, Infinity, out);
+          return;
+        }
+        // Wait until enough of the oldest entries have left the window.
+        let freed = 0;
+        let retryAt = now;
+        for (let i = 0; i < n && used - freed + cost > hard; i += 2) {
+          freed += entries[i + 1] as number;
+          retryAt = (entries[i] as number) + windowMs;
+        }
+        settle(used, now, false, Math.max(1, Math.ceil(retryAt - now)), out);
+      },
+      function refundInto(state, now, amount, chargedAt, out) {
+        const used = live(state, now, out);
+        const entries = out.next;
+        // The decision's units are those charged at its instant, all alike (they leave the window
+        // together): give back `amount` of them, from every entry of that millisecond (a log written
+        // before charges were merged per millisecond may hold several).
+        let back = 0;
+        for (let i = out.nextLength - 2; i >= 0 && back < amount; i -= 2) {
+          if (entries[i] !== chargedAt) continue;
+          const take = Math.min(amount - back, entries[i + 1] as number);
+          back += take;
+          entries[i + 1] = (entries[i + 1] as number) - take;
+          if (entries[i + 1] === 0) {
+            // Drop the emptied entry: shift the later ones down over it.
+            entries.copyWithin(i, i + 2, out.nextLength);
+            out.nextLength -= 2;
+          }
+        }
+        settle(used - back, now, true, 0, out);
+      },
+    ),
     scriptParams: constant([hard, overage, windowMs]),
   };
 }

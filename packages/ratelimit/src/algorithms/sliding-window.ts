@@ -1,5 +1,13 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation } from './types.js';
+import {
+  allocating,
+  constant,
+  overageInUse,
+  remainingOf,
+  type Algorithm,
+  type EvaluationSlot,
+  type LimitState,
+} from './types.js';
 import { durationWindow } from './window-clock.js';
 
 /** Options of {@link slidingWindow}. */
@@ -36,13 +44,19 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
   const length = clock.nominalMs;
   const hard = limit + overage;
 
-  /** Current and previous counts as seen from the window starting at `start`. */
-  function counts(state: readonly number[] | undefined, start: number): [current: number, previous: number] {
-    if (state === undefined) return [0, 0];
-    const [at = 0, current = 0, previous = 0] = state;
-    if (at === start) return [current, previous];
-    if (at === start - length) return [0, current];
-    return [0, 0];
+  /** The count of the window starting at `start`, as `state` holds it (two functions: a pair would be an allocation). */
+  function currentIn(state: LimitState | undefined, start: number): number {
+    if (state === undefined) return 0;
+    return (state[0] ?? 0) === start ? (state[1] ?? 0) : 0;
+  }
+
+  /** The count of the window before the one starting at `start`, as `state` holds it. */
+  function previousIn(state: LimitState | undefined, start: number): number {
+    if (state === undefined) return 0;
+    const at = state[0] ?? 0;
+    if (at === start) return state[2] ?? 0;
+    if (at === start - length) return state[1] ?? 0;
+    return 0;
   }
 
   function settle(
@@ -52,19 +66,23 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
     now: number,
     allowed: boolean,
     retryAfterMs: number,
-  ): Evaluation {
+    out: EvaluationSlot,
+  ): void {
     const weight = (length - (now - start)) / length;
     const available = hard - (previous * weight + current);
     const resetAt = current > 0 ? start + 2 * length : previous > 0 ? start + length : now;
-    return {
-      allowed,
-      remaining: remainingOf(available, overage),
-      overage: overageInUse(available, overage),
-      resetAt,
-      retryAfterMs,
-      next: current > 0 || previous > 0 ? [start, current, previous] : undefined,
-      ttlMs: resetAt - now,
-    };
+    out.allowed = allowed;
+    out.remaining = remainingOf(available, overage);
+    out.overage = overageInUse(available, overage);
+    out.resetAt = resetAt;
+    out.retryAfterMs = retryAfterMs;
+    out.ttlMs = resetAt - now;
+    if (current > 0 || previous > 0) {
+      out.next[0] = start;
+      out.next[1] = current;
+      out.next[2] = previous;
+      out.nextLength = 3;
+    } else out.nextLength = 0;
   }
 
   /** Earliest instant at which `cost` more units fit (the estimate only decays). */
@@ -80,25 +98,29 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
     limit,
     overage,
     windowMs: length,
-    evaluate: function evaluate(state, now, cost) {
-      const [start] = clock.bounds(now);
-      const [current, previous] = counts(state, start);
-      const weight = (length - (now - start)) / length;
-      if (previous * weight + current + cost <= hard) {
-        return settle(start, current + cost, previous, now, true, 0);
-      }
-      const retryAfterMs =
-        cost > hard ? Infinity : Math.max(1, Math.ceil(fitsAt(start, current, previous, cost) - now));
-      return settle(start, current, previous, now, false, retryAfterMs);
-    },
-    refund: function refund(state, now, amount, chargedAt) {
-      const [start] = clock.bounds(now);
-      const [current, previous] = counts(state, start);
-      if (chargedAt >= start) return settle(start, current - Math.min(current, amount), previous, now, true, 0);
-      if (chargedAt >= start - length)
-        return settle(start, current, previous - Math.min(previous, amount), now, true, 0);
-      return settle(start, current, previous, now, true, 0);
-    },
+    ...allocating(
+      function evaluateInto(state, now, cost, out) {
+        const start = clock.bounds(now)[0];
+        const current = currentIn(state, start);
+        const previous = previousIn(state, start);
+        const weight = (length - (now - start)) / length;
+        if (previous * weight + current + cost <= hard) settle(start, current + cost, previous, now, true, 0, out);
+        else {
+          const retryAfterMs =
+            cost > hard ? Infinity : Math.max(1, Math.ceil(fitsAt(start, current, previous, cost) - now));
+          settle(start, current, previous, now, false, retryAfterMs, out);
+        }
+      },
+      function refundInto(state, now, amount, chargedAt, out) {
+        const start = clock.bounds(now)[0];
+        const current = currentIn(state, start);
+        const previous = previousIn(state, start);
+        if (chargedAt >= start) settle(start, current - Math.min(current, amount), previous, now, true, 0, out);
+        else if (chargedAt >= start - length)
+          settle(start, current, previous - Math.min(previous, amount), now, true, 0, out);
+        else settle(start, current, previous, now, true, 0, out);
+      },
+    ),
     scriptParams: constant([hard, overage, length]),
   };
 }

@@ -1,5 +1,13 @@
 import { finiteNumber, InvalidOptionError, positiveNumber } from '@portcullis/core';
-import { constant, overageInUse, remainingOf, type Algorithm, type Evaluation, type LimitState } from './types.js';
+import {
+  allocating,
+  constant,
+  overageInUse,
+  remainingOf,
+  type Algorithm,
+  type EvaluationSlot,
+  type LimitState,
+} from './types.js';
 
 /** Options of {@link tokenBucket}. */
 export interface TokenBucketOptions {
@@ -34,46 +42,61 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
     throw new InvalidOptionError('refillPerSecond', refillPerSecond, 'a rate that does not round to 0 per ms');
   const hard = capacity + overage;
 
-  function tokensAt(state: LimitState | undefined, now: number): number {
-    if (state === undefined) return hard;
-    // Indexing, not destructuring: this runs on every decision.
-    const tokens = state[0] ?? hard;
-    const updatedAt = state[1] ?? now;
-    return Math.min(hard, tokens + Math.max(0, now - updatedAt) * ratePerMs);
+  /**
+   * Tokens at `at` of a bucket that held `tokens` at `updatedAt` (undefined: at `at` itself, as for
+   * a state without its second number). A bucket with no state is full: `refill(hard, undefined, at)`.
+   */
+  function refill(tokens: number, updatedAt: number | undefined, at: number): number {
+    return Math.min(hard, tokens + Math.max(0, at - (updatedAt ?? at)) * ratePerMs);
+  }
+
+  /** The stored tokens of `state` (before any refill); a missing state is a full bucket. */
+  function storedTokens(state: LimitState | undefined): number {
+    return state === undefined ? hard : (state[0] ?? hard);
   }
 
   /**
-   * Whole ms from `now` until the bucket stored as `stored` holds `amount`: the estimate, pushed on
-   * while rounding leaves the refill a hair short then, so the wait it promises always holds.
+   * Whole ms from `now` until a bucket that held `tokens` at `updatedAt` holds `amount`: the
+   * estimate, pushed on while rounding leaves the refill a hair short then, so the wait it promises
+   * always holds.
    */
-  function wait(stored: LimitState | undefined, now: number, amount: number, estimate: number): number {
+  function wait(tokens: number, updatedAt: number | undefined, now: number, amount: number, estimate: number): number {
     let ms = estimate;
-    for (let step = 1; tokensAt(stored, now + ms) < amount; step *= 2) ms += step;
+    for (let step = 1; refill(tokens, updatedAt, now + ms) < amount; step *= 2) ms += step;
     return ms;
   }
 
-  /** `state`: the stored state; `commits`: whether the store replaces it with this decision's. */
+  /**
+   * `stored`/`storedAt`: the stored state (tokens, when); `commits`: whether the store replaces it
+   * with this decision's (`[tokens, now]`).
+   */
   function settle(
     tokens: number,
-    state: LimitState | undefined,
+    stored: number,
+    storedAt: number | undefined,
     commits: boolean,
     now: number,
     allowed: boolean,
     retryAfterMs: number,
-  ): Evaluation {
+    out: EvaluationSlot,
+  ): void {
     const missing = hard - tokens;
-    const next = missing <= 0 ? undefined : [tokens, now];
+    const estimate = Math.ceil(missing / ratePerMs);
     // Full (resetAt) when the state left behind is, checked as for retryAfterMs: a promise that holds.
-    const ttlMs = missing <= 0 ? 0 : wait(commits ? next : state, now, hard, Math.ceil(missing / ratePerMs));
-    return {
-      allowed,
-      remaining: remainingOf(tokens, overage),
-      overage: overageInUse(tokens, overage),
-      resetAt: now + ttlMs,
-      retryAfterMs,
-      next,
-      ttlMs,
-    };
+    const ttlMs =
+      missing <= 0 ? 0 : commits ? wait(tokens, now, now, hard, estimate) : wait(stored, storedAt, now, hard, estimate);
+    out.allowed = allowed;
+    out.remaining = remainingOf(tokens, overage);
+    out.overage = overageInUse(tokens, overage);
+    out.resetAt = now + ttlMs;
+    out.retryAfterMs = retryAfterMs;
+    out.ttlMs = ttlMs;
+    if (missing <= 0) out.nextLength = 0;
+    else {
+      out.next[0] = tokens;
+      out.next[1] = now;
+      out.nextLength = 2;
+    }
   }
 
   return {
@@ -81,17 +104,26 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
     limit: capacity,
     overage,
     windowMs: Math.ceil(capacity / ratePerMs),
-    evaluate: function evaluate(state, now, cost) {
-      const tokens = tokensAt(state, now);
-      // A charge commits the new state; a peek or a denial leaves the stored one as it was.
-      if (cost <= tokens) return settle(tokens - cost, state, cost > 0, now, true, 0);
-      if (cost > hard) return settle(tokens, state, false, now, false, Infinity);
-      const retryAfterMs = wait(state, now, cost, Math.ceil((cost - tokens) / ratePerMs));
-      return settle(tokens, state, false, now, false, retryAfterMs);
-    },
-    refund: function refund(state, now, amount) {
-      return settle(Math.min(hard, tokensAt(state, now) + amount), state, true, now, true, 0);
-    },
+    ...allocating(
+      function evaluateInto(state, now, cost, out) {
+        // Indexing, not destructuring: this runs on every decision.
+        const stored = storedTokens(state);
+        const storedAt = state?.[1];
+        const tokens = refill(stored, storedAt, now);
+        // A charge commits the new state; a peek or a denial leaves the stored one as it was.
+        if (cost <= tokens) settle(tokens - cost, stored, storedAt, cost > 0, now, true, 0, out);
+        else if (cost > hard) settle(tokens, stored, storedAt, false, now, false, Infinity, out);
+        else {
+          const retryAfterMs = wait(stored, storedAt, now, cost, Math.ceil((cost - tokens) / ratePerMs));
+          settle(tokens, stored, storedAt, false, now, false, retryAfterMs, out);
+        }
+      },
+      function refundInto(state, now, amount, _chargedAt, out) {
+        const stored = storedTokens(state);
+        const storedAt = state?.[1];
+        settle(Math.min(hard, refill(stored, storedAt, now) + amount), stored, storedAt, true, now, true, 0, out);
+      },
+    ),
     scriptParams: constant([capacity, ratePerMs, overage]),
   };
 }

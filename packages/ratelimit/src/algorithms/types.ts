@@ -46,6 +46,87 @@ export interface Evaluation {
 }
 
 /**
+ * One evaluation written in place: the fields of an {@link Evaluation}, with the next state in
+ * `next[0 … nextLength)` (`nextLength` 0: nothing stored, pristine). The memory store keeps one and
+ * reuses it for every decision, so deciding allocates nothing; whoever keeps a result copies it.
+ */
+export interface EvaluationSlot {
+  allowed: boolean;
+  remaining: number;
+  overage: number;
+  resetAt: number;
+  retryAfterMs: number;
+  ttlMs: number;
+  /** Holds the next state in its first `nextLength` numbers; may be longer (left from earlier use). */
+  readonly next: number[];
+  nextLength: number;
+}
+
+/** A fresh {@link EvaluationSlot}. */
+export function evaluationSlot(): EvaluationSlot {
+  return { allowed: false, remaining: 0, overage: 0, resetAt: 0, retryAfterMs: 0, ttlMs: 0, next: [], nextLength: 0 };
+}
+
+/** The slot's content as an owned {@link Evaluation} (the allocating API, built on the in-place one). */
+export function evaluationOf(out: EvaluationSlot): Evaluation {
+  return {
+    allowed: out.allowed,
+    remaining: out.remaining,
+    overage: out.overage,
+    resetAt: out.resetAt,
+    retryAfterMs: out.retryAfterMs,
+    next: copyOfNext(out),
+    ttlMs: out.ttlMs,
+  };
+}
+
+/** The slot's next state as an array of its own: literals for the short states (`slice` costs more). */
+function copyOfNext(out: EvaluationSlot): LimitState | undefined {
+  const n = out.nextLength;
+  const next = out.next;
+  if (n === 0) return undefined;
+  if (n === 1) return [next[0] as number];
+  if (n === 2) return [next[0] as number, next[1] as number];
+  if (n === 3) return [next[0] as number, next[1] as number, next[2] as number];
+  return next.slice(0, n);
+}
+
+/** `evaluateInto` as {@link Algorithm.refund}'s signature: the in-place form of a refund. */
+export type RefundInto = (
+  state: LimitState | undefined,
+  now: number,
+  amount: number,
+  chargedAt: number,
+  out: EvaluationSlot,
+) => void;
+
+/** `evaluateInto`'s signature. */
+export type EvaluateInto = (state: LimitState | undefined, now: number, cost: number, out: EvaluationSlot) => void;
+
+/**
+ * `evaluate` and `refund` from their in-place forms, so both APIs share one arithmetic: each writes
+ * into a scratch slot of its own (the arithmetic is synchronous and calls nothing back, so one per
+ * algorithm is never in use twice) and hands back an owned copy.
+ */
+export function allocating(
+  evaluateInto: EvaluateInto,
+  refundInto: RefundInto,
+): Pick<Algorithm, 'evaluate' | 'refund' | 'evaluateInto'> {
+  const scratch = evaluationSlot();
+  return {
+    evaluateInto,
+    evaluate: function evaluate(state, now, cost) {
+      evaluateInto(state, now, cost, scratch);
+      return evaluationOf(scratch);
+    },
+    refund: function refund(state, now, amount, chargedAt) {
+      refundInto(state, now, amount, chargedAt, scratch);
+      return evaluationOf(scratch);
+    },
+  };
+}
+
+/**
  * A rate-limit algorithm: pure arithmetic over a {@link LimitState}. Build one with
  * `tokenBucket`, `gcra`, `fixedWindow`, `slidingWindow` or `slidingLog`.
  */
@@ -63,6 +144,12 @@ export interface Algorithm {
    * Never mutates `state`.
    */
   evaluate(state: LimitState | undefined, now: number, cost: number): Evaluation;
+  /**
+   * The same decision as {@link Algorithm.evaluate}, written into `out` instead of a new object
+   * (the memory store's hot path). Never mutates `state`. Optional: a store falls back to
+   * `evaluate` for an algorithm without it.
+   */
+  evaluateInto?(state: LimitState | undefined, now: number, cost: number, out: EvaluationSlot): void;
   /**
    * Gives back `amount` units charged at `chargedAt` (a refund), never more than was charged and
    * never beyond the limit; units charged in a window that has since ended are not refunded.

@@ -1,6 +1,12 @@
 import { finiteNumber, InvalidOptionError, systemClock, type Clock } from '@portcullis/core';
 import { RecentKeys } from './recent-keys.js';
-import type { Evaluation, LimitState } from '../algorithms/types.js';
+import {
+  evaluationSlot,
+  type Algorithm,
+  type Evaluation,
+  type EvaluationSlot,
+  type LimitState,
+} from '../algorithms/types.js';
 import {
   ownerOf,
   stateOwner,
@@ -30,9 +36,10 @@ const MAX_KEYS = 2 ** 25;
 
 /**
  * The limiter's way in for a one-limit policy (not exported from the package): decides like
- * `consume` but hands back the evaluation itself and writes the instant into `at.now`, so a
- * decision allocates no subject, outcome or array the limiter would read once and drop. Set by
- * the class's static block (it reads private state).
+ * `consume` but hands back the store's own evaluation slot, overwritten by the next decision of
+ * any limiter on this store (read it at once), and writes the instant into `at.now`: a decision
+ * allocates no subject, outcome, array, evaluation or state. Set by the class's static block (it
+ * reads private state).
  */
 export let consumeOneInto: (
   store: MemoryStore,
@@ -41,7 +48,7 @@ export let consumeOneInto: (
   d: StoreDimension,
   cost: number,
   at: DecidedAt,
-) => Evaluation;
+) => Readonly<EvaluationSlot>;
 
 /** Where {@link consumeOneInto} writes the instant it decided at (one per limiter, reused). */
 export interface DecidedAt {
@@ -79,6 +86,8 @@ export class MemoryStore implements RateLimitStore {
   // The last dimension asked about and its table: most decisions ask about the same one again.
   #lastDimension: StoreDimension | undefined;
   #lastTable: StateTable | undefined;
+  // Every one-limit decision is written here, then read at once: deciding allocates nothing.
+  readonly #slot = evaluationSlot();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxKeys = finiteNumber(options.maxKeys ?? 100_000, 'maxKeys', { min: 1, max: MAX_KEYS, integer: true });
@@ -135,7 +144,15 @@ export class MemoryStore implements RateLimitStore {
   /** The common case (one limit): one table lookup, and no array but the outcome's. */
   #consumeOne(subject: StoreSubject, d: StoreDimension, cost: number, now: number): StoreOutcome {
     const e = this.#evaluateOne(subject.key, subject.pool, d, cost, now);
-    return { allowed: e.allowed, now, dimensions: [e] };
+    // A copy: the slot is overwritten by the next decision.
+    const outcome: DimensionOutcome = {
+      allowed: e.allowed,
+      remaining: e.remaining,
+      overage: e.overage,
+      resetAt: e.resetAt,
+      retryAfterMs: e.retryAfterMs,
+    };
+    return { allowed: e.allowed, now, dimensions: [outcome] };
   }
 
   static {
@@ -148,13 +165,15 @@ export class MemoryStore implements RateLimitStore {
     };
   }
 
-  #evaluateOne(key: string, pool: string | undefined, d: StoreDimension, cost: number, now: number): Evaluation {
+  /** Decides into the store's slot, and stores the state in place when it commits. */
+  #evaluateOne(key: string, pool: string | undefined, d: StoreDimension, cost: number, now: number): EvaluationSlot {
     const table = this.#table(d);
     const owner = ownerOf(key, pool, d.scope);
     const held = table.get(owner);
-    const e = d.algorithm.evaluate(held, now, cost);
-    if (e.allowed && cost > 0) store(table, owner, held, e.next);
-    return e;
+    const out = this.#slot;
+    evaluateInto(d.algorithm, held, now, cost, out);
+    if (out.allowed && cost > 0) storeSlot(table, owner, held, out);
+    return out;
   }
 
   #table(d: StoreDimension): StateTable {
@@ -191,4 +210,41 @@ function store(table: StateTable, owner: string, held: number[] | undefined, nex
     // A copy the table owns (an evaluation's `next` is also visible in the outcome).
     table.set(owner, next.slice());
   }
+}
+
+/** Puts the slot's next state where `held` was: in place when it fits, nothing at all when pristine. */
+function storeSlot(table: StateTable, owner: string, held: number[] | undefined, out: EvaluationSlot): void {
+  const n = out.nextLength;
+  if (n === 0) {
+    if (held !== undefined) table.delete(owner);
+  } else if (held?.length === n) {
+    for (let i = 0; i < n; i++) held[i] = out.next[i] as number;
+  } else {
+    // A copy the table owns (the slot is reused).
+    table.set(owner, out.next.slice(0, n));
+  }
+}
+
+/** `algorithm.evaluateInto`, or its `evaluate` copied into `out` for an algorithm without it. */
+function evaluateInto(
+  algorithm: Algorithm,
+  state: LimitState | undefined,
+  now: number,
+  cost: number,
+  out: EvaluationSlot,
+): void {
+  if (algorithm.evaluateInto !== undefined) {
+    algorithm.evaluateInto(state, now, cost, out);
+    return;
+  }
+  const e = algorithm.evaluate(state, now, cost);
+  out.allowed = e.allowed;
+  out.remaining = e.remaining;
+  out.overage = e.overage;
+  out.resetAt = e.resetAt;
+  out.retryAfterMs = e.retryAfterMs;
+  out.ttlMs = e.ttlMs;
+  const next = e.next ?? [];
+  for (let i = 0; i < next.length; i++) out.next[i] = next[i] as number;
+  out.nextLength = next.length;
 }
