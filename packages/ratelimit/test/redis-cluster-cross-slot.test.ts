@@ -3,6 +3,7 @@ import { Redis, type Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createRateLimiter, fixedWindow, RedisStore, tokenBucket, type RateLimiter } from '../src/index.js';
 import { redisKeyPart } from '../src/key.js';
+import { limitScript } from '../src/stores/redis/script.js';
 import { tagSlot } from '../src/stores/redis/slot.js';
 
 let cluster: RedisCluster;
@@ -101,6 +102,33 @@ describe('RedisStore on a Redis 7 Cluster: one call per master per tick (cross-s
     expect(store.inFlight).toBe(0);
   });
 
+  test("a master's connection lost between ticks: its decisions go in calls of their own slots, exact", async () => {
+    const store = new RedisStore({ client, batchSize: 64 });
+    const warm = limiterOn(store, 'warm-lost', 1_000);
+    for (let i = 0; i < 3; i++) await tick(warm, ids);
+    const limiter = limiterOn(store, 'lost', 2);
+    const errors: unknown[] = [];
+    limiter.events.on('storeError', (e) => errors.push(e.error));
+    const admitted = new Map<string, number>();
+    for (let t = 0; t < 4; t++) {
+      // The Cluster client's connection to one master, which the store's pipelines use, is gone
+      // (closed between ticks: a call written to a connection that then closes may have run, so it
+      // fails rather than being sent again).
+      const node = client.nodes('master')[t % 3] as Redis;
+      const closed = new Promise((resolve) => node.once('end', resolve));
+      node.disconnect();
+      await closed;
+      const decisions = await Promise.all(ids.map((id) => Promise.resolve(limiter.limit(id))));
+      decisions.forEach((d, i) => {
+        expect(d.source).toBe('store');
+        if (d.allowed) admitted.set(ids[i] as string, (admitted.get(ids[i] as string) ?? 0) + 1);
+      });
+    }
+    expect(errors).toEqual([]);
+    for (const id of ids) expect({ id, admitted: admitted.get(id) ?? 0 }).toEqual({ id, admitted: 2 });
+    expect(store.inFlight).toBe(0);
+  });
+
   test('batchSize still bounds a call: a master gets one call per batchSize of its operations', async () => {
     const store = new RedisStore({ client, batchSize: 8 });
     const warm = limiterOn(store, 'warm8', 1_000);
@@ -110,5 +138,34 @@ describe('RedisStore on a Redis 7 Cluster: one call per master per tick (cross-s
     expect((await tick(limiter, ids)).every(Boolean)).toBe(true);
     const expected = new Map([...perMaster(ids)].map(([name, n]) => [name, Math.ceil(n / 8)]));
     expect(await calls('evalsha')).toEqual(expected);
+  });
+
+  test('a Cluster that refuses the probe gets calls of one slot each, as before Redis 7, exact', async () => {
+    // A user who may not run EVAL: the probe's EVAL of the flag line is refused, as a server before
+    // 7.0 refuses to compile it. The per-slot scripts are loaded beforehand, so EVALSHA runs them.
+    for (const admin of admins.values()) {
+      await admin.acl('SETUSER', 'noeval', 'on', '>secret', '~*', '&*', '+@all', '-eval');
+      await admin.script('LOAD', limitScript(['fw', 'tb']));
+      await admin.script('LOAD', limitScript(['fw', 'tb'], true));
+    }
+    const restricted = cluster.createClient({ redisOptions: { username: 'noeval', password: 'secret' } });
+    await restricted.ping();
+    const store = new RedisStore({ client: restricted, batchSize: 64 });
+    const warm = limiterOn(store, 'warm-old', 1_000);
+    for (let i = 0; i < 3; i++) await tick(warm, ids);
+    const limiter = limiterOn(store, 'old', 2);
+    await resetStats();
+    const admitted = new Map<string, number>();
+    for (let t = 0; t < 3; t++) {
+      const decisions = await Promise.all(ids.map((id) => Promise.resolve(limiter.limit(id))));
+      decisions.forEach((d, i) => {
+        expect(d.source).toBe('store');
+        if (d.allowed) admitted.set(ids[i] as string, (admitted.get(ids[i] as string) ?? 0) + 1);
+      });
+    }
+    // One EVALSHA per identity per tick (every identity its own slot), none refused.
+    expect(await calls('evalsha')).toEqual(new Map([...perMaster(ids)].map(([name, n]) => [name, 3 * n])));
+    for (const id of ids) expect({ id, admitted: admitted.get(id) ?? 0 }).toEqual({ id, admitted: 2 });
+    restricted.disconnect();
   });
 });

@@ -468,18 +468,18 @@ export class RedisStore implements RateLimitStore {
    */
   #notAnswered(node: Redis, call: Call, error: unknown): void {
     if (!notRun(error)) this.#failed(call, error);
-    else if (call.node === undefined) this.#dispatch(call);
-    else if (isNoScript(error)) {
+    else if (call.node === undefined || !isNoScript(error)) this.#dispatch(call);
+    else {
       node.callBuffer('eval', call.script.source, 0, call.args, ...call.keys).then(
         (value) => {
           this.#answered(call, value);
         },
         (e: unknown) => {
-          if (notRun(e) && !isNoScript(e)) this.#scatter(call.batch);
+          if (notRun(e) && !isNoScript(e)) this.#dispatch(call);
           else this.#failed(call, e);
         },
       );
-    } else this.#scatter(call.batch);
+    }
   }
 
   /** Operations not run: each sent again in a call of its own slot, through the Cluster client. */
@@ -511,7 +511,15 @@ export class RedisStore implements RateLimitStore {
     );
   }
 
+  /**
+   * One call through the client (which routes it by its keys). A cross-slot call cannot be routed
+   * so (its keys are not declared, and span slots): its operations go each in a call of its own slot.
+   */
   #dispatch(call: Call): void {
+    if (call.node !== undefined) {
+      this.#scatter(call.batch);
+      return;
+    }
     this.#call(call.script, call.keys, call.args).then(
       (value) => {
         this.#answered(call, value);
