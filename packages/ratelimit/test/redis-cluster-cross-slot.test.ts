@@ -129,6 +129,49 @@ describe('RedisStore on a Redis 7 Cluster: one call per master per tick (cross-s
     expect(store.inFlight).toBe(0);
   });
 
+  test('hostile keys and pools decided, reset and decided again in shared ticks: exact, no CROSSSLOT', async () => {
+    const hostile = ['}evil', '}', '{', '{}', '}{', '{}}', '%7D', '\uD800', ...ids.slice(0, 12)];
+    const store = new RedisStore({ client });
+    const limiter = createRateLimiter({
+      store,
+      limits: {
+        a: fixedWindow({ limit: 3, windowMs: 3_600_000 }),
+        b: tokenBucket({ capacity: 3, refillPerSecond: 0.001 }),
+      },
+      poolLimits: { team: fixedWindow({ limit: 2, windowMs: 3_600_000 }) },
+      prefix: 'hostile-tick',
+      denyCache: false,
+      timeoutMs: 10_000,
+    });
+    const errors: unknown[] = [];
+    limiter.events.on('storeError', ({ error }) => errors.push(error));
+    // Each round one tick: every key on its own, and a member of a pool named after it.
+    const round = async (): Promise<{ own: boolean[]; pooled: boolean[] }> => {
+      const [own, pooled] = await Promise.all([
+        Promise.all(hostile.map(async (key) => (await limiter.limit(key)).allowed)),
+        Promise.all(hostile.map(async (key) => (await limiter.limit('member', { pool: key })).allowed)),
+      ]);
+      return { own, pooled };
+    };
+    await tick(limiterOn(store, 'warm-hostile', 1_000), ids); // the store's probe
+    await resetStats();
+    const rounds: { own: boolean[]; pooled: boolean[] }[] = [];
+    for (let r = 0; r < 5; r++) rounds.push(await round());
+    const evalsha = [...(await calls('evalsha')).values()].reduce((a, b) => a + b, 0);
+    // Reset together, in one tick (a reset's keys include the counter of an older version); a
+    // member's own usage in a pool stays (2 of 3).
+    await Promise.all(hostile.map((key) => Promise.all([limiter.reset(key), limiter.resetPool(key)])));
+    const after = await round();
+    expect(errors).toEqual([]);
+    hostile.forEach((key, k) => {
+      expect({ key, own: rounds.filter((r) => r.own[k]).length }).toEqual({ key, own: 3 });
+      expect({ key, pooled: rounds.filter((r) => r.pooled[k]).length }).toEqual({ key, pooled: 2 });
+    });
+    expect(after).toEqual({ own: hostile.map(() => true), pooled: hostile.map(() => true) });
+    // Shared calls: far fewer EVALSHAs than the 200 decisions.
+    expect(evalsha).toBeLessThanOrEqual(5 * 3 * 2);
+  });
+
   test('batchSize still bounds a call: a master gets one call per batchSize of its operations', async () => {
     const store = new RedisStore({ client, batchSize: 8 });
     const warm = limiterOn(store, 'warm8', 1_000);
