@@ -37,8 +37,9 @@
  * reset) + 4 × its number of keys, amount, now (NaN: the server's time), three parameters per
  * dimension (see `PARAMS`), and for a refund the instant it was charged at.
  * Returns one string of doubles, per operation: now, status (1 admitted or done, 0 denied, 2 retry:
- * this operation and every later one were not run; 3 not local, see `limitScript`), then for a consume the state each dimension
- * held before it (see `STATE_DOUBLES`), sliding logs' entries last.
+ * this operation and every later one were not run; 3 not local, see `limitScript`), then for a
+ * consume the state each dimension held before it (see `STATE_DOUBLES`), sliding logs' entries
+ * last.
  */
 /** How the store and the script name each algorithm. */
 export const KIND_NUMBERS: Readonly<Record<string, number>> = { tb: 1, gc: 2, fw: 3, sw: 4, sl: 5 };
