@@ -570,7 +570,7 @@ function report(
     '',
     '**Round trips and cost.** "client" = commands the case\'s ioredis client sent (its `sendCommand`, counted) per ' +
       'decision; every decision waits for exactly one of them (ours: the EVALSHA it rides in, shared by the decisions ' +
-      'of one tick — on a Cluster, by those of one identity — up to `batchSize`). "EVAL(SHA)" and "all" come from the ' +
+      'of one tick — on a Cluster of Redis ≥ 7, by those bound for one master — up to `batchSize`). "EVAL(SHA)" and "all" come from the ' +
       "servers' `INFO commandstats` (`CONFIG RESETSTAT` before each slice; the harness's own commands excluded; " +
       '"all" also counts the commands Lua scripts run inside EVALSHA, which are not round trips). "server µs" = ' +
       'EVAL(SHA) time per decision; "client CPU µs" = this process\'s CPU time (user + system) per decision while ' +

@@ -11,7 +11,18 @@ import {
   type StoreOutcome,
   type StoreSubject,
 } from '../store.js';
-import { CONSUME, DENIED, DONE, limitScript, REFUND, RESET, RETRY, STATE_DOUBLES } from './script.js';
+import {
+  CONSUME,
+  CROSS_SLOT_FLAG,
+  DENIED,
+  DONE,
+  limitScript,
+  NOT_LOCAL,
+  REFUND,
+  RESET,
+  RETRY,
+  STATE_DOUBLES,
+} from './script.js';
 import { scriptSetting, type ScriptSetting } from './settings.js';
 import { tagSlot } from './slot.js';
 
@@ -35,8 +46,10 @@ export interface RedisStoreOptions {
    * per-command cost on both sides. Redis answers a call only once it has run all of it, so
    * batches are bounded: that keeps this process and Redis working at the same time, and bounds how
    * long one call holds Redis. 1 sends every operation on its own; at most 1,024. Default 32. On a
-   * `Cluster`, a call holds operations of one identity (one hash tag, so one slot): the tick's
-   * operations are grouped by identity, one call per group.
+   * `Cluster` of Redis ≥ 7.0, a call holds operations of the slots one master serves (a script
+   * flagged `allow-cross-slot-keys`): the tick's operations are grouped by master, one call per
+   * group (see the Cluster notes of the guide). On older servers a call holds operations of one
+   * identity (one hash tag, so one slot).
    */
   batchSize?: number;
   /**
@@ -172,8 +185,15 @@ export class RedisStore implements RateLimitStore {
   readonly #scripts = new Map<string, Script>();
   /** The same, each for a call of one consume at the server's time. */
   readonly #singleScripts = new Map<string, Script>();
+  /** The same, each for a call of several slots of one Cluster master (Redis ≥ 7.0). */
+  readonly #crossSlotScripts = new Map<string, Script>();
   /** A Cluster's node connections by `host:port` (see `#node`): as many as the Cluster has nodes. */
   readonly #nodes = new Map<string, Redis>();
+  /**
+   * Whether the Cluster runs cross-slot scripts (Redis ≥ 7.0), as a probe found: until it has,
+   * calls hold one slot each.
+   */
+  #crossSlot: 'unknown' | 'probing' | 'yes' | 'no' = 'unknown';
 
   constructor(options: RedisStoreOptions) {
     const client = options.client as Partial<Redis> | undefined;
@@ -299,6 +319,13 @@ export class RedisStore implements RateLimitStore {
     }
     const size = this.#batchSize;
     const cluster = this.#client.isCluster;
+    if (cluster && this.#crossSlot !== 'no') {
+      if (this.#crossSlot === 'yes') {
+        this.#flushByMaster(all);
+        return;
+      }
+      if (this.#crossSlot === 'unknown') this.#probe();
+    }
     const groups = new Map<string, Operation[]>();
     for (const operation of all) {
       const id = cluster ? `${operation.shape}{${operation.tag}` : operation.shape;
@@ -316,6 +343,55 @@ export class RedisStore implements RateLimitStore {
   };
 
   /**
+   * A Cluster's tick (Redis ≥ 7.0): operations grouped by policy shape and by the master serving
+   * their slot as ioredis last saw the slots, one cross-slot call per `batchSize` operations of a
+   * group (an operation alone in its group, or of a slot no master is known for, goes in a call of
+   * its own slot, as on older servers).
+   */
+  #flushByMaster(all: readonly Operation[]): void {
+    const cluster = this.#client as Cluster;
+    const size = this.#batchSize;
+    const groups = new Map<string, Operation[]>();
+    const calls: Call[] = [];
+    for (const operation of all) {
+      const node = cluster.slots[tagSlot(operation.tag)]?.[0];
+      if (node === undefined) {
+        calls.push(this.#prepare([operation]));
+        continue;
+      }
+      const id = `${operation.shape}|${node}`;
+      const group = groups.get(id);
+      if (group === undefined) groups.set(id, [operation]);
+      else group.push(operation);
+    }
+    for (const [id, group] of groups) {
+      const node = id.slice(id.indexOf('|') + 1);
+      if (group.length === 1) calls.push(this.#prepare(group));
+      else
+        for (let from = 0; from < group.length; from += size)
+          calls.push(this.#prepare(group.length <= size ? group : group.slice(from, from + size), node));
+    }
+    this.#send(calls);
+  }
+
+  /**
+   * Asks the Cluster once whether it runs a script flagged `allow-cross-slot-keys` (Redis ≥ 7.0;
+   * older servers fail to compile the flag line). Until it answers, calls hold one slot each; an
+   * answer other than an error reply (the Cluster down, a connection lost) leaves it to ask again.
+   */
+  #probe(): void {
+    this.#crossSlot = 'probing';
+    (this.#client as Cluster).call('eval', `${CROSS_SLOT_FLAG}\nreturn 1`, '0').then(
+      (value) => {
+        this.#crossSlot = value === 1 ? 'yes' : 'no';
+      },
+      (error: unknown) => {
+        this.#crossSlot = crossSlotRefused(error) ? 'no' : 'unknown';
+      },
+    );
+  }
+
+  /**
    * Sends the calls of a flush. On one node: one call on its own, several in one write (a
    * pipeline: the socket write and Redis's read are paid once; each call is still one EVALSHA,
    * atomic, answered on its own). On a Cluster: each call straight to the master serving its slot as
@@ -323,6 +399,8 @@ export class RedisStore implements RateLimitStore {
    * Routing through the Cluster client costs more than the command itself (key extraction, slot
    * and node lookups per command), and a call that meets a redirection (MOVED, ASK, TRYAGAIN) was
    * not run: it is sent again through the Cluster client, which follows it and refreshes its slots.
+   * A cross-slot call goes to the master it was made for; its operations whose keys that master
+   * does not hold (answered `NOT_LOCAL`) are sent again each in a call of its own slot, the same way.
    */
   #send(calls: readonly Call[]): void {
     const client = this.#client;
@@ -334,7 +412,7 @@ export class RedisStore implements RateLimitStore {
     const cluster = client as Cluster;
     const byNode = new Map<string, Call[]>();
     for (const call of calls) {
-      const node = cluster.slots[call.slot]?.[0];
+      const node = call.node ?? cluster.slots[call.slot]?.[0];
       if (node === undefined) {
         this.#dispatch(call);
         continue;
@@ -368,22 +446,54 @@ export class RedisStore implements RateLimitStore {
 
   /** One call on a Cluster node's own connection. */
   #direct(node: Redis, call: Call): void {
-    node.callBuffer('evalsha', call.script.sha, call.keys.length, ...call.keys, call.args).then(
+    const sent =
+      call.node === undefined
+        ? node.callBuffer('evalsha', call.script.sha, call.keys.length, ...call.keys, call.args)
+        : node.callBuffer('evalsha', call.script.sha, 0, call.args, ...call.keys);
+    sent.then(
       (value) => {
         this.#answered(call, value);
       },
       (error: unknown) => {
-        if (notRun(error)) this.#dispatch(call);
-        else this.#failed(call, error);
+        this.#notAnswered(node, call, error);
       },
     );
+  }
+
+  /**
+   * A call on a Cluster node's connection answered `error`. Not run (see `notRun`): sent again
+   * through the client, where EVAL loads the script and ioredis follows redirections; a cross-slot
+   * call, which the client cannot route, is loaded on its node by EVAL, or (the Cluster down, say)
+   * sent again as one call per operation.
+   */
+  #notAnswered(node: Redis, call: Call, error: unknown): void {
+    if (!notRun(error)) this.#failed(call, error);
+    else if (call.node === undefined || !isNoScript(error)) this.#dispatch(call);
+    else {
+      node.callBuffer('eval', call.script.source, 0, call.args, ...call.keys).then(
+        (value) => {
+          this.#answered(call, value);
+        },
+        (e: unknown) => {
+          if (notRun(e) && !isNoScript(e)) this.#dispatch(call);
+          else this.#failed(call, e);
+        },
+      );
+    }
+  }
+
+  /** Operations not run: each sent again in a call of its own slot, through the Cluster client. */
+  #scatter(operations: readonly Operation[]): void {
+    for (const operation of operations) this.#dispatch(this.#prepare([operation]));
   }
 
   /** Several calls in one write, on a single node's connection. */
   #pipeline(target: Redis, calls: readonly Call[]): void {
     const pipeline = target.pipeline();
     for (const call of calls) {
-      pipeline.callBuffer('evalsha', call.script.sha, call.keys.length, ...call.keys, call.args);
+      if (call.node === undefined)
+        pipeline.callBuffer('evalsha', call.script.sha, call.keys.length, ...call.keys, call.args);
+      else pipeline.callBuffer('evalsha', call.script.sha, 0, call.args, ...call.keys);
     }
     pipeline.exec().then(
       (results) => {
@@ -391,10 +501,8 @@ export class RedisStore implements RateLimitStore {
           const call = calls[i] as Call;
           const [error, value] = results?.[i] ?? [new Error('The pipeline answered no result'), undefined];
           if (error === null) this.#answered(call, value);
-          // Not run (a script this node has not loaded, a slot on the move): sent on its own
-          // through the client, where EVAL loads the script and ioredis follows redirections.
-          else if (notRun(error)) this.#dispatch(call);
-          else this.#failed(call, error);
+          // Not run (a script this node has not loaded, a slot on the move): sent again.
+          else this.#notAnswered(target, call, error);
         }
       },
       (error: unknown) => {
@@ -403,7 +511,15 @@ export class RedisStore implements RateLimitStore {
     );
   }
 
+  /**
+   * One call through the client (which routes it by its keys). A cross-slot call cannot be routed
+   * so (its keys are not declared, and span slots): its operations go each in a call of its own slot.
+   */
   #dispatch(call: Call): void {
+    if (call.node !== undefined) {
+      this.#scatter(call.batch);
+      return;
+    }
     this.#call(call.script, call.keys, call.args).then(
       (value) => {
         this.#answered(call, value);
@@ -424,8 +540,11 @@ export class RedisStore implements RateLimitStore {
     for (const operation of call.batch) operation.reject(error);
   }
 
-  /** One call's keys and arguments: the operations of `batch`, in order. */
-  #prepare(batch: readonly Operation[]): Call {
+  /**
+   * One call's keys and arguments: the operations of `batch`, in order. `node`: a cross-slot call
+   * for that Cluster master (`host:port`).
+   */
+  #prepare(batch: readonly Operation[], node?: string): Call {
     const keys: string[] = [];
     const numbers: number[] = [batch.length];
     // The server's clock when this call runs, as this process last saw it.
@@ -462,13 +581,14 @@ export class RedisStore implements RateLimitStore {
     for (let i = 0; i < numbers.length; i++) args.writeDoubleLE(numbers[i] as number, i * 8);
     const first = batch[0] as Operation;
     // One consume at the server's time (every call with `batchSize: 1`): the script made for it.
-    const single = batch.length === 1 && first.op === CONSUME && first.now === undefined;
+    const single = node === undefined && batch.length === 1 && first.op === CONSUME && first.now === undefined;
     return {
       batch,
-      script: this.#scriptFor(first.shape, single),
+      script: this.#scriptFor(first.shape, single, node !== undefined),
       keys,
       args,
       slot: this.#client.isCluster ? tagSlot(first.tag) : 0,
+      node,
       sentAt: Date.now(),
     };
   }
@@ -476,6 +596,7 @@ export class RedisStore implements RateLimitStore {
   /** Hands each operation its part of the reply; sends again those answered "retry" and after. */
   #settle(batch: readonly Operation[], reply: Buffer, sentAt: number): void {
     let offset = 0;
+    let notLocal: Operation[] | undefined;
     for (let b = 0; b < batch.length; b++) {
       const operation = batch[b] as Operation;
       if (offset + 16 > reply.length) {
@@ -487,8 +608,13 @@ export class RedisStore implements RateLimitStore {
       const now = reply.readDoubleLE(offset);
       const status = reply.readDoubleLE(offset + 8);
       offset += 16;
+      if (status === NOT_LOCAL) {
+        (notLocal ??= []).push(operation);
+        continue;
+      }
       if (operation.now === undefined && operation.op !== RESET) this.#skew = now - sentAt;
       if (status === RETRY) {
+        if (notLocal !== undefined) this.#scatter(notLocal);
         this.#again(batch.slice(b));
         return;
       }
@@ -497,6 +623,7 @@ export class RedisStore implements RateLimitStore {
       this.#inFlight--;
       operation.resolve({ now, status: status === DENIED ? DENIED : DONE, states });
     }
+    if (notLocal !== undefined) this.#scatter(notLocal);
   }
 
   /**
@@ -519,12 +646,15 @@ export class RedisStore implements RateLimitStore {
     if (waiting.length === 0) process.nextTick(this.#flush);
   }
 
-  /** The script of a policy shape, general or for one consume (bounded by the limiters' policies). */
-  #scriptFor(shape: string, single: boolean): Script {
-    const scripts = single ? this.#singleScripts : this.#scripts;
+  /**
+   * The script of a policy shape: general, for one consume, or cross-slot (bounded by the limiters'
+   * policies).
+   */
+  #scriptFor(shape: string, single: boolean, crossSlot: boolean): Script {
+    const scripts = crossSlot ? this.#crossSlotScripts : single ? this.#singleScripts : this.#scripts;
     let script = scripts.get(shape);
     if (script === undefined) {
-      const source = limitScript(shape.split(','), single);
+      const source = limitScript(shape.split(','), single, crossSlot);
       script = { source, sha: createHash('sha1').update(source).digest('hex') };
       scripts.set(shape, script);
     }
@@ -611,8 +741,10 @@ interface Call {
   readonly script: Script;
   readonly keys: readonly string[];
   readonly args: Buffer;
-  /** The Cluster slot of its keys (0 on a single node). */
+  /** The Cluster slot of its (first operation's) keys (0 on a single node). */
   readonly slot: number;
+  /** A cross-slot call's Cluster master (`host:port`); keys in ARGV. Undefined: keys in KEYS. */
+  readonly node: string | undefined;
   readonly sentAt: number;
 }
 
@@ -651,6 +783,19 @@ interface Operation {
   readonly settings: ScriptSetting[];
   readonly resolve: (answer: Answer) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The server refused the cross-slot probe script itself (an error reply: a server before 7.0 does
+ * not compile the flag line), rather than not answering it.
+ */
+function crossSlotRefused(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'ReplyError' &&
+    !notRun(error) &&
+    !/^(LOADING|BUSY|MASTERDOWN) /.test(error.message)
+  );
 }
 
 function isNoScript(error: unknown): boolean {

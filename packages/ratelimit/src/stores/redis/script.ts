@@ -31,13 +31,15 @@
  *   (`expiresAt − PTTL`: a token bucket's state, or a fixed window's counter, which expires at the
  *   window's end), else `TIME`.
  *
- * KEYS: every operation's keys, in order (one per dimension; a reset may add keys to delete).
+ * KEYS: every operation's keys, in order (one per dimension; a reset may add keys to delete); in
+ * ARGV after the argument string for a cross-slot script (see `limitScript`).
  * ARGV[1]: doubles — the number of operations, then per operation: op (0 consume, 1 refund, 2
  * reset) + 4 × its number of keys, amount, now (NaN: the server's time), three parameters per
  * dimension (see `PARAMS`), and for a refund the instant it was charged at.
  * Returns one string of doubles, per operation: now, status (1 admitted or done, 0 denied, 2 retry:
- * this operation and every later one were not run), then for a consume the state each dimension
- * held before it (see `STATE_DOUBLES`), sliding logs' entries last.
+ * this operation and every later one were not run; 3 not local, see `limitScript`), then for a
+ * consume the state each dimension held before it (see `STATE_DOUBLES`), sliding logs' entries
+ * last.
  */
 /** How the store and the script name each algorithm. */
 export const KIND_NUMBERS: Readonly<Record<string, number>> = { tb: 1, gc: 2, fw: 3, sw: 4, sl: 5 };
@@ -58,6 +60,14 @@ export const RESET = 2;
 export const DENIED = 0;
 export const DONE = 1;
 export const RETRY = 2;
+/** Cross-slot scripts only: a key of this operation is not served here; nothing of it was run. */
+export const NOT_LOCAL = 3;
+
+/**
+ * The first line of a cross-slot script (Redis ≥ 7.0): its keys may span slots. Without it, a
+ * script that touches keys of two slots fails, declared or not.
+ */
+export const CROSS_SLOT_FLAG = '#!lua flags=allow-cross-slot-keys';
 
 /**
  * Per algorithm, its three parameters (sent per operation, after the header):
@@ -352,8 +362,18 @@ const FW_UNDO = `
  * 1`, and any call alone in its tick, sends). Same arguments and reply, but none of the loop over
  * operations, the operation code's decoding or the refund and reset paths: the Lua a decision
  * runs is the decision's alone.
+ *
+ * `crossSlot`: the script of a call that carries operations of several slots served by one Cluster
+ * master (Redis ≥ 7.0). It declares no keys: they follow the argument string in ARGV (`ARGV[2]`
+ * on), so the server's check that a call's declared keys share a slot does not apply, and the
+ * shebang flag lets the script touch keys of several slots. A key of a slot this node does not
+ * serve (or no longer holds: a slot on the move) makes any command on it fail, so each operation
+ * first checks that all its keys are here (one `EXISTS`, in protected mode), before it writes
+ * anything; when one is not, the operation is skipped and answered `NOT_LOCAL`, and the later ones
+ * still run. Each operation's keys share one slot (its hash tag).
  */
-export function limitScript(shape: readonly string[], single = false): string {
+export function limitScript(shape: readonly string[], single = false, crossSlot = false): string {
+  if (single && crossSlot) throw new TypeError('A cross-slot script carries a batch');
   const dims = shape.length;
   const inTable = dims > MAX_LOCAL_DIMENSIONS;
   const kinds = shape.map((code) => {
@@ -474,8 +494,10 @@ export function limitScript(shape: readonly string[], single = false): string {
       end
       r = spack('${replyFormat}', now, ok and 1 or 0, ${replyDoubles.join(', ')})${logs.map((l) => ` .. ${l}`).join('')}
     end`;
+  // A call's keys: KEYS, or ARGV after the argument string (cross-slot).
+  const keyAt = (index: string): string => (crossSlot ? `ARGV[1 + ${index}]` : `KEYS[${index}]`);
   const keyList = (base: string): string =>
-    `  local ${keys.join(', ')} = ${keys.map((_, i) => `KEYS[${base}${String(i + 1)}]`).join(', ')}
+    `  local ${keys.join(', ')} = ${keys.map((_, i) => keyAt(`${base}${String(i + 1)}`)).join(', ')}
 `;
   if (single) {
     // The record after the call's header (1, the operation count) and the operation's code and
@@ -491,7 +513,8 @@ ${consume}
   return r
 `);
   }
-  return withPrelude(`local nops, pos = sunpack('<d', A)
+  return withPrelude(
+    `local nops, pos = sunpack('<d', A)
 local clock, out, kb = nil, nil, 0
 for _ = 1, nops do
 ${header}
@@ -502,7 +525,13 @@ ${keyList('kb + ')}${locals}  local op = code % 4
   local server = now ~= now
   if server then now = clock end
 ${wholeAmount}  local ok, mismatch, r = true, false, nil
-  if op == 0 then
+  if ${
+    crossSlot
+      ? `type(rpcall('EXISTS', unpack(ARGV, 2 + kb, 1 + kb + nk))) ~= 'number' then
+    r = spack('<dd', 0, ${String(NOT_LOCAL)})
+  elseif `
+      : ''
+  }op == 0 then
 ${consume}
   else
     if op == 1 then${reads}
@@ -517,7 +546,7 @@ ${consume}
     elseif op == 1 then${refund}
       r = spack('<dd', now, 1)
     else
-      for i = 1, nk do call('DEL', KEYS[kb + i]) end
+      for i = 1, nk do call('DEL', ${keyAt('kb + i')}) end
       r = spack('<dd', now or 0, 1)
     end
   end
@@ -528,7 +557,9 @@ ${consume}
   kb = kb + nk
 end
 return table.concat(out)
-`);
+`,
+    crossSlot,
+  );
 }
 
 /** What scripts take from Lua's libraries, as locals: each is a global lookup and a field's. */
@@ -545,14 +576,15 @@ const LIBRARY: readonly (readonly [string, string])[] = [
   ['min', 'math.min'],
   ['max', 'math.max'],
   ['NAN', '0 / 0'],
+  ['unpack', 'unpack'],
 ];
 
 /** `body` after the locals it uses of {@link LIBRARY} (a script runs its whole prelude every call). */
-function withPrelude(body: string): string {
+function withPrelude(body: string, crossSlot = false): string {
   const used = LIBRARY.filter(([name]) => new RegExp(`\\b${name}\\b`).test(body));
   const prelude =
     used.length === 0
       ? ''
       : `local ${used.map(([name]) => name).join(', ')} = ${used.map(([, value]) => value).join(', ')}\n`;
-  return `local A = ARGV[1]\n${prelude}${body}`;
+  return `${crossSlot ? `${CROSS_SLOT_FLAG}\n` : ''}local A = ARGV[1]\n${prelude}${body}`;
 }
