@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import cors from '@fastify/cors';
 import type { Clock } from '@portcullis/core';
 import { portcullis } from '@portcullis/core/fastify';
 import type { JwtVerifier } from '@portcullis/jwt-cache';
@@ -11,7 +10,8 @@ import { router } from '@portcullis/router/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { authenticate, type CustomerContext } from './auth.js';
 import { Cancellation, ClientGoneError } from './cancel.js';
-import { corsOptions, type CorsOptions } from './cors.js';
+import type { CorsOptions } from './cors.js';
+import { gatewayCors } from './cors-hook.js';
 import type { FallbackCacheOptions } from './fallback-cache.js';
 import { resilientForwarder, type UpstreamAnswer } from './forward.js';
 import { gatewayHealth, healthDetails } from './health.js';
@@ -92,7 +92,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
   // the public sees the status, a caller with the demo's health token the checks.
   await app.register(healthEndpoints(health, { details: healthDetails }));
   // First, so that preflights are answered before any guard and every answer carries the headers.
-  await app.register(cors, corsOptions(parts.cors ?? { origins: '*' }));
+  gatewayCors(app, parts.cors ?? { origins: '*' });
 
   // Demo only: an identity provider that signs whatever it is asked to.
   app.post('/demo/token', async (request) => {

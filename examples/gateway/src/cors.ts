@@ -1,11 +1,6 @@
-import type {
-  FastifyCorsOptions,
-  FastifyCorsOptionsDelegateCallback,
-  FastifyPluginOptionsDelegate,
-} from '@fastify/cors';
 import { InvalidOptionError } from '@portcullis/core';
-import { isOrigin } from './config.js';
 import type { FastifyRequest } from 'fastify';
+import { isOrigin } from './config.js';
 
 /** Which browser origins may call the gateway. */
 export interface CorsOptions {
@@ -15,6 +10,16 @@ export interface CorsOptions {
    * e.g. `['https://app.example.com']`. Required.
    */
   origins: '*' | readonly string[];
+}
+
+/** The gateway's CORS policy, validated: what every answer and preflight says. */
+export interface CorsPolicy {
+  readonly origins: '*' | readonly string[];
+  readonly methods: readonly string[];
+  readonly allowedHeaders: readonly string[];
+  readonly exposedHeaders: readonly string[];
+  /** Seconds a browser may keep a preflight's answer. */
+  readonly maxAge: number;
 }
 
 /** Request headers a browser may send: the credentials and what a JSON client needs. */
@@ -35,7 +40,7 @@ const EXPOSED_HEADERS = [
 ];
 
 /** A CORS preflight: an OPTIONS that names the method the page wants to use (Fetch standard §3.2.2). */
-function isPreflight(request: FastifyRequest): boolean {
+export function isPreflight(request: FastifyRequest): boolean {
   return (
     request.method === 'OPTIONS' &&
     request.headers.origin !== undefined &&
@@ -44,19 +49,17 @@ function isPreflight(request: FastifyRequest): boolean {
 }
 
 /**
- * The `@fastify/cors` options for the gateway, decided per request: register them on the root
- * instance before any guard (`@fastify/cors` answers in an `onRequest` hook), so that preflights
- * are answered without credentials (a browser sends none with them) and every answer, refusals and
- * 429s included, carries the headers a page needs to read it. An OPTIONS request that is not a
- * preflight goes on to the route like any other request.
+ * The gateway's CORS policy for `options`: the methods it forwards, the credential and JSON headers
+ * a page may send, the rate-limit and identity headers it may read, no cookies (`credentials`
+ * false), preflights cached 10 minutes.
  *
  * @throws InvalidOptionError when an origin is not a bare `scheme://host[:port]`.
  * @example
  * ```ts
- * await app.register(cors, corsOptions({ origins: ['https://app.example.com'] }));
+ * corsPolicy({ origins: ['https://app.example.com'] }).maxAge; // 600
  * ```
  */
-export function corsOptions(options: CorsOptions): FastifyPluginOptionsDelegate<FastifyCorsOptionsDelegateCallback> {
+export function corsPolicy(options: CorsOptions): CorsPolicy {
   const origins = options.origins;
   if (origins !== '*') {
     for (const [i, origin] of origins.entries()) {
@@ -65,20 +68,12 @@ export function corsOptions(options: CorsOptions): FastifyPluginOptionsDelegate<
       }
     }
   }
-  const base: FastifyCorsOptions = {
-    origin: origins === '*' ? '*' : [...origins],
+  return {
+    origins: origins === '*' ? '*' : [...origins],
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ALLOWED_HEADERS,
     exposedHeaders: EXPOSED_HEADERS,
-    credentials: false,
     // Browsers cap it (Chromium at 2 h); 10 minutes keeps a policy change visible soon.
     maxAge: 600,
   };
-  // Both answers built once (@fastify/cors copies what it is given).
-  const preflight: FastifyCorsOptions = { ...base, preflight: true };
-  const other: FastifyCorsOptions = { ...base, preflight: false };
-  return () =>
-    function corsFor(request, callback) {
-      callback(null, isPreflight(request) ? preflight : other);
-    };
 }

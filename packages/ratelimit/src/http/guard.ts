@@ -2,7 +2,8 @@ import { CONTINUE, PROBLEM_JSON, type GatewayRequest, type Guard, type Verdict }
 import type { Decision } from '../decision.js';
 import { isInvalidCostError, isInvalidKeyError, isUnknownTierError } from '../errors.js';
 import type { LimitOptions } from '../limiter.js';
-import { retryAfterSeconds, setRateLimitHeaders } from './headers.js';
+import { rateLimitHeaders, retryAfterSeconds } from './headers.js';
+import { presetHeaders } from './preset-headers.js';
 import { resolveOptions, type RateLimitGuardOptions, type ResolvedOptions } from './options.js';
 import { badRequest, tooManyRequests } from './problem.js';
 import { isPromiseLike } from './promise-like.js';
@@ -128,8 +129,8 @@ function limitOptions(req: GatewayRequest, { cost, tier, pool }: ResolvedOptions
 }
 
 function decide(settings: ResolvedOptions, req: GatewayRequest, decision: Decision): RateLimitVerdict {
-  const headers = new Headers();
-  if (settings.headers !== false) setRateLimitHeaders(headers, decision, settings.headers);
+  // Built valid and in order: the allowed path only iterates them (see PresetHeaders).
+  const headers = presetHeaders(settings.headers === false ? [] : rateLimitHeaders(decision, settings.headers));
   if (decision.allowed) {
     const { refund } = settings;
     return {

@@ -1,4 +1,5 @@
 import type { Decision, DimensionUsage } from '../decision.js';
+import type { HeaderPair } from './preset-headers.js';
 
 /**
  * Which rate-limit headers a response carries:
@@ -92,33 +93,36 @@ export function retryAfterSeconds(retryAfterMs: number): number {
 }
 
 /**
- * Adds the rate-limit headers of `style` for `decision` to `headers`. After a fail-open decision
- * usage is unknown, so only the policy (`RateLimit-Policy`, `X-RateLimit-Limit`) is reported.
+ * The rate-limit headers of `style` for `decision`, in the order `Headers` iterates them (sorted by
+ * name: `ratelimit`, `ratelimit-policy`, `x-ratelimit-limit`, `x-ratelimit-remaining`,
+ * `x-ratelimit-reset`). After a fail-open decision usage is unknown, so only the policy
+ * (`RateLimit-Policy`, `X-RateLimit-Limit`) is reported.
  */
-export function setRateLimitHeaders(headers: Headers, decision: Decision, style: RateLimitHeaderStyle): void {
+export function rateLimitHeaders(decision: Decision, style: RateLimitHeaderStyle): HeaderPair[] {
   const known = decision.source !== 'fail-open';
+  const pairs: HeaderPair[] = [];
   if (style !== 'legacy') {
     const reported =
       style === 'draft-all'
         ? decision.dimensions.map((d) => report(decision, d))
         : [report(decision, mostConstrained(decision))];
-    headers.set(
-      'ratelimit-policy',
-      reported.map((p) => `${sfString(p.name)};q=${p.quota};w=${p.windowSeconds}`).join(', '),
-    );
     if (known) {
-      headers.set(
+      pairs.push([
         'ratelimit',
         reported.map((p) => `${sfString(p.name)};r=${p.remaining};t=${p.effectiveSeconds}`).join(', '),
-      );
+      ]);
     }
+    pairs.push([
+      'ratelimit-policy',
+      reported.map((p) => `${sfString(p.name)};q=${p.quota};w=${p.windowSeconds}`).join(', '),
+    ]);
   }
   if (style === 'legacy' || style === 'both') {
     const p = report(decision, mostConstrained(decision));
-    headers.set('x-ratelimit-limit', String(p.quota));
+    pairs.push(['x-ratelimit-limit', String(p.quota)]);
     if (known) {
-      headers.set('x-ratelimit-remaining', String(p.remaining));
-      headers.set('x-ratelimit-reset', String(p.resetSeconds));
+      pairs.push(['x-ratelimit-remaining', String(p.remaining)], ['x-ratelimit-reset', String(p.resetSeconds)]);
     }
   }
+  return pairs;
 }
