@@ -22,6 +22,7 @@ import {
   isMain,
   log,
   median,
+  paired,
   percent,
   quick,
   sectionMain,
@@ -39,7 +40,7 @@ const DRAWS = 1_000_000;
 const ZIPF_EXPONENT = 1;
 const BATCH = 1_000;
 const CHUNK = quick ? 20_000 : 200_000;
-const ROUNDS = quick ? 2 : 5;
+const ROUNDS = quick ? 2 : 9;
 
 type Lib = 'ours' | 'rlf' | 'erl';
 type Mode = 'sync' | 'into' | 'await' | 'batch';
@@ -267,9 +268,24 @@ async function sample(c: MemoryCase, keys: readonly string[], record: boolean): 
   c.decided += CHUNK;
 }
 
-function rateOf(cases: readonly MemoryCase[], name: string, mode: Mode): number {
-  const c = cases.find((x) => x.name === name && x.mode === mode);
-  return c === undefined ? NaN : median(c.rates);
+/**
+ * `a` ÷ `b` in decisions/s paired by round: the median of the rounds' ratios (every case records
+ * one sample per round, so `rates[i]` of two cases come from the same round), and their spread.
+ */
+function pairedRatio(a: MemoryCase | undefined, b: MemoryCase | undefined): { median: number; spread: string } {
+  if (a === undefined || b === undefined) return { median: NaN, spread: '—' };
+  return paired(
+    new Map([
+      ['a', a.rates],
+      ['b', b.rates],
+    ]),
+    'a',
+    'b',
+  );
+}
+
+function caseOf(cases: readonly MemoryCase[], name: string, mode: Mode): MemoryCase | undefined {
+  return cases.find((x) => x.name === name && x.mode === mode);
 }
 
 /** The seeded Zipf draw every case (and the callgrind mode) walks. */
@@ -302,10 +318,10 @@ export async function runMemoryBench(): Promise<Section> {
     for (const c of cases) c.close?.();
   }
 
-  const rlfAwait = rateOf(cases, 'rate-limiter-flexible RateLimiterMemory', 'await');
-  const rlfBatch = rateOf(cases, 'rate-limiter-flexible RateLimiterMemory', 'batch');
-  const erlAwait = rateOf(cases, 'express-rate-limit MemoryStore', 'await');
-  const erlBatch = rateOf(cases, 'express-rate-limit MemoryStore', 'batch');
+  const rlfAwait = caseOf(cases, 'rate-limiter-flexible RateLimiterMemory', 'await');
+  const rlfBatch = caseOf(cases, 'rate-limiter-flexible RateLimiterMemory', 'batch');
+  const erlAwait = caseOf(cases, 'express-rate-limit MemoryStore', 'await');
+  const erlBatch = caseOf(cases, 'express-rate-limit MemoryStore', 'batch');
   const modeLabel: Record<Mode, string> = {
     sync: 'sequential, sync fast path',
     into: 'sequential, `limitInto` one reused buffer',
@@ -324,17 +340,18 @@ export async function runMemoryBench(): Promise<Section> {
       int(rate),
       spread,
       percent(c.allowed / c.decided),
-      c.lib === 'rlf' ? '1.00×' : times(rate / rlf),
-      c.lib === 'erl' ? '1.00×' : times(rate / erl),
+      c.lib === 'rlf' ? '1.00×' : times(pairedRatio(c, rlf).median),
+      c.lib === 'erl' ? '1.00×' : times(pairedRatio(c, erl).median),
     ];
   });
 
-  const target = (name: string, mode: Mode, vs: number, label: string): string[] => {
-    const ratio = rateOf(cases, name, mode) / vs;
+  const target = (name: string, mode: Mode, vs: MemoryCase | undefined, label: string): string[] => {
+    const { median: ratio, spread } = pairedRatio(caseOf(cases, name, mode), vs);
     return [
       `${name} (${modeLabel[mode]})`,
       label,
       times(ratio),
+      spread,
       ratio >= 5 ? '✅ ≥ 5× (aim)' : ratio >= 3 ? '✅ ≥ 3× (target), ❌ < 5× (aim)' : '❌ < 3× (target)',
     ];
   };
@@ -359,17 +376,32 @@ export async function runMemoryBench(): Promise<Section> {
       `${int(shape.distinct)} distinct appear; hottest key ${percent(shape.top1)} of draws, hottest 1% of keys ` +
       `${percent(shape.top1pct)}). Every case has its own limiter and walks the same sequence from the same offset, ` +
       `${int(CHUNK)} decisions per sample; 1 warm-up sample + ${ROUNDS} recorded per case, case order rotated each round. ` +
-      `decisions/s is the median sample (range: slowest–fastest sample). ` +
+      `decisions/s is the median sample (range: slowest–fastest sample); every ratio is paired by round: the median of ` +
+      `the rounds' ratios of two cases' samples. ` +
       (typeof globalThis.gc === 'function'
         ? 'A forced GC (outside the timing) precedes every sample. '
         : 'No forced GC between samples (run without --expose-gc). ') +
       'All twelve limiters stay live for the whole run, so every sample runs on the same, large heap.',
     '',
-    table(['limiter', 'mode', 'decisions/s', 'range', 'allowed', '× RLF (same mode)', '× ERL (same mode)'], rows),
+    table(
+      [
+        'limiter',
+        'mode',
+        'decisions/s',
+        'range',
+        'allowed',
+        '× RLF (same mode, paired by round)',
+        '× ERL (same mode, paired by round)',
+      ],
+      rows,
+    ),
     '',
     '**Target** (ours ≥ 3× rate-limiter-flexible memory, aim 5×):',
     '',
-    table(['ours', 'vs', 'ratio', 'verdict'], targets),
+    table(
+      ['ours', 'vs', 'ratio (median of rounds)', 'interquartile (and full) range of the rounds', 'verdict'],
+      targets,
+    ),
     '',
     '"sync fast path" = `const r = limiter.limit(key); const d = r instanceof Promise ? await r : r;` — it never awaits ' +
       'on the memory store; "`limitInto`" is the same with `limiter.limitInto(buffer, key)` on one buffer from ' +
