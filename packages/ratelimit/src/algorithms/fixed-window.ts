@@ -1,5 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import { allocating, overageInUse, remainingOf, type Algorithm, type EvaluationSlot } from './types.js';
+import { allocating, fillSlot, type Algorithm, type EvaluationSlot } from './types.js';
 import { calendarWindow, durationWindow, type CalendarUnit, type WindowClock } from './window-clock.js';
 
 /** Options of {@link fixedWindow}: a length in ms, or a calendar unit in a time zone. */
@@ -61,12 +61,7 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
     retryAfterMs: number,
     out: EvaluationSlot,
   ): void {
-    out.allowed = allowed;
-    out.remaining = remainingOf(hard - used, overage);
-    out.overage = overageInUse(hard - used, overage);
-    out.resetAt = used > 0 ? end : now;
-    out.retryAfterMs = retryAfterMs;
-    out.ttlMs = end - now;
+    fillSlot(out, allowed, hard - used, overage, used > 0 ? end : now, retryAfterMs, end - now);
     if (used > 0) {
       out.next[0] = start;
       out.next[1] = used;

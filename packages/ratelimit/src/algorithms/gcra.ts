@@ -1,5 +1,5 @@
 import { finiteNumber, InvalidOptionError, positiveNumber } from '@portcullis/core';
-import { allocating, constant, overageInUse, remainingOf, type Algorithm, type EvaluationSlot } from './types.js';
+import { allocating, constant, fillSlot, type Algorithm, type EvaluationSlot } from './types.js';
 
 /** Options of {@link gcra}. */
 export interface GcraOptions {
@@ -49,12 +49,7 @@ export function gcra(options: GcraOptions): Algorithm {
     const ahead = Math.max(0, tat - now);
     const available = hard - ahead / interval;
     const ttlMs = Math.ceil(ahead);
-    out.allowed = allowed;
-    out.remaining = remainingOf(available, overage);
-    out.overage = overageInUse(available, overage);
-    out.resetAt = now + ttlMs;
-    out.retryAfterMs = retryAfterMs;
-    out.ttlMs = ttlMs;
+    fillSlot(out, allowed, available, overage, now + ttlMs, retryAfterMs, ttlMs);
     if (ahead <= 0) out.nextLength = 0;
     else {
       out.next[0] = tat;

@@ -1,13 +1,5 @@
 import { finiteNumber } from '@portcullis/core';
-import {
-  allocating,
-  constant,
-  overageInUse,
-  remainingOf,
-  type Algorithm,
-  type EvaluationSlot,
-  type LimitState,
-} from './types.js';
+import { allocating, constant, type Algorithm, type EvaluationSlot, type LimitState, fillSlot } from './types.js';
 
 /** Most units a sliding log may allow per window: its state grows with the limit. */
 export const MAX_SLIDING_LOG_LIMIT = 10_000;
@@ -67,12 +59,7 @@ export function slidingLog(options: SlidingLogOptions): Algorithm {
   function settle(used: number, now: number, allowed: boolean, retryAfterMs: number, out: EvaluationSlot): void {
     const n = out.nextLength;
     const resetAt = n > 0 ? (out.next[n - 2] as number) + windowMs : now;
-    out.allowed = allowed;
-    out.remaining = remainingOf(hard - used, overage);
-    out.overage = overageInUse(hard - used, overage);
-    out.resetAt = resetAt;
-    out.retryAfterMs = retryAfterMs;
-    out.ttlMs = resetAt - now;
+    fillSlot(out, allowed, hard - used, overage, resetAt, retryAfterMs, resetAt - now);
   }
 
   return {

@@ -1,13 +1,5 @@
 import { finiteNumber, positiveNumber } from '@portcullis/core';
-import {
-  allocating,
-  constant,
-  overageInUse,
-  remainingOf,
-  type Algorithm,
-  type EvaluationSlot,
-  type LimitState,
-} from './types.js';
+import { allocating, constant, type Algorithm, type EvaluationSlot, type LimitState, fillSlot } from './types.js';
 import { durationWindow } from './window-clock.js';
 
 /** Options of {@link slidingWindow}. */
@@ -71,12 +63,7 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
     const weight = (length - (now - start)) / length;
     const available = hard - (previous * weight + current);
     const resetAt = current > 0 ? start + 2 * length : previous > 0 ? start + length : now;
-    out.allowed = allowed;
-    out.remaining = remainingOf(available, overage);
-    out.overage = overageInUse(available, overage);
-    out.resetAt = resetAt;
-    out.retryAfterMs = retryAfterMs;
-    out.ttlMs = resetAt - now;
+    fillSlot(out, allowed, available, overage, resetAt, retryAfterMs, resetAt - now);
     if (current > 0 || previous > 0) {
       out.next[0] = start;
       out.next[1] = current;

@@ -1,13 +1,5 @@
 import { finiteNumber, InvalidOptionError, positiveNumber } from '@portcullis/core';
-import {
-  allocating,
-  constant,
-  overageInUse,
-  remainingOf,
-  type Algorithm,
-  type EvaluationSlot,
-  type LimitState,
-} from './types.js';
+import { allocating, constant, type Algorithm, type EvaluationSlot, type LimitState, fillSlot } from './types.js';
 
 /** Options of {@link tokenBucket}. */
 export interface TokenBucketOptions {
@@ -85,12 +77,7 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
     // Full (resetAt) when the state left behind is, checked as for retryAfterMs: a promise that holds.
     const ttlMs =
       missing <= 0 ? 0 : commits ? wait(tokens, now, now, hard, estimate) : wait(stored, storedAt, now, hard, estimate);
-    out.allowed = allowed;
-    out.remaining = remainingOf(tokens, overage);
-    out.overage = overageInUse(tokens, overage);
-    out.resetAt = now + ttlMs;
-    out.retryAfterMs = retryAfterMs;
-    out.ttlMs = ttlMs;
+    fillSlot(out, allowed, tokens, overage, now + ttlMs, retryAfterMs, ttlMs);
     if (missing <= 0) out.nextLength = 0;
     else {
       out.next[0] = tokens;

@@ -174,3 +174,30 @@ export function remainingOf(available: number, overage: number): number {
 export function overageInUse(available: number, overage: number): number {
   return Math.max(0, overage - Math.max(0, available));
 }
+
+/**
+ * Writes the answer every algorithm gives into `out`: admitted or not, what is left of the limit
+ * (`available` units before the overage), the overage in use, when it is full again, how long to
+ * wait, and how long its state must live. The next state (`next`, `nextLength`) is the caller's.
+ *
+ * @example
+ * ```ts
+ * fillSlot(out, true, 7, 0, now + 1_000, 0, 1_000); // out.remaining === 7
+ * ```
+ */
+export function fillSlot(
+  out: EvaluationSlot,
+  allowed: boolean,
+  available: number,
+  overage: number,
+  resetAt: number,
+  retryAfterMs: number,
+  ttlMs: number,
+): void {
+  out.allowed = allowed;
+  out.remaining = remainingOf(available, overage);
+  out.overage = overageInUse(available, overage);
+  out.resetAt = resetAt;
+  out.retryAfterMs = retryAfterMs;
+  out.ttlMs = ttlMs;
+}
