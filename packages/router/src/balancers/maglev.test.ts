@@ -89,15 +89,18 @@ describe('Maglev', () => {
       const fewer = createMaglev({ endpoints: endpoints.filter((e) => e !== removed), tableSize: size });
       expect(fewer.tableSize).toBe(size);
       const keys = 10_000;
-      let moved = 0;
+      // The removed endpoint's own keys must move; of the others, only a few may. Counting the others
+      // alone keeps the sampled share of the removed endpoint (about 1/n ± 0.5 % over 10,000 keys) out
+      // of the bound: with n = 2 that noise alone once exceeded 1/n + 1.5 % (seed -987270107).
+      let movedOthers = 0;
       for (let i = 0; i < keys; i++) {
         const key = `user-${String(i)}`;
         const before = all.pick(key);
         const after = fewer.pick(key);
         if (before === removed) expect(after).not.toBe(removed);
-        if (before !== after) moved++;
+        else if (before !== after) movedOthers++;
       }
-      expect(moved / keys).toBeLessThanOrEqual(1 / n + (large ? 0.015 : 0.06));
+      expect(movedOthers / keys).toBeLessThanOrEqual(large ? 0.015 : 0.06);
     },
   );
 
