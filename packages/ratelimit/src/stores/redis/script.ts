@@ -100,7 +100,11 @@ const MAX_LOCAL_DIMENSIONS = 8;
  * `rpcall`, `fmt`, …: a global's lookup costs on every call).
  */
 interface Kind {
-  /** Reads before the clock (consume and refund). */
+  /**
+   * Reads before the clock (consume and refund), before anything is written: its `GET` is
+   * `%get` (protected in a cross-slot script, where an error reply means the key is not served
+   * here), and `%far` marks the reply that is not a state (an error sets `far`).
+   */
   readonly read: string;
   /** Decides, once `now` is known (consume). */
   readonly decide: string;
@@ -132,12 +136,12 @@ const tbWrite = (left: string): string => `
 const KINDS: Readonly<Record<string, Kind>> = {
   tb: {
     read: `
-    @raw = call('GET', $k)
+    @raw = %get('GET', $k)
     if @raw then
       local len = #@raw
       if len == 24 then @t, @at, @x = sunpack('<ddd', @raw)
       elseif len == 16 then @t, @at = sunpack('<dd', @raw)
-      else @raw = false end
+      else %far@raw = false end
     end`,
     decide: `
     @tok = #1
@@ -165,8 +169,8 @@ const KINDS: Readonly<Record<string, Kind>> = {
   },
   gc: {
     read: `
-    @raw = call('GET', $k)
-    if @raw and #@raw == 8 then @tat = sunpack('<d', @raw) else @raw = false end`,
+    @raw = %get('GET', $k)
+    if @raw and #@raw == 8 then @tat = sunpack('<d', @raw) elseif @raw then %far@raw = false end`,
     decide: `
     @ah = max(0, (@tat or now) - now) + amount * #1
     if @ah > #2 * #1 + 1e-3 then ok = false end`,
@@ -222,8 +226,8 @@ const KINDS: Readonly<Record<string, Kind>> = {
   },
   sw: {
     read: `
-    @raw = call('GET', $k)
-    if @raw and #@raw == 24 then @sa, @sc, @sp = sunpack('<ddd', @raw) else @raw = false end`,
+    @raw = %get('GET', $k)
+    if @raw and #@raw == 24 then @sa, @sc, @sp = sunpack('<ddd', @raw) elseif @raw then %far@raw = false end`,
     decide: `
     @st = floor(now / #2) * #2
     @cur, @prev = 0, 0
@@ -255,8 +259,8 @@ const KINDS: Readonly<Record<string, Kind>> = {
   },
   sl: {
     read: `
-    @raw = call('GET', $k)
-    if @raw and (#@raw == 0 or #@raw % 16 ~= 0) then @raw = false end`,
+    @raw = %get('GET', $k)
+    if @raw and (#@raw == 0 or #@raw % 16 ~= 0) then %far@raw = false end`,
     decide: `
     @e, @used = {}, 0
     if @raw then
@@ -398,6 +402,8 @@ export function limitScript(shape: readonly string[], single = false, crossSlot 
     inTable ? `P[${String(3 + (j - 1) * PARAMS + n)}]` : `p${String(n)}_${String(j)}`;
   const fill = (code: string, j: number): string =>
     code
+      .replace(/%get/g, crossSlot ? 'rpcall' : 'call')
+      .replace(/%far/g, crossSlot ? "if type(@raw) == 'table' then far = true end " : '')
       .replace(/@([a-z]+)/g, (_, name: string) => varOf(name, j))
       .replace(/#([1-3])/g, (_, n: string) => param(Number(n), j))
       .replace(/\$k/g, `k_${String(j)}`);
@@ -405,6 +411,8 @@ export function limitScript(shape: readonly string[], single = false, crossSlot 
     kinds.map((kind, i) => part(kind, shape[i] as string, i + 1)).join('');
   const fixed = shape.includes('fw');
   const allFixed = shape.every((code) => code === 'fw');
+  // A cross-slot consume of one fixed window: its INCRBY (protected) comes first and is its check.
+  const lone = crossSlot && allFixed && dims === 1;
   const firstBucket = shape.indexOf('tb') + 1;
 
   // Bodies first (they declare the variables they use).
@@ -435,8 +443,12 @@ export function limitScript(shape: readonly string[], single = false, crossSlot 
   } else if (allFixed) {
     clockConsume = fill(
       `
-    if now == nil then
-      @n = ok and whole and #1 < ${EXACT} and rpcall('INCRBY', $k, atext)
+    if now == nil then${
+      lone
+        ? ''
+        : `
+      @n = ok and whole and #1 < ${EXACT} and rpcall('INCRBY', $k, atext)`
+    }
       if type(@n) == 'number' and @n - amount == 0 then
         call('PEXPIREAT', $k, fmt('%d', #3))
         @e = true
@@ -479,7 +491,25 @@ export function limitScript(shape: readonly string[], single = false, crossSlot 
   local atext = whole and (amount == 1 and '1' or fmt('%d', amount))
 `
     : '';
-  const consume = `${reads}${clockConsume}
+  // Cross-slot: whether every key of the consume is served here, known before anything is written.
+  // Reads answer it for the dimensions that read; a fixed window's counter is written first, so a
+  // protected EXISTS answers it for those (a lone window's INCRBY does: only a reply other than a
+  // count, which a key that is here but holds a fraction gives too, needs the EXISTS).
+  const fwKeys = shape.flatMap((code, i) => (code === 'fw' ? [`k_${String(i + 1)}`] : []));
+  const check = !crossSlot
+    ? ''
+    : lone
+      ? fill(
+          `
+    @n = whole and #1 < ${EXACT} and rpcall('INCRBY', $k, atext)
+    if type(@n) ~= 'number' and type(rpcall('EXISTS', $k)) ~= 'number' then far = true end`,
+          1,
+        )
+      : fixed
+        ? `
+    if not far and type(rpcall('EXISTS', ${fwKeys.join(', ')})) ~= 'number' then far = true end`
+        : '';
+  const decision = `${clockConsume}
     if now == nil then
       local t = call('TIME')
       now = t[1] * 1000 + floor(t[2] / 1000)
@@ -494,6 +524,13 @@ export function limitScript(shape: readonly string[], single = false, crossSlot 
       end
       r = spack('${replyFormat}', now, ok and 1 or 0, ${replyDoubles.join(', ')})${logs.map((l) => ` .. ${l}`).join('')}
     end`;
+  const consume = crossSlot
+    ? `${reads}${check}
+    if far then
+      r = spack('<dd', 0, ${String(NOT_LOCAL)})
+    else${decision}
+    end`
+    : `${reads}${decision}`;
   // A call's keys: KEYS, or ARGV after the argument string (cross-slot).
   const keyAt = (index: string): string => (crossSlot ? `ARGV[1 + ${index}]` : `KEYS[${index}]`);
   const keyList = (base: string): string =>
@@ -524,15 +561,15 @@ ${keyList('kb + ')}${locals}  local op = code % 4
   if op == 1 then charged, pos = sunpack('<d', A, pos) end
   local server = now ~= now
   if server then now = clock end
-${wholeAmount}  local ok, mismatch, r = true, false, nil
-  if ${
-    crossSlot
-      ? `type(rpcall('EXISTS', unpack(ARGV, 2 + kb, 1 + kb + nk))) ~= 'number' then
-    r = spack('<dd', 0, ${String(NOT_LOCAL)})
-  elseif `
-      : ''
-  }op == 0 then
-${consume}
+${wholeAmount}  local ok, mismatch, r${crossSlot ? ', far' : ''} = true, false, nil${crossSlot ? ', false' : ''}
+  if op == 0 then
+${consume}${
+      crossSlot
+        ? `
+  elseif type(rpcall('EXISTS', unpack(ARGV, 2 + kb, 1 + kb + nk))) ~= 'number' then
+    r = spack('<dd', 0, ${String(NOT_LOCAL)})`
+        : ''
+    }
   else
     if op == 1 then${reads}
     end
