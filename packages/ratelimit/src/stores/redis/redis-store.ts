@@ -276,12 +276,16 @@ export class RedisStore implements RateLimitStore {
   ): Promise<Answer> {
     this.#ready();
     this.#inFlight++;
+    // The hash tag: what a Cluster routes by (the pool's id when pooled, the key's otherwise).
+    const tag = redisKeyPart(subject.pool ?? subject.key);
+    // Its slot, once: every flush (and every send again) routes by it.
+    const slot = this.#client.isCluster ? tagSlot(tag) : 0;
     return new Promise<Answer>((resolve, reject) => {
       const operation: Operation = {
         op,
         subject,
-        // The hash tag: what a Cluster routes by (the pool's id when pooled, the key's otherwise).
-        tag: redisKeyPart(subject.pool ?? subject.key),
+        tag,
+        slot,
         shape: shapeOf(dimensions),
         dimensions,
         amount,
@@ -351,25 +355,29 @@ export class RedisStore implements RateLimitStore {
   #flushByMaster(all: readonly Operation[]): void {
     const cluster = this.#client as Cluster;
     const size = this.#batchSize;
-    const groups = new Map<string, Operation[]>();
+    // By master, then by shape: both keys are strings kept as they are (ioredis's slot map, the
+    // shape cached per policy), so a lookup reuses their hash rather than building an id per operation.
+    const byNode = new Map<string, Map<string, Operation[]>>();
     const calls: Call[] = [];
     for (const operation of all) {
-      const node = cluster.slots[tagSlot(operation.tag)]?.[0];
+      const node = cluster.slots[operation.slot]?.[0];
       if (node === undefined) {
         calls.push(this.#prepare([operation]));
         continue;
       }
-      const id = `${operation.shape}|${node}`;
-      const group = groups.get(id);
-      if (group === undefined) groups.set(id, [operation]);
+      let shapes = byNode.get(node);
+      if (shapes === undefined) byNode.set(node, (shapes = new Map<string, Operation[]>()));
+      const group = shapes.get(operation.shape);
+      if (group === undefined) shapes.set(operation.shape, [operation]);
       else group.push(operation);
     }
-    for (const [id, group] of groups) {
-      const node = id.slice(id.indexOf('|') + 1);
-      if (group.length === 1) calls.push(this.#prepare(group));
-      else
-        for (let from = 0; from < group.length; from += size)
-          calls.push(this.#prepare(group.length <= size ? group : group.slice(from, from + size), node));
+    for (const [node, shapes] of byNode) {
+      for (const group of shapes.values()) {
+        if (group.length === 1) calls.push(this.#prepare(group));
+        else
+          for (let from = 0; from < group.length; from += size)
+            calls.push(this.#prepare(group.length <= size ? group : group.slice(from, from + size), node));
+      }
     }
     this.#send(calls);
   }
@@ -552,7 +560,8 @@ export class RedisStore implements RateLimitStore {
     for (const operation of batch) {
       const { dimensions, now, subject } = operation;
       const at = now ?? estimate;
-      const own = redisKeyPart(subject.key);
+      // Not pooled: the key's own part is the tag.
+      const own = subject.pool === undefined ? operation.tag : redisKeyPart(subject.key);
       const head = numbers.length;
       // NaN: "the server's time".
       numbers.push(operation.op + 4 * dimensions.length, operation.amount, now ?? Number.NaN);
@@ -587,7 +596,7 @@ export class RedisStore implements RateLimitStore {
       script: this.#scriptFor(first.shape, single, node !== undefined),
       keys,
       args,
-      slot: this.#client.isCluster ? tagSlot(first.tag) : 0,
+      slot: first.slot,
       node,
       sentAt: Date.now(),
     };
@@ -770,6 +779,8 @@ interface Operation {
   readonly op: number;
   readonly subject: StoreSubject;
   readonly tag: string;
+  /** The Cluster slot of its keys (0 on a single node). */
+  readonly slot: number;
   /** The algorithms' codes, in order: which script runs it. */
   readonly shape: string;
   readonly dimensions: readonly StoreDimension[];
