@@ -372,9 +372,12 @@ const FW_UNDO = `
  * on), so the server's check that a call's declared keys share a slot does not apply, and the
  * shebang flag lets the script touch keys of several slots. A key of a slot this node does not
  * serve (or no longer holds: a slot on the move) makes any command on it fail, so each operation
- * first checks that all its keys are here (one `EXISTS`, in protected mode), before it writes
- * anything; when one is not, the operation is skipped and answered `NOT_LOCAL`, and the later ones
- * still run. Each operation's keys share one slot (its hash tag).
+ * learns that all its keys are here before it writes anything, in protected mode (`rpcall`): a
+ * consume from its reads (which come first) and, for fixed windows' counters, which are written
+ * before anything reads them, from one `EXISTS` of those (a lone window: from its `INCRBY`, which
+ * a key not here refuses); a refund or a reset from one `EXISTS` of all its keys. When one is not,
+ * the operation is skipped and answered `NOT_LOCAL`, and the later ones still run. Each
+ * operation's keys share one slot (its hash tag).
  */
 export function limitScript(shape: readonly string[], single = false, crossSlot = false): string {
   if (single && crossSlot) throw new TypeError('A cross-slot script carries a batch');
