@@ -14,6 +14,8 @@ import {
   type RateLimiter,
 } from '@portcullis/ratelimit';
 import { MemoryStore as ExpressMemoryStore, type Options as ExpressOptions } from 'express-rate-limit';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import {
   describeKeys,
@@ -408,8 +410,20 @@ export async function runMemoryBench(): Promise<Section> {
       '`createDecisionBuffer()`, rewritten by every call (no decision allocated). RLF and ERL only offer promises, so their sequential row always awaits; the `await each` ' +
       'rows of ours pay that same microtask cost. Batch = 1,000 calls issued, then one `Promise.all` (RLF: ' +
       '`Promise.allSettled`, since limited calls reject).',
+    '',
+    '**Each limiter alone in its process** (sequential cases):',
+    '',
+    isolatedMemorySection(),
   ].join('\n');
   return { title: 'In-process (memory) limiters', markdown };
+}
+
+/** The sequential case `<lib>-<mode>` (`ours-sync`, `ours-into`, `rlf-await`...; ours: fixedWindow). */
+function sequentialCase(cases: readonly MemoryCase[], name: string): MemoryCase {
+  const [lib, mode] = name.split('-') as [Lib, Mode];
+  const c = cases.find((x) => x.lib === lib && x.mode === mode && (lib !== 'ours' || x.name === 'ours fixedWindow'));
+  if (c === undefined) throw new Error(`no case ${name}`);
+  return c;
 }
 
 /**
@@ -425,13 +439,102 @@ async function callgrindMode(): Promise<boolean> {
   const count = Number(process.argv[at + 2]);
   const keys = benchKeys();
   const cases = makeCases();
-  const [lib, mode] = name.split('-') as [Lib, Mode];
-  const c = cases.find((x) => x.lib === lib && x.mode === mode && (lib !== 'ours' || x.name === 'ours fixedWindow'));
-  if (c === undefined) throw new Error(`no case ${name}`);
+  const c = sequentialCase(cases, name);
   const allowed = await c.run(keys, 0, count);
   for (const x of cases) x.close?.();
   process.stdout.write(`${name} ${String(count)} ${String(allowed)}\n`);
   return true;
 }
 
-if (isMain(import.meta.url) && !(await callgrindMode())) await sectionMain(runMemoryBench);
+/** The sequential cases timed each in processes of their own, and the pairs reported. */
+const ISOLATED_CASES = ['ours-sync', 'ours-into', 'ours-await', 'rlf-await', 'erl-await'] as const;
+const ISOLATED_PAIRS: readonly (readonly [string, string, string])[] = [
+  ['ours-await', 'rlf-await', 'ours `await` each ÷ RLF `await` each (target ≥ 3×)'],
+  ['ours-sync', 'rlf-await', 'ours sync fast path ÷ RLF `await` each'],
+  ['ours-sync', 'erl-await', 'ours sync fast path ÷ ERL `await` each (target ≥ 1.0×)'],
+  ['ours-into', 'erl-await', 'ours `limitInto` ÷ ERL `await` each'],
+  ['ours-await', 'erl-await', 'ours `await` each ÷ ERL `await` each'],
+];
+const ISOLATED_ROUNDS = quick ? 2 : 9;
+/** Chunks per process: one of warm-up, then these timed (their median is the process's rate). */
+const ISOLATED_CHUNKS = quick ? 2 : 5;
+
+/** Decisions/s of one `--time` child: the median of its timed chunks. */
+function rateInChild(name: string): number {
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--time', name, String(ISOLATED_CHUNKS)],
+    { encoding: 'utf8' },
+  );
+  const rate = Number(child.stdout.trim().split(' ').at(-1));
+  if (child.status !== 0 || !Number.isFinite(rate)) throw new Error(`memory --time ${name} failed: ${child.stderr}`);
+  return rate;
+}
+
+/**
+ * Each sequential case alone in its process. In the main run, twelve limiters of three libraries
+ * share one process, and ours (eight of them, fixedWindow and tokenBucket) share their code paths:
+ * V8's call sites there see several shapes, as a service with one limiter would not. Here every
+ * slice is a fresh process that builds the keys and the limiters, runs one case (a warm-up chunk,
+ * then timed chunks) and exits; rounds alternate the processes in rotated order and ratios are
+ * paired by round, as in the main table.
+ */
+export function isolatedMemorySection(): string {
+  const samples = new Map<string, number[]>(ISOLATED_CASES.map((c) => [c, []]));
+  for (let round = 0; round < ISOLATED_ROUNDS; round++) {
+    log(`memory isolated: round ${String(round + 1)}/${String(ISOLATED_ROUNDS)}`);
+    const order = ISOLATED_CASES.map((_, i) => ISOLATED_CASES[(i + round) % ISOLATED_CASES.length] as string);
+    if (round % 2 === 1) order.reverse();
+    for (const name of order) samples.get(name)?.push(rateInChild(name));
+  }
+  const rows = ISOLATED_PAIRS.map(([ours, theirs, label]) => {
+    const p = paired(samples, ours, theirs);
+    return [
+      label,
+      int(median(samples.get(ours) ?? [])),
+      int(median(samples.get(theirs) ?? [])),
+      times(p.median),
+      p.spread,
+    ];
+  });
+  return [
+    `Every slice its own \`node\` process (\`src/ratelimit-memory.ts --time <lib>-<mode> ${String(ISOLATED_CHUNKS)}\`): ` +
+      `it draws the keys, builds the limiters, runs one case for a warm-up chunk and ${String(ISOLATED_CHUNKS)} timed ` +
+      `chunks of ${int(CHUNK)} decisions, and prints the median chunk's decisions/s (ours: fixedWindow). ` +
+      `${String(ISOLATED_ROUNDS)} rounds, processes in rotated order (reversed every other round); ratios paired by round.`,
+    '',
+    table(
+      [
+        'ratio (decisions/s)',
+        'ours /s (median)',
+        'theirs /s (median)',
+        'median of rounds',
+        'interquartile (and full) range',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+/** `--time <case> <chunks>`: one sequential case alone (see {@link isolatedMemorySection}); prints its rate. */
+async function timeMode(): Promise<boolean> {
+  const at = process.argv.indexOf('--time');
+  if (at === -1) return false;
+  const name = process.argv[at + 1] as string;
+  const chunks = Number(process.argv[at + 2]);
+  const keys = benchKeys();
+  const cases = makeCases();
+  const c = sequentialCase(cases, name);
+  await sample(c, keys, false);
+  for (let i = 0; i < chunks; i++) {
+    if (typeof globalThis.gc === 'function') globalThis.gc();
+    await sample(c, keys, true);
+  }
+  for (const x of cases) x.close?.();
+  process.stdout.write(`${name} ${String(median(c.rates))}\n`);
+  return true;
+}
+
+if (isMain(import.meta.url) && process.argv.includes('--isolated'))
+  process.stdout.write(`${isolatedMemorySection()}\n`);
+else if (isMain(import.meta.url) && !(await callgrindMode()) && !(await timeMode())) await sectionMain(runMemoryBench);
