@@ -36,6 +36,16 @@ describe('createGatewayRequest', () => {
     expect(asked).toEqual([...names, ...names].map((n) => n.toLowerCase()));
   });
 
+  test.prop([fc.array(fc.string({ unit: 'binary', maxLength: 12 }), { maxLength: 40 })], { numRuns: 300 })(
+    'any name, of any characters, reaches the lookup as toLowerCase() gives it',
+    (names) => {
+      const asked: string[] = [];
+      const req = createGatewayRequest({ method: 'GET', url: '/', header: (n) => (asked.push(n), undefined) });
+      for (const name of names) req.header(name);
+      expect(asked).toEqual(names.map((n) => n.toLowerCase()));
+    },
+  );
+
   test.prop([fc.webPath(), fc.webQueryParameters()])(
     'path never contains the query, and the query round-trips',
     (path, query) => {

@@ -42,53 +42,91 @@ export function chooseVariant(candidates: readonly WeightedCandidate[], key: str
 }
 
 /**
- * {@link chooseVariant}, answering the candidate itself (the split keeps its answers on it).
- *
- * The answer is exactly that of the scores above, but most keys are decided without a logarithm.
- * A candidate's race time `−ln(u) / weight` (the inverse of its score) lies in an interval read
- * from a table: `u`'s top {@link LOG_BITS} bits name the slot `k`, and `−ln` of the slot's ends
- * bound `−ln(u)` (`u` is never an end: it is a 32-bit hash plus one half, over 2^32). When the
- * interval of the smallest upper bound ends, by a relative margin far above rounding error,
- * before every other candidate's interval begins, that candidate wins; otherwise (close calls,
- * about one key in a hundred for two variants) the scores are computed with `Math.log`. The table
- * replaced bounds computed per candidate with a square root and two divisions, themselves a
- * replacement for two `Math.log` calls: the choice was most of `split.assign()`'s time.
+ * {@link chooseVariant}, answering the candidate itself. Prepares a {@link Race} for this one
+ * choice: a caller choosing many keys under the same weights keeps the race instead.
  */
 export function chooseCandidate<C extends WeightedCandidate>(candidates: readonly C[], key: string): C | undefined {
-  const keyHash = hash32(KEY_SEED, key);
-  let first: C | undefined;
-  let firstHigh = Infinity;
-  // The two smallest lower bounds, and whose the smallest is: the others' bound is one of them.
-  let lowest = Infinity;
-  let lowestOf: C | undefined;
-  let secondLowest = Infinity;
-  for (let i = 0; i < candidates.length; i++) {
-    const candidate = candidates[i] as C;
-    const weight = candidate.weight;
-    if (!(weight > 0)) continue;
-    const inverse = 1 / weight;
-    // A weight so small or large that the bounds would overflow or lose precision: the full scores.
-    if (!(inverse < MAX_INVERSE && inverse > MIN_INVERSE)) return chooseByScores(candidates, keyHash);
-    const slot = mix32(candidate.seed, keyHash) >>> (32 - LOG_BITS);
-    const low = (NEG_LOG[slot + 1] as number) * inverse;
-    const high = (NEG_LOG[slot] as number) * inverse;
-    if (first === undefined || high < firstHigh) {
-      firstHigh = high;
-      first = candidate;
-    }
-    if (low < lowest) {
-      secondLowest = lowest;
-      lowest = low;
-      lowestOf = candidate;
-    } else if (low < secondLowest) {
-      secondLowest = low;
-    }
+  return new Race(candidates).choose(key);
+}
+
+/**
+ * Candidates prepared for many choices under the same weights: the positive ones, with their
+ * seeds and `1 / weight` in typed arrays, so that a choice reads no candidate object and divides
+ * nothing. One positive candidate is the answer for every key, without hashing.
+ *
+ * A choice's answer is exactly that of the scores ({@link chooseByScores}), but most keys are
+ * decided without a logarithm. A candidate's race time `−ln(u) / weight` (the inverse of its score)
+ * lies in an interval read from a table: `u`'s top {@link LOG_BITS} bits name the slot `k`, and
+ * `−ln` of the slot's ends bound `−ln(u)` (`u` is never an end: it is a 32-bit hash plus one half,
+ * over 2^32). When the interval of the smallest upper bound ends, by a relative margin far above
+ * rounding error, before every other candidate's interval begins, that candidate wins; otherwise
+ * (close calls, about one key in a hundred for two variants) the scores are computed with
+ * `Math.log`. The choice was most of `split.assign()`'s time.
+ *
+ * @example
+ * ```ts
+ * const race = new Race([
+ *   { name: 'stable', weight: 95, seed: seedOf('api:stable') },
+ *   { name: 'canary', weight: 5, seed: seedOf('api:canary') },
+ * ]);
+ * race.choose('user-42')?.name; // 'stable' (for about 95 % of keys)
+ * ```
+ */
+export class Race<C extends WeightedCandidate> {
+  /** The candidates as given: the full scores read them (they skip the non-positive ones). */
+  readonly #all: readonly C[];
+  /** The candidates with a positive weight, in the order given (the first wins a tie). */
+  readonly #items: readonly C[];
+  readonly #seeds: Int32Array;
+  readonly #inverses: Float64Array;
+  /** A weight so small or large that the bounds would overflow or lose precision: the full scores always. */
+  readonly #scoresOnly: boolean;
+
+  constructor(candidates: readonly C[]) {
+    this.#all = candidates;
+    this.#items = candidates.filter((c) => c.weight > 0);
+    this.#seeds = Int32Array.from(this.#items, (c) => c.seed | 0);
+    this.#inverses = Float64Array.from(this.#items, (c) => 1 / c.weight);
+    this.#scoresOnly = this.#inverses.some((inverse) => !(inverse < MAX_INVERSE && inverse > MIN_INVERSE));
   }
-  if (first === undefined) return undefined;
-  const othersLowest = lowestOf === first ? secondLowest : lowest;
-  // Not decided by the bounds (also for a key in the table's first slot, whose bound is infinite).
-  if (firstHigh * (1 + MARGIN) < othersLowest * (1 - MARGIN)) return first;
-  return chooseByScores(candidates, keyHash);
+
+  /** The candidate `key` goes to, or `undefined` when no candidate has a positive weight. */
+  choose(key: string): C | undefined {
+    const items = this.#items;
+    const n = items.length;
+    if (n <= 1) return items[0];
+    const keyHash = hash32(KEY_SEED, key);
+    if (this.#scoresOnly) return chooseByScores(this.#all, keyHash);
+    const seeds = this.#seeds;
+    const inverses = this.#inverses;
+    let first = -1;
+    let firstHigh = Infinity;
+    // The two smallest lower bounds, and whose the smallest is: the others' bound is one of them.
+    let lowest = Infinity;
+    let lowestOf = -1;
+    let secondLowest = Infinity;
+    for (let i = 0; i < n; i++) {
+      const slot = mix32(seeds[i] as number, keyHash) >>> (32 - LOG_BITS);
+      const inverse = inverses[i] as number;
+      const low = (NEG_LOG[slot + 1] as number) * inverse;
+      const high = (NEG_LOG[slot] as number) * inverse;
+      if (first === -1 || high < firstHigh) {
+        firstHigh = high;
+        first = i;
+      }
+      if (low < lowest) {
+        secondLowest = lowest;
+        lowest = low;
+        lowestOf = i;
+      } else if (low < secondLowest) {
+        secondLowest = low;
+      }
+    }
+    const othersLowest = lowestOf === first ? secondLowest : lowest;
+    // Not decided by the bounds (also for a key in the table's first slot, whose bound is infinite).
+    if (firstHigh * (1 + MARGIN) < othersLowest * (1 - MARGIN)) return items[first];
+    return chooseByScores(this.#all, keyHash);
+  }
 }
 
 /** Bits of `u` that name its slot in {@link NEG_LOG}: 1,024 slots, 8 KiB. */

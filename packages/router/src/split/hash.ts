@@ -11,11 +11,11 @@
  * ```
  */
 export function hash32(seed: number, key: string): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  // Int32 throughout (XOR and Math.imul read their operands as int32 anyway): a uint32 start made
+  // V8 keep `h` as a double in the loop (callgrind: 431 → 317 instructions for a 9-character key).
+  let h = seed | 0;
+  const length = key.length;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

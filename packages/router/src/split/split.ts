@@ -1,6 +1,6 @@
 import type { GatewayRequest } from '@portcullis/core';
 import { finiteNumber, InvalidOptionError, isFunctionOption, nonEmptyString, reportUnhandled } from '@portcullis/core';
-import { chooseCandidate, type WeightedCandidate } from './choose.js';
+import { chooseCandidate, Race, type WeightedCandidate } from './choose.js';
 import { firstFlagOn, type AsyncFlagSource, type FlagErrorEvent, type FlagSource } from './flags.js';
 import { seedOf } from './hash.js';
 import { readCookie, stickyKey, type KeyFunction } from './key.js';
@@ -206,16 +206,21 @@ export function createSplit(options: SplitOptions): Split {
   const assignment = (variant: string, reason: AssignmentReason): Assignment =>
     (assignments.get(variant) as Readonly<Record<AssignmentReason, Assignment>>)[reason];
 
+  // The variants prepared for choosing under the current weights (without segments, every request
+  // chooses among all of them); setWeights replaces it with the variants.
+  let race = new Race(variants);
+  const baselineAnswer = assignment(baseline, 'baseline');
+
   /** The sticky weighted choice: the last step, once no override or flag decided. */
   const byWeight = function byWeight(req: GatewayRequest, k: string | undefined): Assignment {
-    if (k === undefined) return assignment(baseline, 'baseline');
-    // One read of the variants array: a concurrent setWeights swaps it whole.
-    const current = variants;
-    const candidates = hasSegments
-      ? current.filter((v) => v.segment === undefined || guarded(v.segment, req, false, 'split segment'))
-      : current;
-    const chosen = chooseCandidate(candidates, k);
-    return chosen === undefined ? assignment(baseline, 'baseline') : chosen.byWeight;
+    if (k === undefined) return baselineAnswer;
+    const chosen = hasSegments
+      ? chooseCandidate(
+          variants.filter((v) => v.segment === undefined || guarded(v.segment, req, false, 'split segment')),
+          k,
+        )
+      : race.choose(k);
+    return chosen === undefined ? baselineAnswer : chosen.byWeight;
   };
 
   const assign = function assign(req: GatewayRequest): Assignment {
@@ -261,6 +266,7 @@ export function createSplit(options: SplitOptions): Split {
         const weight = next[v.name];
         return weight === undefined ? v : { ...v, weight };
       });
+      race = new Race(variants);
     },
   };
 }
