@@ -73,15 +73,14 @@ export class ClientGoneError extends Error {
   }
 }
 
-const GONE = Symbol('portcullis.gone');
-
-/** A response watched by {@link cancelWhenClientLeaves}: its cancellation rides on it. */
-type Watched = ServerResponse & { [GONE]?: Cancellation };
+/** The cancellation of each watched response (weakly: it goes with its response). */
+const watched = new WeakMap<ServerResponse, Cancellation>();
 
 // One function for every response (`this` is the response), so watching one costs no closure,
-// nor the wrapper `once` makes: a response closes once.
-function onResponseClose(this: Watched): void {
-  if (!this.writableFinished) this[GONE]?.abort(new ClientGoneError());
+// nor the wrapper `once` makes: a response closes once. A WeakMap rather than a property on the
+// response: a property added to Node's responses would give them a second shape everywhere.
+function onResponseClose(this: ServerResponse): void {
+  if (!this.writableFinished) watched.get(this)?.abort(new ClientGoneError());
 }
 
 /**
@@ -96,7 +95,7 @@ function onResponseClose(this: Watched): void {
  */
 export function cancelWhenClientLeaves(res: ServerResponse): Cancellation {
   const gone = new Cancellation();
-  (res as Watched)[GONE] = gone;
+  watched.set(res, gone);
   res.on('close', onResponseClose);
   return gone;
 }
