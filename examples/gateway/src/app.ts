@@ -9,13 +9,14 @@ import { healthEndpoints } from '@portcullis/health/fastify';
 import { router } from '@portcullis/router/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { authenticate, type CustomerContext } from './auth.js';
-import { Cancellation, ClientGoneError } from './cancel.js';
+import { cancelWhenClientLeaves } from './cancel.js';
 import type { CorsOptions } from './cors.js';
 import { gatewayCors } from './cors-hook.js';
 import type { FallbackCacheOptions } from './fallback-cache.js';
 import { resilientForwarder, type UpstreamAnswer } from './forward.js';
 import { gatewayHealth, healthDetails } from './health.js';
 import { hasBody } from './http-headers.js';
+import { cacheScope } from './cache-scope.js';
 import type { DemoIssuer } from './issuer.js';
 import { mountMetrics } from './metrics.js';
 import type { Customer } from './plans.js';
@@ -189,10 +190,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
           const service = route === undefined ? undefined : routes.serviceOf(route, context?.variant);
           if (service === undefined) return problemNotFound(request, reply);
           // The client went away: stop retrying and cancel the upstream call.
-          const gone = new Cancellation();
-          reply.raw.once('close', () => {
-            if (!reply.raw.writableFinished) gone.abort(new ClientGoneError());
-          });
+          const gone = cancelWhenClientLeaves(reply.raw);
           const customer = customerOf(request.portcullis);
           const answer = await forwarder.forward({
             endpoints: pools.pools[service],
@@ -205,10 +203,7 @@ export async function buildGateway(parts: GatewayParts): Promise<FastifyInstance
             // Everything the upstream's answer may depend on about the caller (what the gateway tells
             // it: the identity headers carry both) and which service answered. Never for the canary:
             // a cached answer would hide its failures from the controller that must see them.
-            scope:
-              customer === undefined || context?.variant === 'canary'
-                ? undefined
-                : JSON.stringify([service, customer.id, customer.tier]),
+            scope: customer === undefined || context?.variant === 'canary' ? undefined : cacheScope(service, customer),
             signal: gone,
           });
           return relay(reply, answer, request.method === 'HEAD');

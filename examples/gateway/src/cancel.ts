@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 /**
  * What the forwarder reads of a cancellation signal: the part of `AbortSignal` that undici reads
  * too. An `AbortSignal` is one; so is a {@link Cancellation}.
@@ -21,9 +23,7 @@ export interface CancelSignal {
  * @example
  * ```ts
  * const gone = new Cancellation();
- * reply.raw.once('close', () => {
- *   if (!reply.raw.writableFinished) gone.abort(new Error('the client left'));
- * });
+ * setTimeout(() => gone.abort(new Error('too late')), 5000);
  * await forwarder.forward({ ...request, signal: gone });
  * ```
  */
@@ -71,4 +71,31 @@ export class ClientGoneError extends Error {
   constructor() {
     super('the client closed the connection before its answer was sent');
   }
+}
+
+/** The cancellation of each watched response (weakly: it goes with its response). */
+const watched = new WeakMap<ServerResponse, Cancellation>();
+
+// One function for every response (`this` is the response), so watching one costs no closure,
+// nor the wrapper `once` makes: a response closes once. A WeakMap rather than a property on the
+// response: a property added to Node's responses would give them a second shape everywhere.
+function onResponseClose(this: ServerResponse): void {
+  if (!this.writableFinished) watched.get(this)?.abort(new ClientGoneError());
+}
+
+/**
+ * A {@link Cancellation} that fires with a {@link ClientGoneError} when the response closes before
+ * it was sent whole: the client went away.
+ *
+ * @example
+ * ```ts
+ * const gone = cancelWhenClientLeaves(reply.raw);
+ * await forwarder.forward({ ...request, signal: gone });
+ * ```
+ */
+export function cancelWhenClientLeaves(res: ServerResponse): Cancellation {
+  const gone = new Cancellation();
+  watched.set(res, gone);
+  res.on('close', onResponseClose);
+  return gone;
 }

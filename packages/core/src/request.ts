@@ -203,7 +203,8 @@ class ContextRequest implements GatewayRequest {
 const lowerNames = new Map<string, string>();
 const MAX_REMEMBERED_NAMES = 256;
 
-function lowerCase(name: string): string {
+/** @internal The lower-case form of a header name (adapters building their own requests). */
+export function lowerCase(name: string): string {
   let lower = lowerNames.get(name);
   if (lower === undefined) {
     lower = name.toLowerCase();
@@ -212,7 +213,8 @@ function lowerCase(name: string): string {
   return lower;
 }
 
-function splitUrl(url: string): { path: string; search: string } {
+/** @internal A request target's path and query string (adapters building their own requests). */
+export function splitUrl(url: string): { path: string; search: string } {
   let rest = url;
   // Absolute-form request targets (proxies, Web Request.url) carry scheme and authority.
   const scheme = rest.indexOf('://');

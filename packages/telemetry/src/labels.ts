@@ -10,6 +10,9 @@
  */
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'other';
 
+/** The classes by hundreds: no string built per response. */
+const CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
 /**
  * The class of an HTTP status, for a label with five values instead of hundreds.
  *
@@ -23,7 +26,7 @@ export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'other';
  */
 export function statusClass(status: number): StatusClass {
   if (!Number.isInteger(status) || status < 100 || status > 599) return 'other';
-  return `${String(Math.floor(status / 100))}xx` as StatusClass;
+  return CLASSES[Math.floor(status / 100) - 1] as StatusClass;
 }
 
 /** The methods of RFC 9110 and PATCH (RFC 5789): OpenTelemetry's list of known methods. */

@@ -3,15 +3,17 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import type { Guard } from '../guard.js';
 import { Completion } from '../http/completion.js';
 import { mergeContext } from '../http/context.js';
-import { LazyGatewayRequest } from '../http/lazy-request.js';
 import { headerChange } from '../http/header-names.js';
-import { applyNodeHeaderObject, applyNodeUpstreamHeaders, clientGone, nodeHeader } from '../http/node-headers.js';
+import { applyNodeHeaderObject, applyNodeUpstreamHeaders, clientGone } from '../http/node-headers.js';
+import { isPromiseLike } from '../http/promise-like.js';
 import { serializeBody } from '../http/response-body.js';
-import { assertVerdict, runGuard } from '../http/run-guard.js';
-import { createGatewayRequest, type GatewayRequest, type GuardContext } from '../request.js';
+import { assertVerdict } from '../http/run-guard.js';
+import { reportUnhandled } from '../report-error.js';
+import type { GuardContext } from '../request.js';
 import { isFunctionOption } from '../validate.js';
 import { refusePluginForm } from './plugin-form.js';
-import type { ContinueVerdict, OnComplete, RespondVerdict } from '../verdict.js';
+import type { ContinueVerdict, OnComplete, RespondVerdict, Verdict } from '../verdict.js';
+import { FastifyGatewayRequest } from './request.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -80,25 +82,29 @@ export function portcullis(guard: Guard<object>): FastifyPluginCallback {
     if (!instance.hasRequestDecorator('portcullis')) instance.decorateRequest('portcullis', null);
 
     instance.addHook('onRequest', function portcullisOnRequest(request, reply, next) {
-      runGuard(
-        guard,
-        gatewayRequest(request),
-        function onVerdict(verdict) {
-          let proceed: boolean;
-          try {
-            assertVerdict(verdict);
-            track(completions, request, reply, verdict.onComplete);
-            proceed = verdict.action === 'continue' ? letThrough(request, reply, verdict) : answer(reply, verdict);
-          } catch (error) {
+      let verdict: Verdict | PromiseLike<Verdict>;
+      try {
+        // A context type is any object; at run time it is read as a property bag.
+        verdict = guard(new FastifyGatewayRequest(request)) as Verdict | PromiseLike<Verdict>;
+      } catch (error) {
+        next(toError(error));
+        return;
+      }
+      // A synchronous verdict is applied here: no promise and no closure per request.
+      if (!isPromiseLike(verdict)) {
+        onVerdict(completions, request, reply, next, verdict);
+        return;
+      }
+      Promise.resolve(verdict)
+        .then(
+          function onLaterVerdict(later) {
+            onVerdict(completions, request, reply, next, later);
+          },
+          function onGuardError(error: unknown) {
             next(toError(error));
-            return;
-          }
-          if (proceed) next();
-        },
-        function onGuardError(error) {
-          next(toError(error));
-        },
-      );
+          },
+        )
+        .catch(reportAdapterError);
     });
     instance.addHook('onError', function portcullisOnError(request, _reply, error, next) {
       completions.get(request)?.recordError(error);
@@ -122,22 +128,28 @@ export function portcullis(guard: Guard<object>): FastifyPluginCallback {
   return portcullisPlugin;
 }
 
-function fastifySignal(request: FastifyRequest): AbortSignal {
-  return request.signal;
+/** Checks and applies a guard's verdict, then lets the request on or not. */
+function onVerdict(
+  completions: WeakMap<FastifyRequest, Completion>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  next: (error?: Error) => void,
+  verdict: unknown,
+): void {
+  let proceed: boolean;
+  try {
+    assertVerdict(verdict);
+    track(completions, request, reply, verdict.onComplete);
+    proceed = verdict.action === 'continue' ? letThrough(request, reply, verdict) : answer(reply, verdict);
+  } catch (error) {
+    next(toError(error));
+    return;
+  }
+  if (proceed) next();
 }
 
-function gatewayRequest(request: FastifyRequest): GatewayRequest {
-  const raw = request.raw;
-  const base = createGatewayRequest({
-    method: request.method,
-    url: request.url,
-    header: function header(name) {
-      return nodeHeader(raw, name);
-    },
-    ip: request.ip,
-    context: request.portcullis ?? undefined,
-  });
-  return new LazyGatewayRequest(base, request, fastifySignal);
+function reportAdapterError(error: unknown): void {
+  reportUnhandled(error, 'adapter');
 }
 
 function track(

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@portcullis/core';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type {
   CounterInstrument,
   HistogramInstrument,
@@ -9,6 +9,7 @@ import type {
   ScrapeReader,
   ScrapeSpec,
 } from '../instruments.js';
+import { talliedCounter, talliedHistogram } from './tallied.js';
 
 /** Histogram boundaries per kind. */
 export interface Buckets {
@@ -18,7 +19,8 @@ export interface Buckets {
 
 /**
  * The prom-client backend: one metric per spec, created on first use (so a registry shows only
- * what is observed) and shared by every observed object. Scrape-time metrics are reset and refilled
+ * what is observed) and shared by every observed object. Counters and histograms fed per event are
+ * tallied by us and handed to prom-client at collection (see `tallied.ts`). Scrape-time metrics are reset and refilled
  * by their readers at each collection, so a series disappears with what it described.
  */
 export function promInstruments(registry: Registry, prefix: string, buckets: Buckets): Instruments {
@@ -75,12 +77,7 @@ export function promInstruments(registry: Registry, prefix: string, buckets: Buc
     counter(spec) {
       let instrument = counters.get(spec.name);
       if (instrument === undefined) {
-        const counter = new Counter(config(spec));
-        instrument = {
-          add(labels, value = 1) {
-            counter.inc(labels, value);
-          },
-        };
+        instrument = talliedCounter(config(spec));
         counters.set(spec.name, instrument);
       }
       return instrument;
@@ -88,12 +85,7 @@ export function promInstruments(registry: Registry, prefix: string, buckets: Buc
     histogram(spec: HistogramSpec) {
       let instrument = histograms.get(spec.name);
       if (instrument === undefined) {
-        const histogram = new Histogram({ ...config(spec), buckets: [...buckets[spec.buckets]] });
-        instrument = {
-          record(labels, value) {
-            histogram.observe(labels, value);
-          },
-        };
+        instrument = talliedHistogram(config(spec), buckets[spec.buckets]);
         histograms.set(spec.name, instrument);
       }
       return instrument;
