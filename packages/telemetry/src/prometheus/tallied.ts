@@ -76,7 +76,9 @@ export function talliedCounter(config: TalliedConfig): CounterInstrument {
  * A histogram tallied per series by us (a count per bucket, the sum and the count), handed to
  * prom-client when a registry collects it, so that its own export prints it: the same output as
  * `histogram.observe(labels, value)` per event would give. It writes prom-client 15's record of
- * the series (`hashMap`): the equivalence test against prom-client's own observations guards that.
+ * the series (`hashMap`), which `get()` reads right after `collect()` in every prom-client 15 release
+ * (15.0.0 to 15.1.3, checked 2026-12-02; the peer range is `^15`): the equivalence test against
+ * prom-client's own observations guards that for the installed one.
  */
 export function talliedHistogram(config: TalliedConfig, buckets: readonly number[]): HistogramInstrument {
   const bounds = [...buckets];
