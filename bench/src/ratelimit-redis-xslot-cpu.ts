@@ -12,87 +12,25 @@
  * example a commit's `packages/ratelimit/src` unpacked with `git archive <commit>
  * packages/ratelimit/src | tar -x -C /tmp/old`).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { argv, env } from 'node:process';
 import { pathToFileURL } from 'node:url';
-import { freePort } from '@portcullis/testkit';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { limitScript } from '../../packages/ratelimit/src/stores/redis/script.js';
 import { int, log, zipfKeys } from './common.js';
+import { startCallgrindRedis } from './redis-callgrind.js';
 
 type ScriptOf = (shape: readonly string[], single: boolean, crossSlot: boolean) => string;
 
 /** A one-node Cluster (every slot) under callgrind; `stop()` answers the instructions it ran. */
 async function startClusterNode(): Promise<{ client: Redis; stop: () => Promise<number> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-xslot-'));
-  const child = spawn(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--callgrind-out-file=/dev/null',
-      'redis-server',
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--hz',
-      '1',
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(dir, 'nodes.conf'),
-    ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((done) =>
-    child.once('exit', () => {
-      done();
-    }),
-  );
-  const deadline = Date.now() + 60_000;
-  let client: Redis;
-  for (;;) {
-    client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch {
-      client.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis-server under valgrind did not start:\n${stderr}`);
-      await new Promise((done) => setTimeout(done, 300));
-    }
-  }
+  // The cluster config file is relative to the server's directory, a fresh one per server.
+  const server = await startCallgrindRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf']);
+  const client = server.createClient();
   await client.cluster('ADDSLOTSRANGE', 0, 16_383);
   while (!/cluster_state:ok/.test(await client.cluster('INFO'))) await new Promise((done) => setTimeout(done, 200));
-  const connected = client;
-  return {
-    client: connected,
-    stop: async () => {
-      await connected.shutdown('NOSAVE').catch(() => undefined);
-      await exited;
-      connected.disconnect();
-      rmSync(dir, { recursive: true, force: true });
-      const collected = /Collected : (\d+)/.exec(stderr);
-      if (collected === null) throw new Error(`valgrind reported no count:\n${stderr}`);
-      return Number(collected[1]);
-    },
-  };
+  return { client, stop: () => server.stop() };
 }
 
 const BATCH = Number(env['BATCH'] ?? 33);

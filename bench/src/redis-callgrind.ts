@@ -34,7 +34,11 @@ export async function hasValgrind(): Promise<boolean> {
   });
 }
 
-async function startCallgrindRedis(): Promise<CallgrindRedis> {
+/**
+ * Starts a redis-server under callgrind on a free port, in a fresh directory (its working
+ * directory), with `extraArgs` after the defaults (e.g. `--cluster-enabled yes`).
+ */
+export async function startCallgrindRedis(extraArgs: readonly string[] = []): Promise<CallgrindRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-callgrind-'));
   const child = spawn(
@@ -57,6 +61,7 @@ async function startCallgrindRedis(): Promise<CallgrindRedis> {
       // serverCron runs per second of wall time, which valgrind stretches: as rarely as Redis allows.
       '--hz',
       '1',
+      ...extraArgs,
     ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );

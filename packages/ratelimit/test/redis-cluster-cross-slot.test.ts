@@ -1,27 +1,12 @@
-import { startRedisCluster, type RedisCluster } from '@portcullis/testkit';
-import { Redis, type Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, test } from 'vitest';
+import { admins, client, cluster, useRedisCluster } from './redis-cluster-fixture.js';
 import { createRateLimiter, fixedWindow, RedisStore, tokenBucket, type RateLimiter } from '../src/index.js';
 import { redisKeyPart } from '../src/key.js';
 import { limitScript } from '../src/stores/redis/script.js';
 import { tagSlot } from '../src/stores/redis/slot.js';
 
-let cluster: RedisCluster;
-let client: Cluster;
-/** A connection of its own per master, by `host:port`, for INFO and CONFIG RESETSTAT. */
-let admins: Map<string, Redis>;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster({ masters: 3 });
-  client = cluster.createClient();
-  await client.ping();
-  admins = new Map(cluster.nodes.map((node) => [`${node.host}:${String(node.port)}`, new Redis(node.port, node.host)]));
-});
-
-afterAll(async () => {
-  for (const admin of admins.values()) admin.disconnect();
-  await cluster.stop();
-});
+useRedisCluster();
 
 /** Per master (`host:port`), the calls of `command` since the last `CONFIG RESETSTAT`. */
 async function calls(command: string): Promise<Map<string, number>> {

@@ -1,6 +1,6 @@
-import { startRedisCluster, type RedisCluster } from '@portcullis/testkit';
-import { Redis, type Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, test } from 'vitest';
+import { admins, client, cluster, useRedisCluster } from './redis-cluster-fixture.js';
 import {
   createRateLimiter,
   fixedWindow,
@@ -12,22 +12,7 @@ import {
 } from '../src/index.js';
 import { tagSlot } from '../src/stores/redis/slot.js';
 
-let cluster: RedisCluster;
-let client: Cluster;
-/** A connection of its own per master, by `host:port`. */
-let admins: Map<string, Redis>;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster({ masters: 3 });
-  client = cluster.createClient();
-  await client.ping();
-  admins = new Map(cluster.nodes.map((node) => [`${node.host}:${String(node.port)}`, new Redis(node.port, node.host)]));
-});
-
-afterAll(async () => {
-  for (const admin of admins.values()) admin.disconnect();
-  await cluster.stop();
-});
+useRedisCluster();
 
 const ownerOf = (slot: number): string => client.slots[slot]?.[0] ?? 'none';
 
