@@ -7,8 +7,7 @@ import { headerChange } from '../http/header-names.js';
 import { applyNodeHeaderObject, applyNodeUpstreamHeaders, clientGone } from '../http/node-headers.js';
 import { isPromiseLike } from '../http/promise-like.js';
 import { serializeBody } from '../http/response-body.js';
-import { assertVerdict } from '../http/run-guard.js';
-import { reportUnhandled } from '../report-error.js';
+import { assertVerdict, reportAdapterError } from '../http/run-guard.js';
 import type { GuardContext } from '../request.js';
 import { isFunctionOption } from '../validate.js';
 import { refusePluginForm } from './plugin-form.js';
@@ -146,10 +145,6 @@ function onVerdict(
     return;
   }
   if (proceed) next();
-}
-
-function reportAdapterError(error: unknown): void {
-  reportUnhandled(error, 'adapter');
 }
 
 function track(

@@ -33,7 +33,8 @@ export function runGuard(
   Promise.resolve(verdict).then(onVerdict, onError).catch(reportAdapterError);
 }
 
-function reportAdapterError(error: unknown): void {
+/** Reports an error thrown by an adapter's verdict callback on the asynchronous path. */
+export function reportAdapterError(error: unknown): void {
   reportUnhandled(error, 'adapter');
 }
 
