@@ -59,7 +59,7 @@ export function demoSteps(address: string): DemoStep[] {
     {
       label: 'balance',
       run: [
-        `for i in $(seq 30); do curl -s -o /dev/null -D - ${a}/api/users -H 'x-api-key: demo-pro' | grep -i x-portcullis-instance; done | sort | uniq -c`,
+        `for i in $(seq 30); do curl -s -o /dev/null -D - ${a}/api/users -H 'x-api-key: demo-enterprise' | grep -i x-portcullis-instance; done | sort | uniq -c`,
       ],
       says: ['requests spread over the users instances (least-request: two drawn at random, the less busy one wins)'],
     },
@@ -67,7 +67,7 @@ export function demoSteps(address: string): DemoStep[] {
       label: 'eject',
       run: [
         `curl -s -X POST '${a}/demo/upstream?service=users&instance=2&failing=true'`,
-        `for i in $(seq 30); do curl -s -o /dev/null -w '%{http_code} ' ${a}/api/users -H 'x-api-key: demo-pro'; done`,
+        `for i in $(seq 30); do curl -s -o /dev/null -w '%{http_code} ' ${a}/api/users -H 'x-api-key: demo-enterprise'; done`,
         `curl -s ${a}/demo/pools`,
         `curl -s -X POST '${a}/demo/upstream?service=users&instance=2&failing=false'`,
       ],
