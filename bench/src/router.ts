@@ -13,7 +13,7 @@
  *     node --conditions=@portcullis/source --import tsx src/router.ts [--quick]
  *     node --conditions=@portcullis/source --import tsx src/router.ts --isolated   # only the per-process pairs
  */
-import { createGatewayRequest, type GatewayRequest } from '@portcullis/core';
+import { createGatewayRequest, lowerCaseHeader, type GatewayRequest } from '@portcullis/core';
 import {
   canonicalPath,
   createRouteTable,
@@ -43,10 +43,18 @@ import {
   type Section,
 } from './common.js';
 
-const REQUESTS = 1_024;
+/** The mix's size: 1,024 by default; `--requests <n>` takes its first n (the isolated "hot" rows use 128). */
+const REQUESTS = requestCount();
 const ROUNDS = quick ? 4 : 31;
 const SLICE_MS = quick ? 3 : 10;
 const SEED = 0x5eed_0013;
+
+function requestCount(): number {
+  const at = process.argv.indexOf('--requests');
+  const n = at === -1 ? 1_024 : Number(process.argv[at + 1]);
+  if (!Number.isInteger(n) || n < 64 || n > 1_024) throw new Error(`--requests takes 64 to 1024, got ${String(n)}`);
+  return n;
+}
 
 type Kind = 'static' | 'param' | 'wildcard' | 'predicate' | '404' | '405';
 const KINDS: readonly Kind[] = ['static', 'param', 'wildcard', 'predicate', '404', '405'];
@@ -311,6 +319,29 @@ interface Routers {
   readonly assign: Lookup;
   /** No router: the loop and a result object, what every case pays on top of its router. */
   readonly harness: Lookup;
+  /**
+   * The floor of a decision: find-my-way's `find()` with its constraints plus the least a sticky
+   * split does (see `leastSplit`), and the same reading the fixture's header `Map` directly.
+   */
+  readonly fmwLeast: Lookup;
+  readonly fmwLeastRaw: Lookup;
+}
+
+/**
+ * The least a sticky split does, to set beside ours: the override header (`always`/`never`), the
+ * key header, one FNV-1a hash of the key against the 90/10 weights (the caller reads both
+ * headers: no closure per request). Nothing else ours does: no
+ * ramp that keeps users in their variant across more than two variants, no segments, flags,
+ * cookie or IP fallback, no guard against a throwing key function, no key length cap. Headers
+ * are read through the request every guard gets, by the cheapest path it has (`lowerCaseHeader`).
+ */
+function leastSplit(override: string | undefined, key: string | undefined): string {
+  if (override === 'always') return 'canary';
+  if (override === 'never') return 'stable';
+  if (key === undefined) return 'stable';
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % 100 < 90 ? 'stable' : 'canary';
 }
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
@@ -364,6 +395,19 @@ function routers(): Routers {
       if (result.kind !== 'matched') return undefined;
       const { variant } = split.assign(req.gateway);
       return { name: result.route.name, params: result.params, variant };
+    },
+    fmwLeast: (req) => {
+      const found = fmwFull.find(req.method as FindMyWay.HTTPMethod, req.path, req.derived);
+      if (found === null) return undefined;
+      const g = req.gateway;
+      const variant = leastSplit(lowerCaseHeader(g, 'x-canary'), lowerCaseHeader(g, 'x-user-id'));
+      return { name: (found.store as Spec).name, params: found.params, variant };
+    },
+    fmwLeastRaw: (req) => {
+      const found = fmwFull.find(req.method as FindMyWay.HTTPMethod, req.path, req.derived);
+      if (found === null) return undefined;
+      const variant = leastSplit(req.headers.get('x-canary'), req.headers.get('x-user-id'));
+      return { name: (found.store as Spec).name, params: found.params, variant };
     },
     canonical: (req) => ({ name: canonicalPath(req.path), params: {} }),
     assign: (req) => ({ name: split.assign(req.gateway).variant, params: {} }),
@@ -442,6 +486,8 @@ const CASES = {
   fmwFull: 'find-my-way 9 `find()` with host/version constraints, 100 routes',
   oursFull: '**ours** `table.match()`, 100 routes',
   decision: '**ours, full decision**: `table.match()` + `split.assign()`, 100 routes',
+  fmwLeast: 'floor: find-my-way with constraints + the least sticky split, 100 routes',
+  fmwLeastRaw: "floor, reading the fixture's header `Map` directly (no guard can)",
   canonical: '(part of ours: `canonicalPath()` alone)',
   assign: '(part of the decision: `split.assign()` alone)',
   harness: '(no router: the loop and a result object every case pays too)',
@@ -494,6 +540,9 @@ export async function runRouterBench(): Promise<Section> {
       ratioRow('ours ÷ find-my-way with constraints, 100 routes', CASES.oursFull, CASES.fmwFull),
       ratioRow('**full decision ÷ find-my-way bare `find()`** (target ≤ 1.5×)', CASES.decision, CASES.fmwPath, 1.5),
       ratioRow('full decision ÷ find-my-way with constraints, 100 routes', CASES.decision, CASES.fmwFull, 1.5),
+      ratioRow('floor (find-my-way with constraints + least split) ÷ find-my-way bare', CASES.fmwLeast, CASES.fmwPath),
+      ratioRow('floor reading the header `Map` directly ÷ find-my-way bare', CASES.fmwLeastRaw, CASES.fmwPath),
+      ratioRow('full decision ÷ the floor', CASES.decision, CASES.fmwLeast),
     ],
   );
   const kindRatios = table(
@@ -559,6 +608,7 @@ const CALLGRIND_CASES: readonly (keyof typeof CASES)[] = [
   'fmwFull',
   'oursFull',
   'decision',
+  'fmwLeast',
   'harness',
 ];
 // Long enough that JIT warm-up is a small share of the difference; V8 single-threaded so that its
@@ -567,7 +617,8 @@ const CALLGRIND_LOOKUPS = [102_400, 512_000] as const;
 
 /** Instructions (valgrind's `Collected`) of one run of `--callgrind name lookups`; NaN without valgrind. */
 function instructions(name: string, lookups: number): number {
-  return callgrindInstructions(import.meta.url, name, lookups);
+  // --predictable: no concurrent recompilation, whose timing moved a count by ±170 per lookup.
+  return callgrindInstructions(import.meta.url, name, lookups, ['--predictable']);
 }
 
 /** Instructions per lookup under callgrind (steadier than time on a shared machine), or why not. */
@@ -582,7 +633,7 @@ function callgrindSection(): string {
   });
   const base = rows.find((r) => r.name === 'fmwPath')?.perLookup ?? Number.NaN;
   return [
-    `\`valgrind --tool=callgrind node --single-threaded … src/router.ts --callgrind <case> <lookups>\`, run with ${String(few)} and ` +
+    `\`valgrind --tool=callgrind node --single-threaded --predictable … src/router.ts --callgrind <case> <lookups>\`, run with ${String(few)} and ` +
       `${String(many)} lookups over the same mix; instructions per lookup = the difference in instructions ÷ the ` +
       'difference in lookups (start-up, table building and the agreement check cancel out; JIT warm-up mostly does).',
     '',
@@ -612,11 +663,26 @@ function callgrindMode(): boolean {
   return true;
 }
 
+type Pair = readonly [keyof typeof CASES, keyof typeof CASES];
 /** The pairs timed each in a process of its own: ours, then the find-my-way it is compared with. */
-const ISOLATED_PAIRS: readonly (readonly [keyof typeof CASES, keyof typeof CASES])[] = [
+const ISOLATED_PAIRS: readonly Pair[] = [
   ['decision', 'fmwPath'],
+  ['fmwLeast', 'fmwPath'],
+  ['decision', 'fmwLeast'],
   ['oursFull', 'fmwFull'],
   ['oursPath', 'fmwPath'],
+];
+/**
+ * The same decision pairs over the mix's first 128 requests: their objects stay in the cache, as a
+ * request's are when a gateway decides on it right after its adapter built it. Over 1,024, the
+ * reads a decision makes past the path (headers: the request, its lookup, the header store, the
+ * value) mostly miss, and find-my-way's bare `find()` makes none of them.
+ */
+const HOT_REQUESTS = 128;
+const HOT_PAIRS: readonly Pair[] = [
+  ['decision', 'fmwPath'],
+  ['fmwLeast', 'fmwPath'],
+  ['decision', 'fmwLeast'],
 ];
 const ISOLATED_ROUNDS = quick ? 2 : 9;
 const ISOLATED_WARM_MS = quick ? 100 : 400;
@@ -632,36 +698,25 @@ const ISOLATED_MEASURE_MS = quick ? 100 : 600;
  * warm-up stay outside the timing.
  */
 function isolatedSection(): string {
-  const cases = [...new Set(ISOLATED_PAIRS.flat())];
-  const samples = new Map<string, number[]>(cases.map((c) => [c, []]));
-  for (let round = 0; round < ISOLATED_ROUNDS; round++) {
-    log(`router isolated: round ${String(round + 1)}/${String(ISOLATED_ROUNDS)}`);
-    const order = cases.map((_, i) => cases[(i + round) % cases.length] as keyof typeof CASES);
-    if (round % 2 === 1) order.reverse();
-    for (const name of order) samples.get(name)?.push(timeInChild(name));
-  }
-  const rows = ISOLATED_PAIRS.map(([ours, theirs]) => {
-    const p = paired(samples, ours, theirs);
-    const target = ours === 'decision' ? (p.median <= 1.5 ? ' ✅' : ' ❌') : '';
-    return [
-      `${CASES[ours]} ÷ ${CASES[theirs]}`,
-      fixed(median(samples.get(ours) ?? []), 0),
-      fixed(median(samples.get(theirs) ?? []), 0),
-      `${times(p.median)}${target}`,
-      p.spread,
-    ];
-  });
+  const rows = [...isolatedRows(ISOLATED_PAIRS, REQUESTS), ...isolatedRows(HOT_PAIRS, HOT_REQUESTS)];
   return [
     `Each slice is its own \`node\` process (\`src/router.ts --time <case> <warm-up ms> <ms>\`): it builds ` +
       `the routers, runs one case over the request mix for ${String(ISOLATED_WARM_MS)} ms of warm-up, then ` +
       `${String(ISOLATED_MEASURE_MS)} ms timed, and prints ns per lookup. ${String(ISOLATED_ROUNDS)} rounds, ` +
       'the processes of every case in rotated order (reversed every other round); ratios paired by round. ' +
       'In one process, the same `match` serving two tables and six routers warmed side by side make call ' +
-      'sites more polymorphic than in a service with one table (find-my-way has two instances there too).',
+      'sites more polymorphic than in a service with one table (find-my-way has two instances there too). ' +
+      `The last rows run the first ${String(HOT_REQUESTS)} requests of the mix only (\`--requests ${String(HOT_REQUESTS)}\`): ` +
+      "their objects stay in the cache, as a request's are when the gateway decides on it just after its " +
+      "adapter built it; over all 1,024, the header reads of a decision mostly miss the cache and find-my-way's " +
+      'bare `find()` makes none. The floor is find-my-way with its constraints plus the least sticky split ' +
+      '(override and key headers read through the request, one hash against the weights): what any router ' +
+      'adds to a bare match to make the same decision.',
     '',
     table(
       [
         'ratio (time per lookup)',
+        'requests',
         'ours ns (median)',
         'theirs ns (median)',
         'median of rounds',
@@ -672,8 +727,32 @@ function isolatedSection(): string {
   ].join('\n');
 }
 
-/** ns per lookup of one case, timed in a child process of its own (see `timeMode`). */
-function timeInChild(name: keyof typeof CASES): number {
+/** Rows of the isolated table for `pairs`, timed over the mix's first `requests` requests. */
+function isolatedRows(pairs: readonly Pair[], requests: number): string[][] {
+  const cases = [...new Set(pairs.flat())];
+  const samples = new Map<string, number[]>(cases.map((c) => [c, []]));
+  for (let round = 0; round < ISOLATED_ROUNDS; round++) {
+    log(`router isolated (${String(requests)} requests): round ${String(round + 1)}/${String(ISOLATED_ROUNDS)}`);
+    const order = cases.map((_, i) => cases[(i + round) % cases.length] as keyof typeof CASES);
+    if (round % 2 === 1) order.reverse();
+    for (const name of order) samples.get(name)?.push(timeInChild(name, requests));
+  }
+  return pairs.map(([ours, theirs]) => {
+    const p = paired(samples, ours, theirs);
+    const target = ours === 'decision' && theirs === 'fmwPath' ? (p.median <= 1.5 ? ' ✅' : ' ❌') : '';
+    return [
+      `${CASES[ours]} ÷ ${CASES[theirs]}`,
+      String(requests),
+      fixed(median(samples.get(ours) ?? []), 0),
+      fixed(median(samples.get(theirs) ?? []), 0),
+      `${times(p.median)}${target}`,
+      p.spread,
+    ];
+  });
+}
+
+/** ns per lookup of one case over the mix's first `requests`, timed in a child process of its own (see `timeMode`). */
+function timeInChild(name: keyof typeof CASES, requests: number): number {
   const child = spawnSync(
     process.execPath,
     [
@@ -683,6 +762,8 @@ function timeInChild(name: keyof typeof CASES): number {
       name,
       String(ISOLATED_WARM_MS),
       String(ISOLATED_MEASURE_MS),
+      '--requests',
+      String(requests),
     ],
     { encoding: 'utf8' },
   );

@@ -14,7 +14,7 @@ export { Emitter } from './events.js';
 export type { EventMap, Listener } from './events.js';
 export type { ContextOf, Guard } from './guard.js';
 export { reportUnhandled } from './report-error.js';
-export { createGatewayRequest, withContext } from './request.js';
+export { createGatewayRequest, lowerCaseHeader, withContext } from './request.js';
 export type { GatewayRequest, GatewayRequestInit, GuardContext, PortcullisContext } from './request.js';
 export {
   duration,

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { createGatewayRequest, withContext } from './request.js';
+import { createGatewayRequest, lowerCaseHeader, withContext } from './request.js';
 
 const noHeaders = (): undefined => undefined;
 
@@ -82,5 +82,39 @@ describe('createGatewayRequest', () => {
       'h',
       '::1',
     ]);
+  });
+
+  describe('lowerCaseHeader', () => {
+    const headerMaps = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), fc.string({ maxLength: 8 }), {
+      maxKeys: 8,
+    });
+
+    test.prop([headerMaps, fc.array(fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), { maxLength: 8 })], { numRuns: 300 })(
+      'answers what header() answers, on a built request and on every withContext copy of it',
+      (headers, extra) => {
+        const asked: string[] = [];
+        const lookup = (n: string): string | undefined => (asked.push(n), headers[n]);
+        const req = createGatewayRequest({ method: 'GET', url: '/', header: lookup });
+        const copies = [req, withContext(req, { a: 1 }), withContext(withContext(req, { a: 1 }), { b: 2 })];
+        for (const name of [...Object.keys(headers), ...extra]) {
+          for (const copy of copies) {
+            asked.length = 0;
+            const value = lowerCaseHeader(copy, name);
+            expect(value).toBe(copy.header(name.toUpperCase()));
+            expect(value).toBe(Object.hasOwn(headers, name) ? headers[name] : undefined);
+            // One lookup for each read, by the name as given (no second lookup, no other spelling).
+            expect(asked).toEqual([name, name]);
+          }
+        }
+      },
+    );
+
+    test('a copy with its own header (spread, or a plain object) is read through that header', () => {
+      const req = createGatewayRequest({ method: 'GET', url: '/', header: () => 'base' });
+      const spread = { ...req, header: (n: string) => `own ${n}` };
+      expect(lowerCaseHeader(spread, 'x-a')).toBe('own x-a');
+      expect(lowerCaseHeader(withContext(spread, {}), 'x-a')).toBe('own x-a');
+      expect(lowerCaseHeader({ header: (n) => `plain ${n}` }, 'x-b')).toBe('plain x-b');
+    });
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, onTestFinished, test, vi } from 'vitest';
 import { compose } from '../src/compose.js';
 import { portcullis as fastifyPortcullis } from '../src/fastify/index.js';
 import type { Guard } from '../src/guard.js';
-import type { GatewayRequest, GuardContext } from '../src/request.js';
+import { lowerCaseHeader, READ_LOWER_CASE, type GatewayRequest, type GuardContext } from '../src/request.js';
 import { respond, type ContinueVerdict } from '../src/verdict.js';
 import { HARNESSES, type Harness, type ServeOptions, type Served } from './harness.js';
 import { openRequest, rawGet } from './http-client.js';
@@ -282,6 +282,36 @@ describe.each(HARNESSES)('$name adapter', (fw: Harness) => {
       expect(req.header('authorization')).toBe('Bearer a.b.c, Bearer d.e.f');
       expect(req.header('user-agent')).toBe('one, two');
       expect(req.header('proxy-authorization')).toBe('Basic x');
+    });
+
+    test('lowerCaseHeader reads what header() reads, through the fast path, alone and composed', async () => {
+      const names = ['authorization', 'user-agent', 'x-forwarded-user', 'x-single', 'host', 'x-missing'];
+      const reads: { fast: boolean; viaHeader: (string | undefined)[]; viaLowerCase: (string | undefined)[] }[] = [];
+      const reader: Guard = (req) => {
+        reads.push({
+          fast: READ_LOWER_CASE in req,
+          viaHeader: names.map((n) => req.header(n.toUpperCase())),
+          viaLowerCase: names.map((n) => lowerCaseHeader(req, n)),
+        });
+        return { action: 'continue' };
+      };
+      const served = await start([reader, compose(continueWith({ context: { user: 'ada' } }), reader)]);
+      const res = await getWithLines(`${served.url}/ok`, [
+        ['Authorization', 'Bearer a.b.c'],
+        ['authorization', 'Bearer d.e.f'],
+        ['User-Agent', 'one'],
+        ['X-Forwarded-User', 'u1'],
+        ['x-forwarded-user', 'u2'],
+        ['X-Single', 'alone'],
+      ]);
+      expect(res.status).toBe(200);
+      expect(reads).toHaveLength(2);
+      for (const read of reads) {
+        expect(read.fast).toBe(true);
+        expect(read.viaLowerCase).toEqual(read.viaHeader);
+        expect(read.viaLowerCase.slice(0, 4)).toEqual(['Bearer a.b.c, Bearer d.e.f', 'one', 'u1, u2', 'alone']);
+        expect(read.viaLowerCase[5]).toBeUndefined();
+      }
     });
 
     test('has the method, path, lazily parsed query, joined repeated headers, ip and a live signal', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { nodeHeader } from '../http/node-headers.js';
-import { lowerCase, splitUrl, type GatewayRequest, type GuardContext } from '../request.js';
+import { defineLowerCaseRead, lowerCase, splitUrl, type GatewayRequest, type GuardContext } from '../request.js';
 
 const EMPTY_CONTEXT: GuardContext = Object.freeze({});
 
@@ -47,5 +47,11 @@ export class FastifyGatewayRequest implements GatewayRequest {
   /** Fastify builds it on first access and keeps it. */
   get signal(): AbortSignal {
     return this.#request.signal;
+  }
+
+  static {
+    defineLowerCaseRead(this.prototype, function read(lowerCaseName) {
+      return nodeHeader(this.#request.raw, lowerCaseName);
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { GatewayRequest, GuardContext } from '../request.js';
+import { defineLowerCaseRead, lowerCaseHeader, type GatewayRequest, type GuardContext } from '../request.js';
 
 /**
  * Builds the `AbortSignal` of a request from the framework's request or context. Module-level
@@ -51,5 +51,11 @@ export class LazyGatewayRequest<S> implements GatewayRequest {
       this.#signalRead = true;
     }
     return this.#signal;
+  }
+
+  static {
+    defineLowerCaseRead(this.prototype, function read(lowerCaseName) {
+      return lowerCaseHeader(this.#base, lowerCaseName);
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { lowerCaseHeader } from '@portcullis/core';
 import type { PredicateValue } from './route.js';
 import type { RequestView } from './request-view.js';
 
@@ -49,7 +50,8 @@ export class Predicates {
     const headers = this.#headers;
     for (let i = 0; i < headers.length; i++) {
       const check = headers[i] as Check;
-      if (!holds(view.req.header(check[0]), check[1])) return false;
+      // Names were lowered when the table was built.
+      if (!holds(lowerCaseHeader(view.req, check[0]), check[1])) return false;
     }
     const queries = this.#query;
     if (queries.length > 0) {

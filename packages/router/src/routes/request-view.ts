@@ -1,3 +1,4 @@
+import { lowerCaseHeader } from '@portcullis/core';
 /**
  * The parts of a request the route table reads: a `GatewayRequest` from `@portcullis/core` is one.
  *
@@ -32,12 +33,12 @@ export class RequestView {
 
   /** Lower-case host without port or trailing dot; undefined without a `Host` header. */
   get host(): string | undefined {
-    if (this.#host === null) this.#host = normaliseHost(this.req.header('host'));
+    if (this.#host === null) this.#host = normaliseHost(lowerCaseHeader(this.req, 'host'));
     return this.#host;
   }
 
   cookie(name: string): string | undefined {
-    this.#cookies ??= parseCookies(this.req.header('cookie'));
+    this.#cookies ??= parseCookies(lowerCaseHeader(this.req, 'cookie'));
     return this.#cookies.get(name);
   }
 }

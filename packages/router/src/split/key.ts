@@ -1,5 +1,5 @@
 import type { GatewayRequest, GuardContext } from '@portcullis/core';
-import { isFunctionOption, nonEmptyString } from '@portcullis/core';
+import { isFunctionOption, lowerCaseHeader, nonEmptyString } from '@portcullis/core';
 import { parseCookie } from 'cookie';
 
 /** Reads a split key from a request; `undefined` when the request carries none. */
@@ -37,7 +37,7 @@ export const MAX_KEY_LENGTH = 512;
 export function stickyKey(options: StickyKeyOptions = {}): KeyFunction {
   const user = options.user === undefined ? undefined : isFunctionOption(options.user, 'user');
   const cookie = options.cookie === undefined ? undefined : nonEmptyString(options.cookie, 'cookie', 256);
-  const header = options.header === undefined ? undefined : nonEmptyString(options.header, 'header', 256);
+  const header = options.header === undefined ? undefined : nonEmptyString(options.header, 'header', 256).toLowerCase();
   const ip = options.ip ?? true;
   return function splitKey(req: GatewayRequest): string | undefined {
     if (user !== undefined) {
@@ -50,7 +50,7 @@ export function stickyKey(options: StickyKeyOptions = {}): KeyFunction {
       if (value !== undefined && value !== '') return bounded(value);
     }
     if (header !== undefined) {
-      const value = req.header(header);
+      const value = lowerCaseHeader(req, header);
       if (value !== undefined && value !== '') return bounded(value);
     }
     if (ip && req.ip !== undefined && req.ip !== '') return req.ip;
@@ -67,7 +67,7 @@ export function stickyKey(options: StickyKeyOptions = {}): KeyFunction {
  * ```
  */
 export function readCookie(req: GatewayRequest, name: string): string | undefined {
-  const header = req.header('cookie');
+  const header = lowerCaseHeader(req, 'cookie');
   if (header === undefined || !header.includes(name)) return undefined;
   return parseCookie(header)[name];
 }

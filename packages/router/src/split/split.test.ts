@@ -235,6 +235,16 @@ describe('createSplit', () => {
     expect(key(request({ headers: { 'x-device': 'x'.repeat(10_000) } }))).toHaveLength(512);
   });
 
+  test('header names given in any case read the header (key and override)', () => {
+    const key = stickyKey({ header: 'X-Device', ip: false });
+    expect(key(request({ headers: { 'x-device': 'd' } }))).toBe('d');
+    const split = createSplit({ name: 'api', variants, key, override: { header: 'X-Canary-Override' } });
+    expect(split.assign(request({ headers: { 'x-canary-override': 'always' } }))).toEqual({
+      variant: 'canary',
+      reason: 'override',
+    });
+  });
+
   test.each([
     [{ name: '', variants }, 'name'],
     [{ name: 'a', variants: [] }, 'variants'],
