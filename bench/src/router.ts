@@ -330,11 +330,11 @@ interface Routers {
 
 /**
  * The least a sticky split does, to set beside ours: the override header (`always`/`never`), the
- * key header, one FNV-1a hash of the key against the 90/10 weights (the caller reads both
- * headers: no closure per request). Nothing else ours does: no
+ * key header, one FNV-1a hash of the key against the 90/10 weights. Nothing else ours does: no
  * ramp that keeps users in their variant across more than two variants, no segments, flags,
- * cookie or IP fallback, no guard against a throwing key function, no key length cap. Headers
- * are read through the request every guard gets, by the cheapest path it has (`lowerCaseHeader`).
+ * cookie or IP fallback, no guard against a throwing key function, no key length cap. The caller
+ * reads both headers through the request every guard gets, by the cheapest path it has
+ * (`lowerCaseHeader`), so no closure is made per request.
  */
 function leastSplit(override: string | undefined, key: string | undefined): string {
   if (override === 'always') return 'canary';
@@ -363,6 +363,17 @@ function routers(): Routers {
     ],
     key: stickyKey({ header: 'x-user-id' }),
   });
+  /** find-my-way's `find()` with these derived constraints, then the least sticky split. */
+  const floor = (
+    req: Req,
+    derived: { host?: string | undefined; version?: string | undefined },
+  ): ReturnType<Lookup> => {
+    const found = fmwFull.find(req.method as FindMyWay.HTTPMethod, req.path, derived);
+    if (found === null) return undefined;
+    const g = req.gateway;
+    const variant = leastSplit(lowerCaseHeader(g, 'x-canary'), lowerCaseHeader(g, 'x-user-id'));
+    return { name: (found.store as Spec).name, params: found.params, variant };
+  };
   const ours =
     (t: RouteTable): Lookup =>
     (req) => {
@@ -403,20 +414,9 @@ function routers(): Routers {
       // semver versions need is taken ready-made (a client of such a service would send it).
       const headers = req.headers;
       const version = headers.get('accept-version') === undefined ? undefined : req.derived.version;
-      const derived = { host: headers.get('host'), version };
-      const found = fmwFull.find(req.method as FindMyWay.HTTPMethod, req.path, derived);
-      if (found === null) return undefined;
-      const g = req.gateway;
-      const variant = leastSplit(lowerCaseHeader(g, 'x-canary'), lowerCaseHeader(g, 'x-user-id'));
-      return { name: (found.store as Spec).name, params: found.params, variant };
+      return floor(req, { host: headers.get('host'), version });
     },
-    fmwLeastPre: (req) => {
-      const found = fmwFull.find(req.method as FindMyWay.HTTPMethod, req.path, req.derived);
-      if (found === null) return undefined;
-      const g = req.gateway;
-      const variant = leastSplit(lowerCaseHeader(g, 'x-canary'), lowerCaseHeader(g, 'x-user-id'));
-      return { name: (found.store as Spec).name, params: found.params, variant };
-    },
+    fmwLeastPre: (req) => floor(req, req.derived),
     canonical: (req) => ({ name: canonicalPath(req.path), params: {} }),
     assign: (req) => ({ name: split.assign(req.gateway).variant, params: {} }),
     harness: (req) => ({ name: req.method, params: NO_PARAMS }),
