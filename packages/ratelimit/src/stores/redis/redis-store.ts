@@ -23,6 +23,7 @@ import {
   RETRY,
   STATE_DOUBLES,
 } from './script.js';
+import { assertLostRepliesSettle } from './lost-replies.js';
 import { scriptSetting, type ScriptSetting } from './settings.js';
 import { tagSlot } from './slot.js';
 
@@ -32,6 +33,13 @@ export interface RedisStoreOptions {
    * Your ioredis client: a `Redis` (single node, Sentinel) or a `Cluster`. The store never closes
    * it. Create it with `enableOfflineQueue: false`, or rely on the store's own check: it fails fast
    * while the client is not `ready`, so requests do not pile up during an outage.
+   *
+   * A connection that drops after Redis ran a command and before its reply arrived: by ioredis's
+   * default (`autoResendUnfulfilledCommands`) the command is sent again on reconnect and applies
+   * twice (a decision charged twice, a refund given back twice). For at most once, create the
+   * client with `autoResendUnfulfilledCommands: false` and a `commandTimeout`: the lost operation
+   * then fails (the limiter answers from its fail mode). Without `commandTimeout` ioredis never
+   * settles such a command, so that combination is refused with an `InvalidOptionError`.
    */
   client: Redis | Cluster;
   /**
@@ -200,6 +208,7 @@ export class RedisStore implements RateLimitStore {
     if (typeof client?.evalsha !== 'function') {
       throw new TypeError('RedisStore needs an ioredis client (new Redis(...) or new Cluster(...)) as `client`');
     }
+    assertLostRepliesSettle(options.client);
     this.#client = options.client;
     this.#clock = options.time === 'server' || options.time === undefined ? undefined : options.time;
     if (this.#clock !== undefined && typeof (this.#clock as Partial<Clock> | null)?.now !== 'function')
