@@ -37,14 +37,34 @@ async function reported(value: unknown): Promise<Error[]> {
 
 describe('reportUnhandled', () => {
   it.each(hostile)('reports %s as a process warning without throwing', async (_, value, message) => {
-    const seen = await reported(value());
+    const thrown = value();
+    const seen = await reported(thrown);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toBeInstanceOf(Error);
+    expect(seen[0]).toMatchObject({ name: 'PortcullisWarning', code: 'PORTCULLIS_SPLIT_KEY' });
     expect(seen[0]?.message).toBe(message);
+    expect(seen[0]?.cause).toBe(thrown);
   });
 
-  it('passes an Error through as the warning itself', async () => {
+  it("reports an Error as a PortcullisWarning with the error's message and the error as its cause", async () => {
     const error = new TypeError('boom');
-    expect(await reported(error)).toEqual([error]);
+    const [warning, ...more] = await reported(error);
+    expect(more).toEqual([]);
+    expect(warning).toMatchObject({
+      name: 'PortcullisWarning',
+      code: 'PORTCULLIS_SPLIT_KEY',
+      message: 'boom',
+    });
+    expect(warning?.cause).toBe(error);
+    // Node prints a warning as `(node:pid) [code] ` + its toString(): the name, not a bare "Error".
+    expect(String(warning)).toBe('PortcullisWarning: boom');
+  });
+
+  it('reports an Error whose message cannot be read', async () => {
+    const error = new Error('hidden');
+    Object.defineProperty(error, 'message', { get: fail });
+    const [warning] = await reported(error);
+    expect(warning).toMatchObject({ name: 'PortcullisWarning', message: UNPRINTABLE });
+    expect(warning?.cause).toBe(error);
   });
 });

@@ -461,7 +461,14 @@ describe.each(HARNESSES)('$name adapter', (fw: Harness) => {
       expect(res.status).toBe(200);
       expect(await res.text()).toBe('ok');
       await waitFor(() => warnings.mock.calls.length > 0, 'the error to be reported');
-      expect(warnings).toHaveBeenCalledWith(boom, expect.objectContaining({ code: 'PORTCULLIS_UNHANDLED_ONCOMPLETE' }));
+      expect(warnings).toHaveBeenCalledWith(
+        expect.objectContaining({
+          name: 'PortcullisWarning',
+          code: 'PORTCULLIS_ONCOMPLETE',
+          message: boom.message,
+          cause: boom,
+        }),
+      );
       // Still serving.
       expect((await fetch(`${served.url}/ok`)).status).toBe(200);
     });

@@ -52,7 +52,14 @@ describe('Completion', () => {
     expect(() => {
       completion.finish(200);
     }).not.toThrow();
-    expect(warn).toHaveBeenCalledWith(boom, expect.objectContaining({ code: 'PORTCULLIS_UNHANDLED_ONCOMPLETE' }));
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({
+        name: 'PortcullisWarning',
+        code: 'PORTCULLIS_ONCOMPLETE',
+        message: boom.message,
+        cause: boom,
+      }),
+    );
   });
 
   test('reports an async onComplete that rejects instead of leaving an unhandled rejection', async () => {
@@ -62,7 +69,14 @@ describe('Completion', () => {
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
     new Completion(() => Promise.reject(boom)).finish(200);
     await vi.waitFor(() => {
-      expect(warn).toHaveBeenCalledWith(boom, expect.objectContaining({ code: 'PORTCULLIS_UNHANDLED_ONCOMPLETE' }));
+      expect(warn).toHaveBeenCalledWith(
+        expect.objectContaining({
+          name: 'PortcullisWarning',
+          code: 'PORTCULLIS_ONCOMPLETE',
+          message: boom.message,
+          cause: boom,
+        }),
+      );
     });
   });
 });

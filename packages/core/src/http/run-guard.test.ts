@@ -68,7 +68,14 @@ describe('runGuard', () => {
       vi.fn(),
     );
     await vi.waitFor(() => {
-      expect(warn).toHaveBeenCalledWith(boom, expect.objectContaining({ code: 'PORTCULLIS_UNHANDLED_ADAPTER' }));
+      expect(warn).toHaveBeenCalledWith(
+        expect.objectContaining({
+          name: 'PortcullisWarning',
+          code: 'PORTCULLIS_ADAPTER',
+          message: boom.message,
+          cause: boom,
+        }),
+      );
     });
     warn.mockRestore();
   });

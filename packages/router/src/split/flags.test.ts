@@ -300,5 +300,6 @@ describe('flag source options', () => {
       process.off('warning', onWarning);
     }
     expect(warnings.map((w) => w.message)).toEqual(['listener broke', 'f threw']);
+    expect(warnings.map((w) => w.name)).toEqual(['PortcullisWarning', 'PortcullisWarning']);
   });
 });
