@@ -13,6 +13,7 @@ export { hasBrand, InvalidOptionError, isInvalidOptionError, isPortcullisError, 
 export { Emitter } from './events.js';
 export type { EventMap, Listener } from './events.js';
 export type { ContextOf, Guard } from './guard.js';
+export { assertRedisRepliesSettle } from './redis-replies.js';
 export { reportUnhandled } from './report-error.js';
 export { createGatewayRequest, lowerCaseHeader, withContext } from './request.js';
 export type { GatewayRequest, GatewayRequestInit, GuardContext, PortcullisContext } from './request.js';

@@ -1,5 +1,6 @@
 import { ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
-import type { Redis } from 'ioredis';
+import { isInvalidOptionError } from '@portcullis/core';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CanaryDecision } from '../src/canary/controller.js';
 import { createRedisCanary, type RedisCanary } from '../src/canary/redis-canary.js';
@@ -154,3 +155,77 @@ describe('a canary shared by three instances through Redis', () => {
     ]);
   });
 });
+
+describe('the client', () => {
+  test('one that would never settle a command whose reply was lost is refused (sync rounds wait on it)', () => {
+    const split = createSplit({ name: 'refused', variants: [{ name: 'stable', weight: 100 }, { name: 'canary' }] });
+    const forgetful = [
+      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false }),
+      new Cluster([{ port: 1 }], { lazyConnect: true, redisOptions: { autoResendUnfulfilledCommands: false } }),
+    ];
+    const settling = [
+      new Redis({ lazyConnect: true }),
+      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false, commandTimeout: 500 }),
+    ];
+    for (const client of forgetful) {
+      let thrown: unknown;
+      try {
+        createRedisCanary({ redis: client, name: 'refused', split });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isInvalidOptionError(thrown)).toBe(true);
+      expect(thrown).toMatchObject({ option: 'redis' });
+    }
+    for (const client of settling) expect(createRedisCanary({ redis: client, name: 'ok', split }).percent()).toBe(0);
+    for (const client of [...forgetful, ...settling]) client.disconnect();
+  });
+});
+
+describe('while Redis is down', () => {
+  test('rounds fail and are reported, every instance keeps its last share, and rounds resume after a restart', async () => {
+    const own = await startRedis({ ignoreRedisUrl: true });
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    const warnings: Error[] = [];
+    try {
+      // No offline queue: a command sent while the server is down fails at once.
+      const client = own.createClient({ enableOfflineQueue: false });
+      client.on('error', () => undefined);
+      await waitFor(() => client.status === 'ready');
+      const clock = new ManualClock(START);
+      const split = createSplit({ name: 'down', variants: [{ name: 'stable', weight: 100 }, { name: 'canary' }] });
+      const canary = createRedisCanary({ redis: client, name: 'down', split, clock, intervalMs: INTERVAL, pollMs: 20 });
+      await canary.sync();
+      const share = split.weights();
+      expect(canary.percent()).toBeGreaterThan(0);
+
+      await own.kill();
+      await waitFor(() => client.status !== 'ready');
+      send(canary, 'canary', 50, 2); // recording never needs Redis
+      clock.advance(3 * INTERVAL);
+      await expect(canary.sync()).rejects.toThrow();
+      expect(split.weights()).toEqual(share);
+      // The poll timer reports each failed round and carries on.
+      process.on('warning', onWarning);
+      canary.start();
+      await waitFor(() => warnings.some((w) => (w as { code?: string }).code?.includes('REDIS_CANARY') === true));
+      canary.stop();
+      expect(split.weights()).toEqual(share);
+
+      await own.restart();
+      await waitFor(() => client.status === 'ready');
+      await canary.sync();
+      expect(canary.state()).toBeDefined();
+    } finally {
+      process.off('warning', onWarning);
+      await own.stop();
+    }
+  });
+});
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(check()).toBe(true);
+}

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Emitter, finiteNumber, InvalidOptionError, nonEmptyString, reportUnhandled } from '@portcullis/core';
+import {
+  assertRedisRepliesSettle,
+  Emitter,
+  finiteNumber,
+  InvalidOptionError,
+  nonEmptyString,
+  reportUnhandled,
+} from '@portcullis/core';
 import type { Cluster, Redis } from 'ioredis';
 import { figuresOf, type CheckResult } from './checks.js';
 import {
@@ -15,7 +22,12 @@ import { afterInterval, initialState, manualTransition, type CanaryAction, type 
 
 /** Options of {@link createRedisCanary}: those of `createCanary`, plus where and how often to share. */
 export interface RedisCanaryOptions extends CanaryOptions {
-  /** Your ioredis client (`Redis` or `Cluster`; every key of one release shares a hash tag). Never closed by the controller. */
+  /**
+   * Your ioredis client (`Redis` or `Cluster`; every key of one release shares a hash tag). Never
+   * closed by the controller. With `autoResendUnfulfilledCommands: false` it needs a
+   * `commandTimeout` (refused otherwise): a command whose reply a dropped connection lost would
+   * never settle, and sync rounds run one at a time.
+   */
   redis: Redis | Cluster;
   /** Key prefix. Default is `portcullis:canary`. */
   prefix?: string | undefined;
@@ -106,6 +118,8 @@ export function createRedisCanary(options: RedisCanaryOptions): RedisCanary {
   const { name, steps, intervalMs, threshold, split, clock } = settings;
   const redis = options.redis as unknown;
   if (typeof redis !== 'object' || redis === null) throw new InvalidOptionError('redis', redis, 'an ioredis client');
+  // Sync rounds run one at a time: a command ioredis never settles would stop every later round.
+  assertRedisRepliesSettle(redis, 'redis');
   const client = options.redis;
   const prefix = nonEmptyString(options.prefix ?? 'portcullis:canary', 'prefix', 256);
   const pollMs = finiteNumber(options.pollMs ?? 1_000, 'pollMs', { min: 1, max: intervalMs });

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { finiteNumber, hasBrand, InvalidOptionError, PortcullisError, type Clock } from '@portcullis/core';
+import {
+  assertRedisRepliesSettle,
+  finiteNumber,
+  hasBrand,
+  InvalidOptionError,
+  PortcullisError,
+  type Clock,
+} from '@portcullis/core';
 import type { Cluster, Redis } from 'ioredis';
 import type { Evaluation, LimitState } from '../../algorithms/types.js';
 import { KIND_CODES } from '../../algorithms/types.js';
@@ -23,7 +30,6 @@ import {
   RETRY,
   STATE_DOUBLES,
 } from './script.js';
-import { assertLostRepliesSettle } from './lost-replies.js';
 import { scriptSetting, type ScriptSetting } from './settings.js';
 import { tagSlot } from './slot.js';
 
@@ -208,7 +214,9 @@ export class RedisStore implements RateLimitStore {
     if (typeof client?.evalsha !== 'function') {
       throw new TypeError('RedisStore needs an ioredis client (new Redis(...) or new Cluster(...)) as `client`');
     }
-    assertLostRepliesSettle(options.client);
+    // Every operation counts as in flight until it settles: a command ioredis never settles would
+    // hold a maxInFlight slot for the life of the process.
+    assertRedisRepliesSettle(options.client, 'client');
     this.#client = options.client;
     this.#clock = options.time === 'server' || options.time === undefined ? undefined : options.time;
     if (this.#clock !== undefined && typeof (this.#clock as Partial<Clock> | null)?.now !== 'function')
