@@ -1,5 +1,6 @@
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '@portcullis/testkit';
-import type { Redis } from 'ioredis';
+import { isInvalidOptionError } from '@portcullis/core';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHealth, redisCheck, type Health, type HealthReport } from '../src/index.js';
 
@@ -73,5 +74,31 @@ describe('the Redis check on a cluster', () => {
     await until('after restarting the master', () => health.run(), 'pass');
     health.dispose();
     client.disconnect();
+  });
+});
+
+describe('the Redis check refuses', () => {
+  test('a client that would never settle a PING whose reply a dropped connection lost', () => {
+    const forgetful = [
+      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false }),
+      new Cluster([{ port: 1 }], { lazyConnect: true, redisOptions: { autoResendUnfulfilledCommands: false } }),
+    ];
+    const settling = [
+      new Redis({ lazyConnect: true }),
+      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false, commandTimeout: 500 }),
+      new Cluster([{ port: 1 }], { lazyConnect: true }),
+    ];
+    for (const client of forgetful) {
+      let thrown: unknown;
+      try {
+        redisCheck({ client });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isInvalidOptionError(thrown)).toBe(true);
+      expect(thrown).toMatchObject({ option: 'client' });
+    }
+    for (const client of settling) expect(redisCheck({ client }).name).toBe('redis');
+    for (const client of [...forgetful, ...settling]) client.disconnect();
   });
 });

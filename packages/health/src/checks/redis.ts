@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@portcullis/core';
+import { assertRedisRepliesSettle, InvalidOptionError } from '@portcullis/core';
 import { timerMs } from '../check.js';
 import type { CheckOptions, CheckOutcome } from '../check.js';
 import { builtIn, elapsedMs, type BuiltInCheckOptions } from './options.js';
@@ -84,7 +84,9 @@ export interface RedisCheckOptions extends BuiltInCheckOptions {
  * (the slowest master's) in ms. Defaults: name `redis`, component type `datastore`.
  *
  * @param options - See {@link RedisCheckOptions} and {@link BuiltInCheckOptions}.
- * @throws InvalidOptionError when `client` has no `ping` / `nodes`.
+ * @throws InvalidOptionError when `client` has no `ping` / `nodes`, or is set to forget a command whose
+ * reply a dropped connection lost (`autoResendUnfulfilledCommands: false` without `commandTimeout`):
+ * such a PING never settles, and every later run would fail as `busy`, Redis back or not.
  *
  * @example
  * ```ts
@@ -98,6 +100,8 @@ export interface RedisCheckOptions extends BuiltInCheckOptions {
 export function redisCheck(options: RedisCheckOptions): CheckOptions {
   const { client, warnLatencyMs, ...rest } = options;
   const warnAt = warnLatencyMs === undefined ? Number.POSITIVE_INFINITY : timerMs(warnLatencyMs, 'warnLatencyMs');
+  // A run waits on its PING (ioredis cannot abort one): it must settle for a later run to start.
+  assertRedisRepliesSettle(client, 'client');
   if (isCluster(client)) {
     return builtIn({ name: 'redis', componentType: 'datastore' }, rest, function redisClusterCheck() {
       return pingCluster(client, warnAt);
