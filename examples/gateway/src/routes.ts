@@ -106,7 +106,8 @@ export function gatewayRoutes(options: GatewayRoutesOptions = {}): GatewayRoutes
     shared.events.on('decision', (decision) => {
       last = decision;
     });
-    // Its first sync waits for the connection (a sync that fails is reported as a process warning).
+    // Its first sync waits for the connection. A round that fails (Redis down) is reported as a
+    // PortcullisWarning and tried again at the next poll; `onSyncError` would send it elsewhere.
     const redis = options.redis;
     let closed = false;
     if (redis.status === 'ready') shared.start();

@@ -52,7 +52,7 @@ export type { CanaryAction, CanaryPhase } from './canary/transitions.js';
 export { InvalidOutcomeError, isInvalidOutcomeError } from './canary/errors.js';
 export { MAX_TRACKED_MS } from './canary/metrics.js';
 export { createRedisCanary } from './canary/redis-canary.js';
-export type { RedisCanary, RedisCanaryOptions } from './canary/redis-canary.js';
+export type { RedisCanary, RedisCanaryOptions, RedisCanarySyncError } from './canary/redis-canary.js';
 
 // Balancers (balancers/): pure pickers over an endpoint set, for the upstream pools.
 export type {

@@ -3,7 +3,7 @@ import { isInvalidOptionError } from '@portcullis/core';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CanaryDecision } from '../src/canary/controller.js';
-import { createRedisCanary, type RedisCanary } from '../src/canary/redis-canary.js';
+import { createRedisCanary, type RedisCanary, type RedisCanarySyncError } from '../src/canary/redis-canary.js';
 import { createSplit, type Split } from '../src/split/split.js';
 
 let redis: RedisServer;
@@ -178,6 +178,9 @@ describe('the client', () => {
       expect(thrown).toMatchObject({ option: 'redis' });
     }
     for (const client of settling) expect(createRedisCanary({ redis: client, name: 'ok', split }).percent()).toBe(0);
+    expect(() =>
+      createRedisCanary({ redis: settling[0] as Redis, name: 'ok', split, onSyncError: 'log' as never }),
+    ).toThrow(/onSyncError/);
     for (const client of [...forgetful, ...settling]) client.disconnect();
   });
 });
@@ -207,12 +210,34 @@ describe('while Redis is down', () => {
       clock.advance(3 * INTERVAL);
       await expect(canary.sync()).rejects.toThrow();
       expect(split.weights()).toEqual(share);
-      // The poll timer reports each failed round and carries on.
+      // The poll timer reports each failed round and carries on: by default as a warning...
       process.on('warning', onWarning);
       canary.start();
-      await waitFor(() => warnings.some((w) => (w as { code?: string }).code?.includes('REDIS_CANARY') === true));
+      await waitFor(() => warnings.some((w) => (w as { code?: string }).code === 'PORTCULLIS_REDIS_CANARY_DOWN'));
       canary.stop();
       expect(split.weights()).toEqual(share);
+      // ...or to onSyncError, which may throw (reported, the timer goes on).
+      const told: RedisCanarySyncError[] = [];
+      const listening = createRedisCanary({
+        redis: client,
+        name: 'down',
+        split: createSplit({ name: 'down2', variants: [{ name: 'stable', weight: 100 }, { name: 'canary' }] }),
+        clock,
+        intervalMs: INTERVAL,
+        pollMs: 20,
+        onSyncError: (event) => {
+          told.push(event);
+          throw new Error('listener broke');
+        },
+      });
+      listening.start();
+      await waitFor(() => told.length >= 2);
+      listening.stop();
+      expect(told[0]).toMatchObject({ name: 'down' });
+      expect(told[0]?.error).toBeInstanceOf(Error);
+      expect(
+        warnings.filter((w) => (w as { code?: string }).code === 'PORTCULLIS_REDIS_CANARY_ONSYNCERROR').length,
+      ).toBeGreaterThanOrEqual(1);
 
       await own.restart();
       await waitFor(() => client.status === 'ready');

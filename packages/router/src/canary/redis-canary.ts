@@ -4,6 +4,7 @@ import {
   Emitter,
   finiteNumber,
   InvalidOptionError,
+  isFunctionOption,
   nonEmptyString,
   reportUnhandled,
 } from '@portcullis/core';
@@ -38,6 +39,21 @@ export interface RedisCanaryOptions extends CanaryOptions {
    * for it (at least one poll). Default is 2 × `pollMs`.
    */
   settleMs?: number | undefined;
+  /**
+   * Told of every round of `start()`'s timer that failed (Redis down or not answering in time):
+   * a metric, a rate-limited log line. The round is tried again at the next poll, and meanwhile the
+   * instance keeps the share it last applied. Default: `reportUnhandled` (a `PortcullisWarning` per
+   * failed round, every `pollMs` while Redis is down). An error it throws is reported the same way.
+   */
+  onSyncError?: ((event: RedisCanarySyncError) => void) | undefined;
+}
+
+/** What {@link RedisCanaryOptions.onSyncError} is told: the release's name and why the round failed. */
+export interface RedisCanarySyncError {
+  /** The release's name. */
+  readonly name: string;
+  /** What the round failed with (usually an ioredis error). */
+  readonly error: unknown;
 }
 
 /** A canary release shared by several gateway instances through Redis (see {@link createRedisCanary}). */
@@ -55,7 +71,7 @@ export interface RedisCanary {
    * interval if this instance wins its lease, and applies the published share.
    */
   sync(): Promise<void>;
-  /** Calls `sync` every `pollMs` on one unref'd timer (errors are reported, never thrown). */
+  /** Calls `sync` every `pollMs` on one unref'd timer (a failed round goes to `onSyncError`, never thrown). */
   start(): void;
   /** Stops the timer. */
   stop(): void;
@@ -124,6 +140,8 @@ export function createRedisCanary(options: RedisCanaryOptions): RedisCanary {
   const prefix = nonEmptyString(options.prefix ?? 'portcullis:canary', 'prefix', 256);
   const pollMs = finiteNumber(options.pollMs ?? 1_000, 'pollMs', { min: 1, max: intervalMs });
   const settleMs = finiteNumber(options.settleMs ?? 2 * pollMs, 'settleMs', { min: pollMs, max: intervalMs });
+  const onSyncError =
+    options.onSyncError === undefined ? undefined : isFunctionOption(options.onSyncError, 'onSyncError');
   const owner = randomUUID();
   // One hash tag per release: every key of it lives on one Cluster slot.
   const base = `{${prefix}:${encodeURIComponent(name)}}`;
@@ -314,7 +332,15 @@ export function createRedisCanary(options: RedisCanaryOptions): RedisCanary {
       if (timer !== undefined) return;
       timer = setInterval(() => {
         sync().catch((error: unknown) => {
-          reportUnhandled(error, `redis canary ${name}`);
+          if (onSyncError === undefined) {
+            reportUnhandled(error, `redis canary ${name}`);
+            return;
+          }
+          try {
+            onSyncError({ name, error });
+          } catch (thrown) {
+            reportUnhandled(thrown, 'redis canary onSyncError');
+          }
         });
       }, pollMs);
       timer.unref();
