@@ -243,6 +243,12 @@ describe('while Redis is down', () => {
       await waitFor(() => client.status === 'ready');
       await canary.sync();
       expect(canary.state()).toBeDefined();
+      // What was recorded while Redis was down reached it with the first round that succeeded.
+      const reader = own.createClient();
+      expect(await reader.hgetall(`{portcullis:canary:down}:m:${String(START)}:0`)).toMatchObject({
+        cr: '50',
+        ce: '25',
+      });
     } finally {
       process.off('warning', onWarning);
       await own.stop();

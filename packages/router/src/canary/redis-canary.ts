@@ -199,7 +199,14 @@ export function createRedisCanary(options: RedisCanaryOptions): RedisCanary {
         multi.rpush(l, window.serialiseLatency()).pexpire(l, keepMs);
       }
     }
-    await multi.exec();
+    try {
+      await multi.exec();
+    } catch (error) {
+      // Not applied (Redis down): kept for the next round, ahead of newer intervals, within the bound.
+      local.unshift(...done);
+      local.splice(0, Math.max(0, local.length - MAX_LOCAL_INTERVALS));
+      throw error;
+    }
   }
 
   async function analyse(state: SharedState, index: number): Promise<readonly CheckResult[]> {
