@@ -1,7 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { isInvalidOptionError } from '@portcullis/core';
-import { startRedis, type RedisServer } from '@portcullis/testkit';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { clientsByReplySettings, startRedis, type RedisServer } from '@portcullis/testkit';
+import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createRateLimiter, fixedWindow, RedisStore, type Decision } from '../src/index.js';
 
@@ -114,21 +114,8 @@ describe('a reply lost with the connection', () => {
   });
 
   test('autoResendUnfulfilledCommands off without commandTimeout is refused: a lost reply would never settle', () => {
-    const refused = [
-      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false, password: 'hunter2' }),
-      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false, commandTimeout: 0 }),
-      new Cluster([{ port: 1 }], { lazyConnect: true, redisOptions: { autoResendUnfulfilledCommands: false } }),
-    ];
-    const accepted = [
-      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false, commandTimeout: 100 }),
-      new Redis({ lazyConnect: true }),
-      new Cluster([{ port: 1 }], {
-        lazyConnect: true,
-        redisOptions: { autoResendUnfulfilledCommands: false, commandTimeout: 100 },
-      }),
-      new Cluster([{ port: 1 }], { lazyConnect: true }),
-    ];
-    for (const client of refused) {
+    const clients = clientsByReplySettings();
+    for (const client of clients.forgetful) {
       let thrown: unknown;
       try {
         new RedisStore({ client });
@@ -140,7 +127,7 @@ describe('a reply lost with the connection', () => {
       expect(String(thrown)).toMatch(/commandTimeout/);
       expect(String(thrown)).not.toMatch(/hunter2/);
     }
-    for (const client of accepted) expect(new RedisStore({ client })).toBeInstanceOf(RedisStore);
-    for (const client of [...refused, ...accepted]) client.disconnect();
+    for (const client of clients.settling) expect(new RedisStore({ client })).toBeInstanceOf(RedisStore);
+    clients.disconnect();
   });
 });

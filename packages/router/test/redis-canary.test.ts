@@ -1,6 +1,6 @@
-import { ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
+import { clientsByReplySettings, ManualClock, startRedis, type RedisServer } from '@portcullis/testkit';
 import { isInvalidOptionError } from '@portcullis/core';
-import { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CanaryDecision } from '../src/canary/controller.js';
 import { createRedisCanary, type RedisCanary, type RedisCanarySyncError } from '../src/canary/redis-canary.js';
@@ -159,15 +159,8 @@ describe('a canary shared by three instances through Redis', () => {
 describe('the client', () => {
   test('one that would never settle a command whose reply was lost is refused (sync rounds wait on it)', () => {
     const split = createSplit({ name: 'refused', variants: [{ name: 'stable', weight: 100 }, { name: 'canary' }] });
-    const forgetful = [
-      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false }),
-      new Cluster([{ port: 1 }], { lazyConnect: true, redisOptions: { autoResendUnfulfilledCommands: false } }),
-    ];
-    const settling = [
-      new Redis({ lazyConnect: true }),
-      new Redis({ lazyConnect: true, autoResendUnfulfilledCommands: false, commandTimeout: 500 }),
-    ];
-    for (const client of forgetful) {
+    const clients = clientsByReplySettings();
+    for (const client of clients.forgetful) {
       let thrown: unknown;
       try {
         createRedisCanary({ redis: client, name: 'refused', split });
@@ -177,11 +170,12 @@ describe('the client', () => {
       expect(isInvalidOptionError(thrown)).toBe(true);
       expect(thrown).toMatchObject({ option: 'redis' });
     }
-    for (const client of settling) expect(createRedisCanary({ redis: client, name: 'ok', split }).percent()).toBe(0);
+    for (const client of clients.settling)
+      expect(createRedisCanary({ redis: client, name: 'ok', split }).percent()).toBe(0);
     expect(() =>
-      createRedisCanary({ redis: settling[0] as Redis, name: 'ok', split, onSyncError: 'log' as never }),
+      createRedisCanary({ redis: clients.settling[0] as Redis, name: 'ok', split, onSyncError: 'log' as never }),
     ).toThrow(/onSyncError/);
-    for (const client of [...forgetful, ...settling]) client.disconnect();
+    clients.disconnect();
   });
 });
 

@@ -31,5 +31,7 @@ export type { Sample } from './prometheus-text.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisCluster, RedisClusterNode, StartRedisClusterOptions } from './redis-cluster.js';
 export type { MigrateSlotOptions, SlotMigration } from './cluster-migrate.js';
+export { clientsByReplySettings } from './reply-settings.js';
+export type { ClientsByReplySettings } from './reply-settings.js';
 export { startRedis } from './redis-server.js';
 export type { RedisServer, StartRedisOptions } from './redis-server.js';
