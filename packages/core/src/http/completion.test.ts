@@ -7,6 +7,15 @@ function manualClock(start = 1_000): { now: () => number; advance: (ms: number) 
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
+/** The warning `reportUnhandled` emits for an error an `onComplete` callback threw. */
+const reportOf = (error: Error): unknown =>
+  expect.objectContaining({
+    name: 'PortcullisWarning',
+    code: 'PORTCULLIS_ONCOMPLETE',
+    message: error.message,
+    cause: error,
+  });
+
 describe('Completion', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -52,14 +61,7 @@ describe('Completion', () => {
     expect(() => {
       completion.finish(200);
     }).not.toThrow();
-    expect(warn).toHaveBeenCalledWith(
-      expect.objectContaining({
-        name: 'PortcullisWarning',
-        code: 'PORTCULLIS_ONCOMPLETE',
-        message: boom.message,
-        cause: boom,
-      }),
-    );
+    expect(warn).toHaveBeenCalledWith(reportOf(boom));
   });
 
   test('reports an async onComplete that rejects instead of leaving an unhandled rejection', async () => {
@@ -69,14 +71,7 @@ describe('Completion', () => {
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
     new Completion(() => Promise.reject(boom)).finish(200);
     await vi.waitFor(() => {
-      expect(warn).toHaveBeenCalledWith(
-        expect.objectContaining({
-          name: 'PortcullisWarning',
-          code: 'PORTCULLIS_ONCOMPLETE',
-          message: boom.message,
-          cause: boom,
-        }),
-      );
+      expect(warn).toHaveBeenCalledWith(reportOf(boom));
     });
   });
 });
