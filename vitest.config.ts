@@ -8,18 +8,36 @@ import { defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig 
 // dependencies through require(), which breaks Express's router.)
 const conditions = ['@portcullis/source', 'node', 'development|production'];
 
+const TESTS = ['src/**/*.test.ts', 'test/**/*.test.ts'];
+// Files that measure this process (its heap, say) run each in a fresh worker: with `isolate: false`
+// (below) a worker carries on from the files it ran before, whose leftovers (a timer, a socket)
+// would count in the measure.
+const ALONE = ['src/**/*.alone.test.ts', 'test/**/*.alone.test.ts'];
+
 function projectsIn(folder: string): TestProjectInlineConfiguration[] {
   if (!existsSync(folder)) return [];
   return readdirSync(folder, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(`${folder}/${entry.name}/package.json`))
-    .map((entry) => ({
-      extends: true,
-      test: {
-        name: `${folder}/${entry.name}`,
-        root: `${folder}/${entry.name}`,
-        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      },
-    }));
+    .flatMap((entry) => {
+      const root = `${folder}/${entry.name}`;
+      const projects: TestProjectInlineConfiguration[] = [
+        { extends: true, test: { name: root, root, include: TESTS, exclude: ALONE } },
+      ];
+      if (hasAloneTests(root)) {
+        projects.push({ extends: true, test: { name: `${root} (alone)`, root, include: ALONE, isolate: true } });
+      }
+      return projects;
+    });
+}
+
+function hasAloneTests(root: string): boolean {
+  return ['src', 'test'].some(
+    (dir) =>
+      existsSync(`${root}/${dir}`) &&
+      readdirSync(`${root}/${dir}`, { recursive: true, encoding: 'utf8' }).some((file) =>
+        file.endsWith('.alone.test.ts'),
+      ),
+  );
 }
 
 const config: ViteUserConfig = defineConfig({
