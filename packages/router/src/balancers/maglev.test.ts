@@ -73,14 +73,16 @@ describe('Maglev', () => {
     });
   });
 
-  // Measured over 2 to 128 endpoints (bench/src/balancers.ts prints it too): the keys of the
-  // removed endpoint (1/n) move, plus at most ~4.5 % of the others' with the smallest tables
-  // (M ≈ 100 n) and ~0.8 % with 500+ slots per endpoint. The bounds tested: 1/n + 6 % of all keys
-  // at M >= 100 n, 1/n + 1.5 % at M >= 500 n (the default 65,537 up to 131 endpoints).
+  // Measured over 4,000 random cases (bench/src/maglev-disruption.ts: n from 2 to 128, random names,
+  // a random endpoint removed): of the others' keys, a median of 1.9 % moves with the smallest tables
+  // (M ≈ 100 n), p99.9 4.3 %, max 7.1 % (n = 14); 0.5 % with 65,537 slots, max 1.1 %. The tail of
+  // the small tables is real (a table's property, not sampling noise): a 6 % bound failed once at
+  // 6.01 % (n = 18, seed 449702871). The bounds tested: 10 % of all keys at M >= 100 n, 1.5 % at
+  // M >= 500 n (the default 65,537 up to 131 endpoints). A hash that is not consistent moves most.
   test.prop([fc.integer({ min: 2, max: 128 }), fc.nat(), fc.string({ minLength: 1, maxLength: 5 }), fc.boolean()], {
     numRuns: 40,
   })(
-    'removing one of n endpoints moves its keys and only a few others (1/n + 6 %, or 1/n + 1.5 % with M >= 500 n)',
+    'removing one of n endpoints moves its keys and only a few others (1/n + 10 %, or 1/n + 1.5 % with M >= 500 n)',
     (n, at, prefix, large) => {
       const size = large ? 65_537 : nextPrime(100 * n);
       const endpoints = names(n, prefix);
@@ -100,7 +102,7 @@ describe('Maglev', () => {
         if (before === removed) expect(after).not.toBe(removed);
         else if (before !== after) movedOthers++;
       }
-      expect(movedOthers / keys).toBeLessThanOrEqual(large ? 0.015 : 0.06);
+      expect(movedOthers / keys).toBeLessThanOrEqual(large ? 0.015 : 0.1);
     },
   );
 
